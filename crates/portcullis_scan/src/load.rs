@@ -1,0 +1,290 @@
+//! Loading one file: read it once, recognise it, parse it once, normalise it, and compute the
+//! facts every rule shares (secrets). Nothing here can stop the scan: a problem becomes a
+//! diagnostic about the file.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::clients::{
+    Classified, Client, Scope, classify_path, might_hold_servers, normalise, sniff_schema,
+};
+use crate::diagnostic::Diagnostic;
+use crate::document::{self, Format, Node, Value};
+use crate::model::{ConfigFile, SecretFact, ServerEntry};
+use crate::rules::scanner::{UNPARSEABLE_FILE, UNREADABLE_FILE};
+use crate::secrets;
+use crate::source::SourceFile;
+use crate::span::Span;
+
+/// Larger files are not client configurations; reading them would only cost memory.
+pub const MAX_CONFIG_BYTES: u64 = 8 * 1024 * 1024;
+
+/// A file to load, and what we already know about it.
+#[derive(Debug, Clone)]
+pub struct FileTask {
+    pub path: PathBuf,
+    pub display: String,
+    /// Known from discovery (user config locations); otherwise the path or content decides.
+    pub known: Option<(Client, Scope)>,
+    /// Named by the user: report it even when it turns out not to be a config.
+    pub explicit: bool,
+}
+
+/// What loading one file produced.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub config: Option<ConfigFile>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Said to the user but not a finding (an explicit file that is not a config).
+    pub notes: Vec<String>,
+}
+
+/// Loads one file. `home` decides user versus project scope.
+pub fn load(task: &FileTask, home: Option<&Path>) -> Loaded {
+    let mut loaded = Loaded::default();
+    let text = match read_text(&task.path) {
+        Ok(text) => text,
+        Err(reason) => {
+            if task.explicit || task.known.is_some() {
+                let file = Arc::new(SourceFile::new(
+                    task.path.clone(),
+                    task.display.clone(),
+                    String::new(),
+                ));
+                loaded.diagnostics.push(
+                    Diagnostic::new(
+                        &UNREADABLE_FILE,
+                        &file,
+                        Span::new(0, 0),
+                        format!("`{}` could not be read: {reason}", task.display),
+                    )
+                    .with_help("Make the file readable, or exclude it in `portcullis.toml`."),
+                );
+            }
+            return loaded;
+        }
+    };
+    let file_name = task
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Some(format) = Format::from_file_name(&file_name) else {
+        if task.explicit {
+            loaded.notes.push(format!(
+                "{}: not a JSON, TOML or YAML file; skipped",
+                task.display
+            ));
+        }
+        return loaded;
+    };
+    let classified = directive_client(&text)
+        .map(|client| {
+            let by_path = classify_path(&task.path, home);
+            Classified {
+                client,
+                scope: by_path.map_or(Scope::Project, |c| c.scope),
+                schema: by_path.map_or(crate::clients::Schema::McpServers, |c| c.schema),
+            }
+        })
+        .or_else(|| classify_path(&task.path, home));
+    if classified.is_none() && !might_hold_servers(&text) {
+        if task.explicit {
+            loaded.notes.push(format!(
+                "{}: no MCP servers found; not an MCP client configuration",
+                task.display
+            ));
+        }
+        return loaded;
+    }
+    let mut source = SourceFile::new(task.path.clone(), task.display.clone(), text);
+    let document = match document::parse(&source.text, format) {
+        Ok(doc) => doc,
+        Err(err) => {
+            // Only a file we know is a config is worth reporting as broken.
+            if classified.is_some() || task.explicit || task.known.is_some() {
+                let file = Arc::new(source);
+                let at = err.span;
+                loaded.diagnostics.push(
+                    Diagnostic::new(&UNPARSEABLE_FILE, &file, at, format!("`{}` is not valid {}: {}", file.display, format_name(format), err.message))
+                        .with_help("Fix the syntax at this position; until then the client may ignore the file and portcullis cannot audit it."),
+                );
+            }
+            return loaded;
+        }
+    };
+    let (client, scope, schema) = match (classified, task.known) {
+        (Some(c), Some((_, scope))) => (c.client, scope, c.schema),
+        (Some(c), None) => (c.client, c.scope, c.schema),
+        (None, known) => match sniff_schema(&document, format) {
+            Some(schema) => (
+                known.map_or(Client::Generic, |k| k.0),
+                known.map_or(Scope::Project, |k| k.1),
+                schema,
+            ),
+            None => {
+                if task.explicit {
+                    loaded.notes.push(format!(
+                        "{}: no MCP servers found; not an MCP client configuration",
+                        task.display
+                    ));
+                }
+                return loaded;
+            }
+        },
+    };
+    let normalised = normalise(&document, schema, client);
+    let secrets = find_secret_facts(&source.text, &document, &normalised.servers);
+    source.secret_spans = secrets.iter().map(|s| s.span).collect();
+    loaded.config = Some(ConfigFile {
+        source: Arc::new(source),
+        client,
+        scope,
+        format,
+        document,
+        servers: normalised.servers,
+        trust: normalised.trust,
+        projects: normalised.projects,
+        secrets,
+    });
+    loaded
+}
+
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Json => "JSON",
+        Format::Toml => "TOML",
+        Format::Yaml => "YAML",
+    }
+}
+
+/// Reads a file as UTF-8 text, refusing what no config can be: too large, binary, not UTF-8.
+fn read_text(path: &Path) -> Result<String, String> {
+    let file = std::fs::File::open(path).map_err(|e| io_reason(&e))?;
+    let meta = file.metadata().map_err(|e| io_reason(&e))?;
+    if meta.is_dir() {
+        return Err("it is a folder".into());
+    }
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(format!(
+            "it is {} bytes, more than the {} a configuration can be",
+            meta.len(),
+            MAX_CONFIG_BYTES
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // `take` bounds the read even if the file grows while we read it.
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_reason(&e))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err("it grew past the size limit while being read".into());
+    }
+    let bytes = bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .map(<[u8]>::to_vec)
+        .unwrap_or(bytes);
+    if bytes.contains(&0) {
+        return Err("it is binary, not text".into());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "it is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "it does not exist (or is a broken link)".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// `portcullis-client: <id>` near the top of a file names its client, for examples and fixtures
+/// kept where no client would look.
+fn directive_client(text: &str) -> Option<Client> {
+    text.lines().take(5).find_map(|line| {
+        let (_, rest) = line.split_once("portcullis-client:")?;
+        Client::from_id(rest.split_whitespace().next()?)
+    })
+}
+
+/// Runs the secret detectors over every string value of the document, once.
+fn find_secret_facts(text: &str, doc: &Node, servers: &[ServerEntry]) -> Vec<SecretFact> {
+    let mut facts = Vec::new();
+    let url_spans: Vec<Span> = servers
+        .iter()
+        .filter_map(|s| s.url.as_ref().map(|u| u.span))
+        .collect();
+    let mut path = Vec::new();
+    visit(doc, &mut path, None, &mut |path, key, node| {
+        let Some(value) = node.as_str() else { return };
+        if value.len() < 8 || secrets::is_interpolation(value) {
+            return;
+        }
+        for m in secrets::find_secrets(value, key) {
+            let span = locate(text, node.span, value, m.span);
+            let server = servers
+                .iter()
+                .find(|s| s.span.contains(node.span))
+                .map(|s| s.name.value.clone());
+            facts.push(SecretFact {
+                span,
+                value_span: node.span,
+                kind: m.kind,
+                confidence: m.confidence,
+                path: path.join("."),
+                key: key.map(str::to_string),
+                in_server_url: url_spans.contains(&node.span),
+                server,
+            });
+        }
+    });
+    facts
+}
+
+/// Walks string values with the key they are stored under: the member name, or for an array
+/// item the option before it (`["--api-key", "sk-..."]`).
+fn visit<'a>(
+    node: &'a Node,
+    path: &mut Vec<&'a str>,
+    key: Option<&'a str>,
+    f: &mut dyn FnMut(&[&'a str], Option<&'a str>, &'a Node),
+) {
+    match &node.value {
+        Value::String(_) => f(path, key, node),
+        Value::Array(items) => {
+            let mut previous: Option<&str> = None;
+            for item in items {
+                let item_key = previous.filter(|p| p.starts_with('-')).or(key);
+                visit(item, path, item_key, f);
+                previous = item.as_str();
+            }
+        }
+        Value::Object(members) => {
+            for m in members {
+                path.push(&m.key.value);
+                visit(&m.value, path, Some(&m.key.value), f);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Maps a match inside a decoded string value back to the source bytes. Values with escapes
+/// fall back to the whole value's span, which is still masked whole.
+fn locate(text: &str, value_span: Span, value: &str, m: Span) -> Span {
+    let raw = text.get(value_span.range()).unwrap_or("");
+    let secret = value.get(m.range()).unwrap_or("");
+    match raw.find(secret) {
+        Some(at) if !secret.is_empty() => {
+            Span::new(value_span.start + at, value_span.start + at + secret.len())
+        }
+        _ => value_span,
+    }
+}

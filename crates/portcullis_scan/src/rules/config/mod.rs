@@ -1,0 +1,26 @@
+//! Rules over MCP client configurations (`PC2xx`). Each reads the normalised model, so it covers
+//! every client format at once.
+
+mod cleartext_remote_transport;
+mod plaintext_secret_in_config;
+
+use crate::diagnostic::Diagnostic;
+use crate::model::ConfigFile;
+use crate::registry::RuleMeta;
+
+/// A rule over client configurations.
+pub trait ConfigRule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+
+    /// Checks one file on its own.
+    fn check_file(&self, _file: &ConfigFile, _out: &mut Vec<Diagnostic>) {}
+
+    /// Checks the files together, for hazards that only show across files (shadowing).
+    fn check_all(&self, _files: &[&ConfigFile], _out: &mut Vec<Diagnostic>) {}
+}
+
+/// Every config rule.
+pub static RULES: &[&dyn ConfigRule] = &[
+    &plaintext_secret_in_config::Rule,
+    &cleartext_remote_transport::Rule,
+];

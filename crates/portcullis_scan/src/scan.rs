@@ -1,0 +1,295 @@
+//! The scan pipeline: find files, load each once in parallel, run every rule over the loaded
+//! model, then apply suppressions, settings and the baseline in one place.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+
+use crate::baseline::Baseline;
+use crate::clients::{Environment, Platform};
+use crate::diagnostic::Diagnostic;
+use crate::discover::{Discovery, WalkProblem, dedupe};
+use crate::load::{FileTask, Loaded, load};
+use crate::model::ConfigFile;
+use crate::report::{Finding, Report, ServerSummary};
+use crate::rules::config::RULES as CONFIG_RULES;
+use crate::rules::scanner::UNUSED_SUPPRESSION;
+use crate::settings::Settings;
+use crate::suppress;
+
+/// Progress callbacks, for a spinner on a terminal. Called from several threads.
+pub trait Progress: Sync {
+    fn found(&self, _files: usize) {}
+    fn scanned(&self, _files: usize, _servers: usize) {}
+}
+
+/// No progress display.
+pub struct Silent;
+impl Progress for Silent {}
+
+/// What to scan and how.
+pub struct ScanOptions {
+    /// Files and folders named by the user. Empty means: the user's configs and `cwd`.
+    pub paths: Vec<PathBuf>,
+    /// Also look in the user's client config locations (the default when no path is named).
+    pub user_configs: bool,
+    pub env: Environment,
+    pub platform: Platform,
+    pub cwd: PathBuf,
+    pub settings: Settings,
+    pub baseline: Option<Baseline>,
+}
+
+impl ScanOptions {
+    /// Options for scanning `paths` from `cwd` with the process environment.
+    pub fn new(paths: Vec<PathBuf>, cwd: PathBuf) -> Self {
+        let user_configs = paths.is_empty();
+        ScanOptions {
+            paths,
+            user_configs,
+            env: Environment::from_process(),
+            platform: Platform::current(),
+            cwd,
+            settings: Settings::default(),
+            baseline: None,
+        }
+    }
+}
+
+/// Runs a scan. Problems with individual files are findings or notes; this never fails.
+pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
+    let discovery = Discovery {
+        env: &options.env,
+        platform: options.platform,
+        cwd: &options.cwd,
+        exclude: options.settings.exclude.as_ref(),
+    };
+    let problems = Mutex::new(Vec::<WalkProblem>::new());
+    let mut tasks = Vec::new();
+    if options.user_configs {
+        tasks.extend(discovery.user_configs());
+    }
+    let roots = if options.paths.is_empty() {
+        vec![options.cwd.clone()]
+    } else {
+        options.paths.clone()
+    };
+    for root in &roots {
+        let root = if root.is_absolute() {
+            root.clone()
+        } else {
+            options.cwd.join(root)
+        };
+        tasks.extend(discovery.walk(&root, &problems));
+    }
+    let tasks = dedupe(tasks);
+    progress.found(tasks.len());
+
+    let home = options.env.home.as_deref();
+    let done = AtomicUsize::new(0);
+    let servers = AtomicUsize::new(0);
+    let loaded: Vec<Loaded> = tasks
+        .par_iter()
+        .map(|task: &FileTask| {
+            let loaded = load(task, home);
+            let n = loaded.config.as_ref().map_or(0, |c| c.servers.len());
+            progress.scanned(
+                done.fetch_add(1, Ordering::Relaxed) + 1,
+                servers.fetch_add(n, Ordering::Relaxed) + n,
+            );
+            loaded
+        })
+        .collect();
+
+    let mut report = Report {
+        files_scanned: tasks.len(),
+        ..Report::default()
+    };
+    let mut diagnostics = Vec::new();
+    let mut configs = Vec::new();
+    for l in loaded {
+        diagnostics.extend(l.diagnostics);
+        report.notes.extend(l.notes);
+        configs.extend(l.config);
+    }
+    for p in problems.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        report
+            .notes
+            .push(format!("{}: {}", discovery.display(&p.path), p.message));
+    }
+    diagnostics.extend(run_config_rules(&configs, &options.settings));
+    report.servers = summarize(&configs);
+    let sources = configs
+        .iter()
+        .map(|c| (c.source.display.clone(), c))
+        .collect::<BTreeMap<_, _>>();
+    let (findings, suppressed) = sink(diagnostics, &sources, options);
+    report.findings = findings;
+    report.suppressed = suppressed;
+    report
+}
+
+/// Runs every enabled config rule: per file in parallel, then across files.
+pub fn run_config_rules(configs: &[ConfigFile], settings: &Settings) -> Vec<Diagnostic> {
+    let rules: Vec<_> = CONFIG_RULES
+        .iter()
+        .filter(|r| settings.is_enabled(r.meta()))
+        .collect();
+    let mut out: Vec<Diagnostic> = configs
+        .par_iter()
+        .flat_map_iter(|file| {
+            let mut out = Vec::new();
+            for rule in &rules {
+                rule.check_file(file, &mut out);
+            }
+            out
+        })
+        .collect();
+    let all: Vec<&ConfigFile> = configs.iter().collect();
+    for rule in &rules {
+        rule.check_all(&all, &mut out);
+    }
+    out
+}
+
+fn summarize(configs: &[ConfigFile]) -> Vec<ServerSummary> {
+    configs
+        .iter()
+        .flat_map(|c| {
+            c.servers.iter().map(|s| ServerSummary {
+                file: c.source.display.clone(),
+                client: c.client.id(),
+                scope: c.scope.as_str(),
+                name: s.name.value.clone(),
+                transport: s.transport,
+                enabled: s.enabled,
+            })
+        })
+        .collect()
+}
+
+/// The one place findings are filtered: rule selection, severity overrides, inline
+/// suppressions, allow entries and the baseline. Unused inline suppressions become findings.
+fn sink(
+    mut diagnostics: Vec<Diagnostic>,
+    configs: &BTreeMap<String, &ConfigFile>,
+    options: &ScanOptions,
+) -> (Vec<Finding>, usize) {
+    let settings = &options.settings;
+    diagnostics.retain(|d| settings.is_enabled(d.rule));
+    for d in &mut diagnostics {
+        if let Some(&sev) = settings.severity_overrides.get(d.rule.code) {
+            d.severity = sev;
+        }
+    }
+    diagnostics.sort_by_key(Diagnostic::sort_key);
+
+    let mut suppressed = 0;
+    let mut kept = Vec::new();
+    // Inline suppressions, per file; remember which ones were used.
+    let mut used: BTreeSet<(String, usize)> = BTreeSet::new();
+    let inline: BTreeMap<&String, Vec<suppress::Suppression>> = configs
+        .iter()
+        .map(|(name, c)| (name, suppress::find(&c.source, c.format.comment_leaders())))
+        .collect();
+    for d in diagnostics {
+        let line = d.start().line;
+        let hit = inline.get(&d.file.display).and_then(|list| {
+            list.iter().find(|s| {
+                s.target_line == line
+                    && s.rules
+                        .iter()
+                        .any(|r| r == d.rule.name || r.eq_ignore_ascii_case(d.rule.code))
+            })
+        });
+        if let Some(s) = hit {
+            used.insert((d.file.display.clone(), s.comment_line));
+            suppressed += 1;
+            continue;
+        }
+        let allowed = settings.allows.iter().any(|a| {
+            a.rule.code == d.rule.code
+                && a.paths.as_ref().is_none_or(|p| p.is_match(&d.file.display))
+                && a.server
+                    .as_ref()
+                    .is_none_or(|s| d.server.as_ref() == Some(s))
+        });
+        if allowed {
+            suppressed += 1;
+            continue;
+        }
+        kept.push(d);
+    }
+    if settings.is_enabled(&UNUSED_SUPPRESSION) {
+        for (name, list) in &inline {
+            let Some(config) = configs.get(*name) else {
+                continue;
+            };
+            for s in list
+                .iter()
+                .filter(|s| !used.contains(&((*name).clone(), s.comment_line)))
+            {
+                let span = crate::span::Span::new(s.comment_start, s.comment_end);
+                kept.push(
+                    Diagnostic::new(
+                        &UNUSED_SUPPRESSION,
+                        &config.source,
+                        span,
+                        format!(
+                            "`portcullis-ignore: {}` suppresses nothing on line {}",
+                            s.rules.join(", "),
+                            s.target_line
+                        ),
+                    )
+                    .with_help("Remove the comment; the finding it excused is gone."),
+                );
+            }
+        }
+        kept.sort_by_key(Diagnostic::sort_key);
+    }
+
+    let mut occurrences: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let baseline = options.baseline.as_ref().map(Baseline::fingerprints);
+    let mut findings = Vec::new();
+    for d in kept {
+        let base = d.fingerprint(0);
+        let n = occurrences
+            .entry((d.file.display.clone(), base))
+            .or_insert(0);
+        let fingerprint = d.fingerprint(*n);
+        *n += 1;
+        if baseline
+            .as_ref()
+            .is_some_and(|b| b.contains(fingerprint.as_str()))
+        {
+            suppressed += 1;
+            continue;
+        }
+        findings.push(Finding {
+            diagnostic: d,
+            fingerprint,
+        });
+    }
+    (findings, suppressed)
+}
+
+/// A baseline accepting every finding of `report`.
+pub fn baseline_of(report: &Report) -> Baseline {
+    let mut findings: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| crate::baseline::BaselineEntry {
+            rule: f.diagnostic.rule.name.to_string(),
+            path: f.diagnostic.file.display.clone(),
+            fingerprint: f.fingerprint.clone(),
+        })
+        .collect();
+    findings.sort();
+    Baseline {
+        version: crate::baseline::VERSION,
+        findings,
+    }
+}
