@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::clients::{
-    Classified, Client, Scope, classify_path, might_hold_servers, normalise, sniff_schema,
+    Classified, Client, Schema, Scope, classify_path, might_hold_servers, normalise, sniff_schema,
 };
 use crate::diagnostic::Diagnostic;
 use crate::document::{self, Format, Node, Value};
@@ -85,7 +85,9 @@ pub fn load(task: &FileTask, home: Option<&Path>) -> Loaded {
             Classified {
                 client,
                 scope: by_path.map_or(Scope::Project, |c| c.scope),
-                schema: by_path.map_or(crate::clients::Schema::McpServers, |c| c.schema),
+                schema: by_path
+                    .filter(|c| c.client == client)
+                    .map_or(Schema::default_for(client), |c| c.schema),
             }
         })
         .or_else(|| classify_path(&task.path, home));

@@ -37,6 +37,22 @@ pub enum Schema {
     Opencode,
 }
 
+impl Schema {
+    /// The schema a client's main configuration file uses, for files named only by a
+    /// `portcullis-client:` directive.
+    pub fn default_for(client: Client) -> Schema {
+        match client {
+            Client::VsCode => Schema::VsCodeMcp,
+            Client::Zed => Schema::Zed,
+            Client::Continue => Schema::ContinueBlock,
+            Client::Codex => Schema::Codex,
+            Client::Goose => Schema::Goose,
+            Client::Opencode => Schema::Opencode,
+            _ => Schema::McpServers,
+        }
+    }
+}
+
 /// What a configuration file contributes: its servers (with the project each belongs to, for
 /// files that hold several) and its trust settings.
 #[derive(Debug, Default)]

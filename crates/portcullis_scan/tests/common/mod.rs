@@ -1,0 +1,127 @@
+//! Shared by the fixture harness and the meta tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use portcullis_scan::clients::{Environment, Platform};
+use portcullis_scan::registry::RuleMeta;
+use portcullis_scan::settings::Settings;
+use portcullis_scan::{Report, ScanOptions, scan};
+
+pub fn fixtures_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("resources/fixtures")
+}
+
+/// One folder per rule, named after it.
+pub fn fixture_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(fixtures_root())
+        .map(|r| {
+            r.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
+}
+
+/// Every file under `dir`, hidden ones included.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                out.push(p)
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Scans a fixture folder as one project, with only `rule` enabled and a fake home.
+pub fn scan_fixture_dir(dir: &Path, rule: &RuleMeta) -> Report {
+    let mut settings = Settings::default();
+    settings.select_only(&[rule.name.to_string()]).unwrap();
+    let options = ScanOptions {
+        paths: vec![dir.to_path_buf()],
+        user_configs: false,
+        env: Environment {
+            home: Some(PathBuf::from("/nonexistent-home")),
+            ..Environment::default()
+        },
+        platform: Platform::Linux,
+        cwd: dir.to_path_buf(),
+        settings,
+        baseline: None,
+    };
+    scan(&options, &portcullis_scan::scan::Silent)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Annotation {
+    RuleId,
+    Ok,
+    TodoRuleId,
+    TodoOk,
+}
+
+#[derive(Debug, Clone)]
+pub struct Note {
+    pub kind: Annotation,
+    pub rule: String,
+    /// The 1-based line the annotation describes.
+    pub line: usize,
+}
+
+/// The annotations of every file under `dir`. An annotation comment describes the next line
+/// that is not itself an annotation.
+pub fn annotations(dir: &Path) -> Vec<(PathBuf, Vec<Note>)> {
+    files_under(dir)
+        .into_iter()
+        .map(|file| {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let mut notes = Vec::new();
+            let mut pending: Vec<(Annotation, String)> = Vec::new();
+            for (i, line) in lines.iter().enumerate() {
+                if let Some(found) = parse_annotation(line) {
+                    pending.extend(found);
+                    continue;
+                }
+                for (kind, rule) in pending.drain(..) {
+                    notes.push(Note {
+                        kind,
+                        rule,
+                        line: i + 1,
+                    });
+                }
+            }
+            (file, notes)
+        })
+        .collect()
+}
+
+fn parse_annotation(line: &str) -> Option<Vec<(Annotation, String)>> {
+    let t = line.trim_start();
+    let body = t.strip_prefix("//").or_else(|| t.strip_prefix('#'))?.trim();
+    let (kind, rest) = [
+        ("todoruleid:", Annotation::TodoRuleId),
+        ("todook:", Annotation::TodoOk),
+        ("ruleid:", Annotation::RuleId),
+        ("ok:", Annotation::Ok),
+    ]
+    .into_iter()
+    .find_map(|(p, k)| body.strip_prefix(p).map(|r| (k, r)))?;
+    Some(
+        rest.split(',')
+            .map(|r| (kind, r.trim().to_string()))
+            .filter(|(_, r)| !r.is_empty())
+            .collect(),
+    )
+}
