@@ -2,6 +2,7 @@
 //! HTML for sharing. No renderer prints a secret: code frames come from the masked text.
 
 pub mod json;
+pub mod rule_doc;
 pub mod text;
 
 use crate::report::Report;

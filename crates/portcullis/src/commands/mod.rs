@@ -1,0 +1,17 @@
+//! One file per subcommand.
+
+mod explain;
+mod rules;
+mod scan;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Rules(args) => rules::run(&args),
+        Command::Explain { rule } => explain::run(&rule),
+    }
+}

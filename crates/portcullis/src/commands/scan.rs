@@ -1,0 +1,134 @@
+//! `portcullis scan`: find configurations, report findings, exit 0/1/2.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use portcullis_scan::Severity;
+use portcullis_scan::baseline::Baseline;
+use portcullis_scan::render::{OutputFormat, RenderOptions, render};
+use portcullis_scan::scan::{Progress, ScanOptions, baseline_of, scan};
+use portcullis_scan::settings::Settings;
+
+use crate::cli::{ColorChoice, Format, ScanArgs};
+use crate::output;
+
+pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let cwd = std::env::current_dir().context("cannot determine the current folder")?;
+    let settings_path = args.settings.clone().or_else(|| Settings::discover(&cwd));
+    let mut settings = match &settings_path {
+        Some(path) => Settings::from_file(path)?,
+        None => Settings::default(),
+    };
+    if !args.select.is_empty() {
+        settings
+            .select_only(&args.select)
+            .map_err(anyhow::Error::msg)?;
+    }
+    settings.ignore(&args.ignore).map_err(anyhow::Error::msg)?;
+    if let Some(level) = &args.fail_on {
+        settings.fail_on = level.parse::<Severity>().map_err(anyhow::Error::msg)?;
+    }
+    let baseline = match &args.baseline {
+        Some(path) => Some(Baseline::load(path)?),
+        None => None,
+    };
+    for path in &args.paths {
+        if !path.exists() && path.symlink_metadata().is_err() {
+            bail!("{} does not exist", path.display());
+        }
+    }
+
+    let mut options = ScanOptions::new(args.paths.clone(), cwd);
+    options.user_configs = (args.paths.is_empty() || args.user_configs) && !args.no_user_configs;
+    let fail_on = settings.fail_on;
+    options.settings = settings;
+    options.baseline = baseline;
+
+    let spinner = Spinner::new(!args.quiet && output::stderr_is_terminal());
+    let report = scan(&options, &spinner);
+    spinner.finish();
+
+    for note in &report.notes {
+        anstream::eprintln!("note: {note}");
+    }
+    if let Some(path) = &args.write_baseline {
+        std::fs::write(path, baseline_of(&report).to_json())
+            .with_context(|| format!("cannot write the baseline to {}", path.display()))?;
+    }
+
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.output.is_none()
+                && output::stdout_is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let width = if output::stdout_is_terminal() {
+        terminal_width().unwrap_or(100)
+    } else {
+        100
+    };
+    let format = match args.format {
+        Format::Text => OutputFormat::Text,
+        Format::Json => OutputFormat::Json,
+    };
+    output::write(
+        &render(&report, format, &RenderOptions { color, width }),
+        args.output.as_deref(),
+    )?;
+    Ok(if report.fails(fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS").ok()?.parse().ok()
+}
+
+/// Progress on a terminal's standard error; nothing at all when it is not a terminal.
+struct Spinner {
+    bar: Option<ProgressBar>,
+}
+
+impl Spinner {
+    fn new(enabled: bool) -> Self {
+        let bar = enabled.then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            // A scan that ends at once shows nothing; a slower one shows progress.
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar.set_message("looking for MCP configurations…");
+            bar
+        });
+        Spinner { bar }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for Spinner {
+    fn found(&self, files: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("found {files} files to check"));
+        }
+    }
+
+    fn scanned(&self, files: usize, servers: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("scanned {files} files, {servers} MCP servers"));
+        }
+    }
+}
