@@ -45,21 +45,25 @@ pub fn load(task: &FileTask, home: Option<&Path>) -> Loaded {
     let mut loaded = Loaded::default();
     let text = match read_text(&task.path) {
         Ok(text) => text,
-        Err(reason) => {
-            if task.explicit || task.known.is_some() {
+        Err(problem) => {
+            // A broken file in a known client location is worth reporting even when walked past.
+            if task.explicit || task.known.is_some() || classify_path(&task.path, home).is_some() {
+                let at = Span::new(problem.at, problem.at);
                 let file = Arc::new(SourceFile::new(
                     task.path.clone(),
                     task.display.clone(),
-                    String::new(),
+                    problem.lossy_text,
                 ));
                 loaded.diagnostics.push(
                     Diagnostic::new(
                         &UNREADABLE_FILE,
                         &file,
-                        Span::new(0, 0),
-                        format!("`{}` could not be read: {reason}", task.display),
+                        at,
+                        format!("`{}` could not be read: {}", task.display, problem.reason),
                     )
-                    .with_help("Make the file readable, or exclude it in `portcullis.toml`."),
+                    .with_help(
+                        "Make the file readable UTF-8 text, or exclude it in `portcullis.toml`.",
+                    ),
                 );
             }
             return loaded;
@@ -161,19 +165,38 @@ fn format_name(format: Format) -> &'static str {
     }
 }
 
+/// Why a file could not be read, and where, with what could be decoded of it.
+struct Unreadable {
+    reason: String,
+    /// Byte offset of the problem in `lossy_text`.
+    at: usize,
+    /// The text with invalid bytes replaced, so the problem can be shown in place.
+    lossy_text: String,
+}
+
+impl From<String> for Unreadable {
+    fn from(reason: String) -> Self {
+        Unreadable {
+            reason,
+            at: 0,
+            lossy_text: String::new(),
+        }
+    }
+}
+
 /// Reads a file as UTF-8 text, refusing what no config can be: too large, binary, not UTF-8.
-fn read_text(path: &Path) -> Result<String, String> {
+fn read_text(path: &Path) -> Result<String, Unreadable> {
     let file = std::fs::File::open(path).map_err(|e| io_reason(&e))?;
     let meta = file.metadata().map_err(|e| io_reason(&e))?;
     if meta.is_dir() {
-        return Err("it is a folder".into());
+        return Err(String::from("it is a folder").into());
     }
     if meta.len() > MAX_CONFIG_BYTES {
         return Err(format!(
-            "it is {} bytes, more than the {} a configuration can be",
-            meta.len(),
-            MAX_CONFIG_BYTES
-        ));
+            "it is {} bytes, more than the {MAX_CONFIG_BYTES} a configuration can be",
+            meta.len()
+        )
+        .into());
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     // `take` bounds the read even if the file grows while we read it.
@@ -181,20 +204,23 @@ fn read_text(path: &Path) -> Result<String, String> {
         .read_to_end(&mut bytes)
         .map_err(|e| io_reason(&e))?;
     if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        return Err("it grew past the size limit while being read".into());
+        return Err(String::from("it grew past the size limit while being read").into());
     }
     let bytes = bytes
         .strip_prefix(b"\xEF\xBB\xBF")
         .map(<[u8]>::to_vec)
         .unwrap_or(bytes);
-    if bytes.contains(&0) {
-        return Err("it is binary, not text".into());
+    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+        return Err(format!("it is binary, not text (a NUL byte at offset {nul})").into());
     }
     String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "it is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
+        // Offsets before the first bad byte are the same in the lossy text.
+        let at = e.utf8_error().valid_up_to();
+        Unreadable {
+            reason: "it is not UTF-8 text".into(),
+            at,
+            lossy_text: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
     })
 }
 

@@ -14,6 +14,7 @@ use crate::diagnostic::Diagnostic;
 use crate::discover::{Discovery, WalkProblem, dedupe};
 use crate::load::{FileTask, Loaded, load};
 use crate::model::ConfigFile;
+use crate::registry::find_rule;
 use crate::report::{Finding, Report, ServerSummary};
 use crate::rules::config::RULES as CONFIG_RULES;
 use crate::rules::scanner::UNUSED_SUPPRESSION;
@@ -232,20 +233,9 @@ fn sink(
                 .iter()
                 .filter(|s| !used.contains(&((*name).clone(), s.comment_line)))
             {
-                let span = crate::span::Span::new(s.comment_start, s.comment_end);
-                kept.push(
-                    Diagnostic::new(
-                        &UNUSED_SUPPRESSION,
-                        &config.source,
-                        span,
-                        format!(
-                            "`portcullis-ignore: {}` suppresses nothing on line {}",
-                            s.rules.join(", "),
-                            s.target_line
-                        ),
-                    )
-                    .with_help("Remove the comment; the finding it excused is gone."),
-                );
+                if let Some(d) = unused_suppression(config, s, settings) {
+                    kept.push(d);
+                }
             }
         }
         kept.sort_by_key(Diagnostic::sort_key);
@@ -274,6 +264,47 @@ fn sink(
         });
     }
     (findings, suppressed)
+}
+
+/// The finding for a suppression that suppressed nothing. A suppression of a rule that did not
+/// run this time says nothing either way and is left alone; one naming no rule is reported.
+fn unused_suppression(
+    config: &ConfigFile,
+    s: &suppress::Suppression,
+    settings: &Settings,
+) -> Option<Diagnostic> {
+    let unknown: Vec<&str> = s
+        .rules
+        .iter()
+        .filter(|r| find_rule(r).is_none())
+        .map(String::as_str)
+        .collect();
+    let message = if !unknown.is_empty() {
+        format!(
+            "`portcullis-ignore: {}` names no rule: `{}`",
+            s.rules.join(", "),
+            unknown.join("`, `")
+        )
+    } else if s
+        .rules
+        .iter()
+        .filter_map(|r| find_rule(r))
+        .any(|r| settings.is_enabled(r))
+    {
+        format!(
+            "`portcullis-ignore: {}` suppresses nothing on line {}",
+            s.rules.join(", "),
+            s.target_line
+        )
+    } else {
+        return None;
+    };
+    let span = crate::span::Span::new(s.comment_start, s.comment_end);
+    Some(
+        Diagnostic::new(&UNUSED_SUPPRESSION, &config.source, span, message).with_help(
+            "Remove the comment, or correct the rule name (`portcullis rules` lists them).",
+        ),
+    )
 }
 
 /// A baseline accepting every finding of `report`.

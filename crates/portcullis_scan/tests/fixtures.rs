@@ -1,5 +1,5 @@
-//! The fixture harness (CONVENTIONS.md, rule 7): every rule's fixtures are scanned with only that
-//! rule enabled, and findings must land exactly on the lines annotated `ruleid:` (or `todook:`),
+//! The fixture harness (CONVENTIONS.md, rule 7): every rule's fixtures are scanned, and that
+//! rule's findings must land exactly on the lines annotated `ruleid:` (or `todook:`),
 //! never on `ok:` or `todoruleid:` lines, and nowhere else. A snapshot of the rendered findings
 //! sits beside each rule's fixtures.
 

@@ -12,7 +12,21 @@ pub(super) fn parse(text: &str) -> Result<Node, ParseError> {
         comments: CommentCollectionStrategy::Off,
         tokens: false,
     };
-    let result = parse_to_ast(text, &collect, &ParseOptions::default()).map_err(|e| {
+    // What VS Code's JSONC reader accepts (comments, trailing commas) and nothing more: a file
+    // a client would reject must be reported, not silently understood.
+    let options = ParseOptions {
+        allow_comments: true,
+        allow_trailing_commas: true,
+        allow_loose_object_property_names: false,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        allow_bare_decimal_point_numbers: false,
+        allow_non_finite_numbers: false,
+        allow_extended_string_escapes: false,
+    };
+    let result = parse_to_ast(text, &collect, &options).map_err(|e| {
         let range = e.range();
         ParseError {
             message: e.kind().to_string(),

@@ -60,3 +60,29 @@ pub fn rules_json(rules: &[&RuleMeta]) -> String {
         .collect();
     serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"
 }
+
+/// The index page of the rule docs.
+pub fn index(rules: &[&RuleMeta]) -> String {
+    let mut out = String::from(
+        "# Rules\n\nGenerated from the rule declarations by `cargo run -p portcullis_dev -- docs`; do not edit.\n\n| code | name | severity | CWE | summary |\n|---|---|---|---|---|\n",
+    );
+    for r in rules {
+        let cwe = r
+            .cwe
+            .iter()
+            .map(|c| format!("CWE-{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(
+            out,
+            "| {} | [{}]({}.md) | {} | {} | {} |",
+            r.code,
+            r.name,
+            r.name,
+            r.severity.as_str(),
+            cwe,
+            r.summary
+        );
+    }
+    out
+}

@@ -44,10 +44,10 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Scans a fixture folder as one project, with only `rule` enabled and a fake home.
+/// Scans a fixture folder as one project with a fake home, and keeps only `rule`'s findings.
+/// Every rule runs, so suppressions of other rules in the fixture are used, as in a real scan.
 pub fn scan_fixture_dir(dir: &Path, rule: &RuleMeta) -> Report {
-    let mut settings = Settings::default();
-    settings.select_only(&[rule.name.to_string()]).unwrap();
+    let settings = Settings::default();
     let options = ScanOptions {
         paths: vec![dir.to_path_buf()],
         user_configs: false,
@@ -60,7 +60,11 @@ pub fn scan_fixture_dir(dir: &Path, rule: &RuleMeta) -> Report {
         settings,
         baseline: None,
     };
-    scan(&options, &portcullis_scan::scan::Silent)
+    let mut report = scan(&options, &portcullis_scan::scan::Silent);
+    report
+        .findings
+        .retain(|f| f.diagnostic.rule.code == rule.code);
+    report
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +89,8 @@ pub fn annotations(dir: &Path) -> Vec<(PathBuf, Vec<Note>)> {
     files_under(dir)
         .into_iter()
         .map(|file| {
-            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            let text =
+                String::from_utf8_lossy(&std::fs::read(&file).unwrap_or_default()).into_owned();
             let lines: Vec<&str> = text.lines().collect();
             let mut notes = Vec::new();
             let mut pending: Vec<(Annotation, String)> = Vec::new();

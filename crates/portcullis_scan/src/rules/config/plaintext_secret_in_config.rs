@@ -25,7 +25,7 @@ declare_rule! {
     ///   "mcpServers": {
     ///     "github": {
     ///       "command": "github-mcp-server",
-    ///       "env": { "GITHUB_PERSONAL_ACCESS_TOKEN": "ghp_R4nd0mT0k3nV4lu3Th4tL00ksR34l1234" }
+    ///       "env": { "GITHUB_PERSONAL_ACCESS_TOKEN": "ghp_R4nd0mT0k3nV4lu3Th4tL00ksR34l1234567" }
     ///     }
     ///   }
     /// }
