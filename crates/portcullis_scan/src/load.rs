@@ -275,13 +275,16 @@ fn find_secret_facts(text: &str, doc: &Node, servers: &[ServerEntry]) -> Vec<Sec
     facts
 }
 
+/// Called with the key path, the key the value is stored under, and the value's node.
+type StringVisitor<'f, 'a> = dyn FnMut(&[&'a str], Option<&'a str>, &'a Node) + 'f;
+
 /// Walks string values with the key they are stored under: the member name, or for an array
 /// item the option before it (`["--api-key", "sk-..."]`).
 fn visit<'a>(
     node: &'a Node,
     path: &mut Vec<&'a str>,
     key: Option<&'a str>,
-    f: &mut dyn FnMut(&[&'a str], Option<&'a str>, &'a Node),
+    f: &mut StringVisitor<'_, 'a>,
 ) {
     match &node.value {
         Value::String(_) => f(path, key, node),

@@ -177,11 +177,50 @@ impl Node {
     }
 }
 
+/// Deepest nesting of brackets we accept. Real configs nest a handful of levels; the parsers
+/// recurse, so a hostile file must be refused before it can exhaust the stack.
+const MAX_DEPTH: usize = 128;
+
+/// Refuses text whose brackets nest deeper than [`MAX_DEPTH`]. Counts brackets outside quoted
+/// strings; it is a guard, not a parser, so it errs on the side of counting.
+fn check_depth(text: &str) -> Result<(), ParseError> {
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut escaped = false;
+    for (i, b) in text.bytes().enumerate() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' && q == b'"' {
+                escaped = true;
+            } else if b == q || b == b'\n' {
+                quote = None;
+            }
+            continue;
+        }
+        match b {
+            b'"' | b'\'' => quote = Some(b),
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(ParseError {
+                        message: format!("nested more than {MAX_DEPTH} levels deep"),
+                        span: Span::new(i, i + 1),
+                    });
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn text_at<'a>(src: &'a str, span: Span) -> &'a str {
+    fn text_at(src: &str, span: Span) -> &str {
         &src[span.range()]
     }
 
@@ -245,43 +284,4 @@ mod tests {
         let toml_src = format!("a = {}{}", "[".repeat(depth), "]".repeat(depth));
         let _ = parse(&toml_src, Format::Toml);
     }
-}
-
-/// Deepest nesting of brackets we accept. Real configs nest a handful of levels; the parsers
-/// recurse, so a hostile file must be refused before it can exhaust the stack.
-const MAX_DEPTH: usize = 128;
-
-/// Refuses text whose brackets nest deeper than [`MAX_DEPTH`]. Counts brackets outside quoted
-/// strings; it is a guard, not a parser, so it errs on the side of counting.
-fn check_depth(text: &str) -> Result<(), ParseError> {
-    let mut depth = 0usize;
-    let mut quote: Option<u8> = None;
-    let mut escaped = false;
-    for (i, b) in text.bytes().enumerate() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' && q == b'"' {
-                escaped = true;
-            } else if b == q || b == b'\n' {
-                quote = None;
-            }
-            continue;
-        }
-        match b {
-            b'"' | b'\'' => quote = Some(b),
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Err(ParseError {
-                        message: format!("nested more than {MAX_DEPTH} levels deep"),
-                        span: Span::new(i, i + 1),
-                    });
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    Ok(())
 }

@@ -40,7 +40,7 @@ pub fn mask(secret: &str) -> String {
         _ => 4,
     };
     if keep == 0 {
-        return "…".repeat(1) + &"*".repeat(chars.len().min(8));
+        return format!("…{}", "*".repeat(chars.len().min(8)));
     }
     let head: String = chars[..keep].iter().collect();
     let tail: String = chars[chars.len() - keep..].iter().collect();
