@@ -91,8 +91,7 @@ impl Diagnostic {
     /// A fingerprint that survives edits elsewhere in the file: the rule, the file, the server
     /// and the (masked) text of the flagged span, plus how many identical ones came before.
     pub fn fingerprint(&self, occurrence: usize) -> String {
-        let masked = self.file.masked_text();
-        let text = masked.get(self.span.range()).unwrap_or("");
+        let text = self.file.masked_slice(self.span);
         let mut hasher = Sha256::new();
         for part in [
             self.rule.code,

@@ -89,6 +89,32 @@ impl SourceFile {
             .map_or(self.text.len(), |(b, _)| b)
     }
 
+    /// One range of the text with secrets starred out, as in [`SourceFile::masked_text`], without
+    /// copying the whole file.
+    pub fn masked_slice(&self, span: Span) -> String {
+        let Some(slice) = self.text.get(span.range()) else {
+            return String::new();
+        };
+        let mut out = slice.to_string();
+        for secret in self
+            .secret_spans
+            .iter()
+            .filter(|s| s.start < span.end && span.start < s.end)
+        {
+            // Mask the whole secret, then keep the part inside this range.
+            let Some(whole) = self.text.get(secret.range()) else {
+                continue;
+            };
+            let masked = crate::secrets::mask_keep_len(whole);
+            let from = secret.start.max(span.start);
+            let to = secret.end.min(span.end);
+            if let Some(part) = masked.get(from - secret.start..to - secret.start) {
+                out.replace_range(from - span.start..to - span.start, part);
+            }
+        }
+        out
+    }
+
     /// The text with the middle of every secret span starred out, for code frames. Byte offsets
     /// are kept, so annotations computed on the original text still land in the right place.
     pub fn masked_text(&self) -> std::borrow::Cow<'_, str> {

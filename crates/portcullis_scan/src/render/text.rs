@@ -40,10 +40,10 @@ fn level(severity: Severity) -> Level<'static> {
 fn render_one(finding: &Finding, renderer: &Renderer) -> String {
     let d = &finding.diagnostic;
     let file = &d.file;
-    let masked = file.masked_text();
     let title = format!("{} [{}]", d.message, d.rule.name);
     let start = d.start();
     let end = d.end();
+    let window;
     let group = if file.text.is_empty() {
         level(d.severity)
             .primary_title(title)
@@ -53,8 +53,8 @@ fn render_one(finding: &Finding, renderer: &Renderer) -> String {
         let first = start.line.saturating_sub(CONTEXT_LINES).max(1);
         let last = (end.line + CONTEXT_LINES).min(file.line_count());
         let from = file.line_start(first).unwrap_or(0);
-        let to = file.line_start(last + 1).unwrap_or(masked.len());
-        let window = &masked[from..to];
+        let to = file.line_start(last + 1).unwrap_or(file.text.len());
+        window = file.masked_slice(crate::span::Span::new(from, to));
         let rel = |o: usize| o.clamp(from, to) - from;
         let mut snippet = Snippet::source(window.trim_end_matches(['\n', '\r']))
             .line_start(first)
