@@ -1,12 +1,28 @@
 //! Secret detection: provider token formats, credentials in URLs, and high-entropy values under
 //! names that say "secret"; plus masking, so no output ever carries a secret whole.
 //!
-//! The detectors are written from each provider's documented token format. A value that is an
-//! interpolation reference (`${VAR}`, `${env:VAR}`, `${input:id}`, `$VAR`, ...) is never a secret.
+//! Two checks run over each value, most specific first, and a span claimed by one is never
+//! reported again by a later one:
+//! 1. `detectors`: known formats, written from each provider's documented token format;
+//! 2. `generic`: a random-looking value under a secret-sounding name (`API_KEY`, `--token`,
+//!    `Authorization`).
+//!
+//! A value that is `NAME=VALUE`, `--option=VALUE` or `Header: VALUE` is also judged as VALUE
+//! stored under NAME, so `--api-key=...` arguments are covered. A value that is an
+//! interpolation reference (`${VAR}`, `${env:VAR}`, `${input:id}`, `$VAR`, ...) is never a
+//! secret.
+//!
+//! The trade-off: every check prefers silence to noise on placeholders and templates, since a
+//! rule that cries wolf on `your_api_key_here` gets turned off.
 
 mod detectors;
 mod entropy;
+mod generic;
 mod interpolation;
+mod keys;
+mod placeholder;
+
+use std::collections::BTreeMap;
 
 pub use detectors::{DETECTORS, Detector};
 pub use entropy::shannon_entropy;
@@ -25,9 +41,50 @@ pub struct SecretMatch {
 }
 
 /// Finds secrets in one configuration value. `key` is the name the value is stored under (env
-/// variable, header, or the option before it in an argument list), used for the generic check.
+/// variable, header, or the option before it in an argument list), used for the checks that
+/// depend on it. The matches are sorted by start and never overlap.
 pub fn find_secrets(value: &str, key: Option<&str>) -> Vec<SecretMatch> {
-    detectors::find(value, key)
+    // Lower rank wins an overlap: known formats, then the generic check.
+    let mut found: Vec<(u8, SecretMatch)> = Vec::new();
+    found.extend(detectors::find(value, key).into_iter().map(|m| (0, m)));
+    // `--flag=...` is an option, not a value stored under the outer key.
+    if !value.starts_with('-') {
+        found.extend(generic::find(value, key).map(|m| (1, m)));
+    }
+    if let Some((name, offset)) = keys::split_assignment(value) {
+        let rest = &value[offset..];
+        let shift = |m: SecretMatch| SecretMatch {
+            span: Span::new(m.span.start + offset, m.span.end + offset),
+            ..m
+        };
+        found.extend(generic::find(rest, Some(name)).map(|m| (1, shift(m))));
+    }
+    resolve(found)
+}
+
+/// Keeps the best of overlapping matches: by rank, then confidence, then length, then order
+/// found (the sort is stable). Kept spans live in a map by start, so each check is a lookup:
+/// since kept spans never overlap, the one starting last before `end` is the only candidate.
+fn resolve(mut found: Vec<(u8, SecretMatch)>) -> Vec<SecretMatch> {
+    found.sort_by(|(ra, a), (rb, b)| {
+        ra.cmp(rb)
+            .then(b.confidence.cmp(&a.confidence))
+            .then(b.span.len().cmp(&a.span.len()))
+    });
+    let mut kept: BTreeMap<usize, SecretMatch> = BTreeMap::new();
+    for (_, m) in found {
+        if m.span.is_empty() {
+            continue;
+        }
+        let overlaps = kept
+            .range(..m.span.end)
+            .next_back()
+            .is_some_and(|(_, k)| k.span.end > m.span.start);
+        if !overlaps {
+            kept.insert(m.span.start, m);
+        }
+    }
+    kept.into_values().collect()
 }
 
 /// A short masked form for messages: the first and last four characters around an ellipsis
@@ -40,7 +97,7 @@ pub fn mask(secret: &str) -> String {
         _ => 4,
     };
     if keep == 0 {
-        return "…".repeat(1) + &"*".repeat(chars.len().min(8));
+        return "…".to_string() + &"*".repeat(chars.len().min(8));
     }
     let head: String = chars[..keep].iter().collect();
     let tail: String = chars[chars.len() - keep..].iter().collect();
@@ -72,6 +129,19 @@ pub fn mask_keep_len(secret: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generic_check_yields_to_known_formats() {
+        let token = "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8";
+        let got = find_secrets(token, Some("GITHUB_TOKEN"));
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].span, Span::new(0, token.len()));
+        let opt = "--api-key=q8Zt3LmW0pRk7VbN2cXyA5sD";
+        let got = find_secrets(opt, None);
+        assert_eq!(got.len(), 1);
+        assert_eq!(&opt[got[0].span.range()], "q8Zt3LmW0pRk7VbN2cXyA5sD");
+        assert_eq!(got[0].kind, "secret");
+    }
 
     #[test]
     fn masks_never_show_the_middle() {
