@@ -1,10 +1,12 @@
 //! Secret detection: provider token formats, credentials in URLs, and high-entropy values under
 //! names that say "secret"; plus masking, so no output ever carries a secret whole.
 //!
-//! Two checks run over each value, most specific first, and a span claimed by one is never
+//! Three checks run over each value, most specific first, and a span claimed by one is never
 //! reported again by a later one:
 //! 1. `detectors`: known formats, written from each provider's documented token format;
-//! 2. `generic`: a random-looking value under a secret-sounding name (`API_KEY`, `--token`,
+//! 2. `url_credentials`: the password of `scheme://user:password@host` and credential-named
+//!    query parameters;
+//! 3. `generic`: a random-looking value under a secret-sounding name (`API_KEY`, `--token`,
 //!    `Authorization`).
 //!
 //! A value that is `NAME=VALUE`, `--option=VALUE` or `Header: VALUE` is also judged as VALUE
@@ -21,6 +23,7 @@ mod generic;
 mod interpolation;
 mod keys;
 mod placeholder;
+mod url_credentials;
 
 use std::collections::BTreeMap;
 
@@ -44,12 +47,13 @@ pub struct SecretMatch {
 /// variable, header, or the option before it in an argument list), used for the checks that
 /// depend on it. The matches are sorted by start and never overlap.
 pub fn find_secrets(value: &str, key: Option<&str>) -> Vec<SecretMatch> {
-    // Lower rank wins an overlap: known formats, then the generic check.
+    // Lower rank wins an overlap: known formats, then URL credentials, then the generic check.
     let mut found: Vec<(u8, SecretMatch)> = Vec::new();
     found.extend(detectors::find(value, key).into_iter().map(|m| (0, m)));
+    found.extend(url_credentials::find(value).into_iter().map(|m| (1, m)));
     // `--flag=...` is an option, not a value stored under the outer key.
     if !value.starts_with('-') {
-        found.extend(generic::find(value, key).map(|m| (1, m)));
+        found.extend(generic::find(value, key).map(|m| (2, m)));
     }
     if let Some((name, offset)) = keys::split_assignment(value) {
         let rest = &value[offset..];
@@ -57,7 +61,7 @@ pub fn find_secrets(value: &str, key: Option<&str>) -> Vec<SecretMatch> {
             span: Span::new(m.span.start + offset, m.span.end + offset),
             ..m
         };
-        found.extend(generic::find(rest, Some(name)).map(|m| (1, shift(m))));
+        found.extend(generic::find(rest, Some(name)).map(|m| (2, shift(m))));
     }
     resolve(found)
 }
@@ -141,6 +145,17 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert_eq!(&opt[got[0].span.range()], "q8Zt3LmW0pRk7VbN2cXyA5sD");
         assert_eq!(got[0].kind, "secret");
+    }
+
+    #[test]
+    fn url_password_is_reported_once() {
+        // Under a secret-sounding name the generic check would take the whole URL; the URL
+        // check claims the password first and the generic check skips URLs.
+        let url = "postgresql://app:Zq8-Lw3Rt9xK@db.internal/app";
+        let got = find_secrets(url, Some("DATABASE_PASSWORD"));
+        assert_eq!(got.len(), 1);
+        assert_eq!(&url[got[0].span.range()], "Zq8-Lw3Rt9xK");
+        assert_eq!(got[0].kind, "PostgreSQL password");
     }
 
     #[test]
