@@ -3,19 +3,22 @@
 //!
 //! Three checks run over each value, most specific first, and a span claimed by one is never
 //! reported again by a later one:
-//! 1. `detectors`: known formats, written from each provider's documented token format;
+//! 1. `detectors`: known formats (`ghp_...`, `sk-ant-...`, `AKIA...`, PEM private keys, ...),
+//!    written from each provider's documented token format;
 //! 2. `url_credentials`: the password of `scheme://user:password@host` and credential-named
 //!    query parameters;
 //! 3. `generic`: a random-looking value under a secret-sounding name (`API_KEY`, `--token`,
 //!    `Authorization`).
 //!
 //! A value that is `NAME=VALUE`, `--option=VALUE` or `Header: VALUE` is also judged as VALUE
-//! stored under NAME, so `--api-key=...` arguments are covered. A value that is an
-//! interpolation reference (`${VAR}`, `${env:VAR}`, `${input:id}`, `$VAR`, ...) is never a
-//! secret.
+//! stored under NAME, so `docker -e AWS_SECRET_ACCESS_KEY=...` and `--api-key=...` arguments
+//! are covered. A value that is an interpolation reference (`${VAR}`, `${env:VAR}`,
+//! `${input:id}`, `$VAR`, ...) is never a secret.
 //!
 //! The trade-off: every check prefers silence to noise on placeholders and templates, since a
-//! rule that cries wolf on `your_api_key_here` gets turned off.
+//! rule that cries wolf on `your_api_key_here` gets turned off. Detection is linear in the
+//! length of the value (regex and Aho-Corasick guarantee it; the hand-written parts are single
+//! passes), so hostile or huge values cost time proportional to their size, never more.
 
 mod detectors;
 mod entropy;
@@ -25,9 +28,12 @@ mod keys;
 mod placeholder;
 mod url_credentials;
 
+#[cfg(test)]
+mod testdata;
+
 use std::collections::BTreeMap;
 
-pub use detectors::{DETECTORS, Detector};
+pub use detectors::{DETECTORS, Detector, provider_count};
 pub use entropy::shannon_entropy;
 pub use interpolation::{is_interpolation, strip_interpolations};
 
@@ -61,6 +67,11 @@ pub fn find_secrets(value: &str, key: Option<&str>) -> Vec<SecretMatch> {
             span: Span::new(m.span.start + offset, m.span.end + offset),
             ..m
         };
+        found.extend(
+            detectors::find_keyed(rest, Some(name))
+                .into_iter()
+                .map(|m| (0, shift(m))),
+        );
         found.extend(generic::find(rest, Some(name)).map(|m| (2, shift(m))));
     }
     resolve(found)
@@ -132,7 +143,95 @@ pub fn mask_keep_len(secret: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::testdata::{Case, Expect, Gen, all_kinds, cases};
     use super::*;
+
+    fn describe(case: &Case) -> String {
+        format!("value {:?} under key {:?}", case.value, case.key)
+    }
+
+    #[test]
+    fn table_of_hits_and_near_misses() {
+        let mut failures = Vec::new();
+        for case in cases() {
+            let got = find_secrets(&case.value, case.key);
+            let shown: Vec<_> = got
+                .iter()
+                .map(|m| (&case.value[m.span.range()], m.kind, m.confidence))
+                .collect();
+            match &case.expect {
+                Expect::Hit {
+                    kind,
+                    secret,
+                    confidence,
+                } => {
+                    let ok = got.len() == 1
+                        && got[0].kind == *kind
+                        && &case.value[got[0].span.range()] == secret
+                        && got[0].confidence == *confidence;
+                    if !ok {
+                        failures.push(format!(
+                            "expected one {kind} ({confidence:?}) spanning {secret:?} in {}, got {shown:?}",
+                            describe(&case)
+                        ));
+                    }
+                }
+                Expect::Miss { near } => {
+                    if !got.is_empty() {
+                        failures.push(format!(
+                            "near miss for {near}: expected nothing in {}, got {shown:?}",
+                            describe(&case)
+                        ));
+                    }
+                }
+                Expect::NotKind { near } => {
+                    if got.iter().any(|m| m.kind == *near) {
+                        failures.push(format!(
+                            "near miss for {near}: expected no {near} in {}, got {shown:?}",
+                            describe(&case)
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn every_kind_has_a_hit_and_a_near_miss() {
+        let cases = cases();
+        for kind in all_kinds() {
+            let hit = cases
+                .iter()
+                .any(|c| matches!(&c.expect, Expect::Hit { kind: k, .. } if *k == kind));
+            let near = cases.iter().any(|c| {
+                matches!(&c.expect, Expect::Miss { near } | Expect::NotKind { near } if *near == kind)
+            });
+            assert!(hit, "no true positive for {kind}");
+            assert!(near, "no near miss for {kind}");
+        }
+        // And no case names a kind that does not exist.
+        let kinds = all_kinds();
+        for c in &cases {
+            let named = match &c.expect {
+                Expect::Hit { kind, .. } => kind,
+                Expect::Miss { near } | Expect::NotKind { near } => near,
+            };
+            assert!(kinds.contains(named), "unknown kind {named}");
+        }
+    }
+
+    #[test]
+    fn several_secrets_come_sorted_and_once() {
+        let mut g = Gen::new(7);
+        let gh = format!("ghp_{}", g.from("abcdefghijkLMNOPQRSTUVWXYZ0123456789", 36));
+        let aws = format!("AKIA{}", g.from("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16));
+        let value = format!("first {aws} then postgres://u:{gh}@db/x");
+        let got = find_secrets(&value, Some("API_TOKEN"));
+        let texts: Vec<_> = got.iter().map(|m| &value[m.span.range()]).collect();
+        assert_eq!(texts, [aws.as_str(), gh.as_str()]);
+        assert_eq!(got[1].kind, "GitHub personal access token");
+    }
 
     #[test]
     fn generic_check_yields_to_known_formats() {
@@ -156,6 +255,11 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert_eq!(&url[got[0].span.range()], "Zq8-Lw3Rt9xK");
         assert_eq!(got[0].kind, "PostgreSQL password");
+    }
+
+    #[test]
+    fn provider_count_is_at_least_thirty() {
+        assert!(provider_count() >= 30, "{}", provider_count());
     }
 
     #[test]
