@@ -262,6 +262,114 @@ mod tests {
         assert!(provider_count() >= 30, "{}", provider_count());
     }
 
+    /// Checks the output contract on one input: spans in bounds, on character boundaries,
+    /// non-empty, sorted and non-overlapping.
+    fn check_contract(value: &str, key: Option<&str>) {
+        let got = find_secrets(value, key);
+        let mut last_end = 0;
+        for m in &got {
+            assert!(m.span.start < m.span.end, "empty span");
+            assert!(m.span.end <= value.len(), "span out of bounds");
+            assert!(value.is_char_boundary(m.span.start) && value.is_char_boundary(m.span.end));
+            assert!(m.span.start >= last_end, "overlapping or unsorted spans");
+            last_end = m.span.end;
+        }
+    }
+
+    #[test]
+    fn never_panics_on_odd_or_huge_input() {
+        const KEYS: &[Option<&str>] = &[
+            None,
+            Some(""),
+            Some("API_KEY"),
+            Some("--token"),
+            Some("AWS_SECRET_ACCESS_KEY"),
+            Some("DISCORD_TOKEN"),
+            Some("TELEGRAM_BOT_TOKEN"),
+            Some("Authorization"),
+            Some("ключ_token"),
+            Some("🔑"),
+        ];
+        let big = 100_000;
+        let fixed = [
+            String::new(),
+            "\0".into(),
+            "é".repeat(40),
+            "ghp_".to_string() + &"é".repeat(36),
+            "\u{202e}ghp_\u{200b}token\u{0301}".into(),
+            "🦀".repeat(1000),
+            "a".repeat(big),
+            "ghp_".repeat(big / 4),
+            "://".repeat(big / 3),
+            "a://b:c@".repeat(big / 8),
+            "eyJ.".repeat(big / 4),
+            format!("-----BEGIN PRIVATE KEY-----{}", "A".repeat(big)),
+            "Password=;".repeat(big / 10),
+            "?token=aaaaaaaaaaa&".repeat(big / 20),
+            "Q~".repeat(big / 2),
+            "${".repeat(big / 2),
+            "--a=".repeat(big / 4),
+            "X: ".repeat(big / 3),
+            "-".repeat(big),
+        ];
+        for v in &fixed {
+            for key in KEYS {
+                check_contract(v, *key);
+            }
+        }
+        // Random concatenations of the pieces the checks look for.
+        let pieces = [
+            "ghp_",
+            "sk-ant-api03-",
+            "://",
+            "@",
+            ":",
+            "=",
+            "?",
+            "&",
+            "#",
+            ";",
+            "Bearer ",
+            "é",
+            "💥",
+            "\u{202e}",
+            "A",
+            "z",
+            "0",
+            "-",
+            "_",
+            ".",
+            "~",
+            "8Q~",
+            "eyJ",
+            "-----BEGIN ",
+            "PRIVATE KEY-----",
+            "-----END",
+            "${",
+            "}",
+            " ",
+            "\n",
+            "\\",
+            "Password=",
+            "AccountKey=",
+            "xoxb-1-",
+            "AKIA",
+            "hooks.slack.com/services/T",
+            "<",
+            ">",
+            "%",
+        ];
+        let mut g = Gen::new(99);
+        for _ in 0..3000 {
+            let n = (g.next() % 80) as usize;
+            let value: String = (0..n)
+                .map(|_| pieces[(g.next() % pieces.len() as u64) as usize])
+                .collect();
+            let key = KEYS[(g.next() % KEYS.len() as u64) as usize];
+            check_contract(&value, key);
+        }
+    }
+
     #[test]
     fn masks_never_show_the_middle() {
         assert_eq!(
