@@ -32,6 +32,12 @@ pub fn strip_interpolations(value: &str) -> String {
     REFERENCE.replace_all(value, "").into_owned()
 }
 
+/// Whether `value` contains a reference anywhere (`Bearer ${TOKEN}`, `pass${X}`). A secret
+/// candidate with one inside is a template, not a literal.
+pub fn contains_reference(value: &str) -> bool {
+    REFERENCE.is_match(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
