@@ -258,8 +258,14 @@ fn find_secret_facts(text: &str, doc: &Node, servers: &[ServerEntry]) -> Vec<Sec
             let span = locate(text, node.span, value, m.span);
             let server = servers
                 .iter()
-                .find(|s| s.span.contains(node.span))
+                .find(|s| s.span.contains(node.span) || holds_value(s, node.span))
                 .map(|s| s.name.value.clone());
+            // `--api-key=VALUE` is stored under the option, not under `args`.
+            let key = value
+                .split_once('=')
+                .filter(|(opt, _)| opt.starts_with('-') && m.span.start > opt.len())
+                .map(|(opt, _)| opt)
+                .or(key);
             facts.push(SecretFact {
                 span,
                 value_span: node.span,
@@ -277,6 +283,22 @@ fn find_secret_facts(text: &str, doc: &Node, servers: &[ServerEntry]) -> Vec<Sec
 
 /// Called with the key path, the key the value is stored under, and the value's node.
 type StringVisitor<'f, 'a> = dyn FnMut(&[&'a str], Option<&'a str>, &'a Node) + 'f;
+
+/// Whether a value belongs to a server entry defined in pieces (TOML `[mcp_servers.x.env]`
+/// tables sit outside the `[mcp_servers.x]` span).
+fn holds_value(server: &ServerEntry, span: Span) -> bool {
+    server
+        .env
+        .iter()
+        .chain(&server.headers)
+        .any(|kv| kv.value.span == span)
+        || server
+            .args
+            .iter()
+            .chain(&server.url)
+            .chain(&server.command)
+            .any(|a| a.span == span)
+}
 
 /// Walks string values with the key they are stored under: the member name, or for an array
 /// item the option before it (`["--api-key", "sk-..."]`).
