@@ -3,6 +3,7 @@
 
 mod cleartext_remote_transport;
 mod plaintext_secret_in_config;
+mod privileged_container;
 mod unpinned_container_image;
 
 use crate::diagnostic::Diagnostic;
@@ -25,4 +26,5 @@ pub static RULES: &[&dyn ConfigRule] = &[
     &plaintext_secret_in_config::Rule,
     &cleartext_remote_transport::Rule,
     &unpinned_container_image::Rule,
+    &privileged_container::Rule,
 ];
