@@ -4,6 +4,7 @@
 mod cleartext_remote_transport;
 mod plaintext_secret_in_config;
 mod privileged_container;
+mod sensitive_host_mount_in_container;
 mod unpinned_container_image;
 
 use crate::diagnostic::Diagnostic;
@@ -27,4 +28,5 @@ pub static RULES: &[&dyn ConfigRule] = &[
     &cleartext_remote_transport::Rule,
     &unpinned_container_image::Rule,
     &privileged_container::Rule,
+    &sensitive_host_mount_in_container::Rule,
 ];
