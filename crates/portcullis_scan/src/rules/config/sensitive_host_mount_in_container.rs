@@ -10,7 +10,8 @@ declare_rule! {
     /// Finds MCP servers launched with `docker run` (or `podman`, `nerdctl`, `finch`) that bind
     /// mount a sensitive host path with `-v`, `--volume` or `--mount type=bind`:
     /// - the container engine's socket (`/var/run/docker.sock`, `/run/docker.sock`, rootless and
-    ///   Podman sockets, `//./pipe/docker_engine`, also `--use-api-socket`): critical;
+    ///   Podman sockets, `//./pipe/docker_engine`, also `--use-api-socket`): critical, as it is
+    ///   root on the host (or, for a rootless engine, everything its user can do);
     /// - the host's root folder (`/`, `C:\`, `/mnt/c`);
     /// - a home folder (`~`, `$HOME`, `${HOME}`, `${userHome}`, `%USERPROFILE%`, `/home/<user>`,
     ///   `/Users/<user>`, `C:\Users\<user>`, `/root`) or all of them (`/home`, `/Users`);
@@ -122,11 +123,20 @@ fn diagnostic(
     let narrow = "Mount only the folder the server works on (for example `-v \"${PWD}:/workspace:ro\"`), read-only when it only reads.";
     let (message, help, severity) = match exposure {
         Exposure::EngineSocket => (
-            format!(
-                "server `{name}` is given the container engine's socket {}: whoever can use it starts a privileged container with the host's disk mounted, so this is root on the host{}",
-                if path.starts_with("--") { format!("through `{path}`") } else { format!("`{path}`") },
-                if read_only { ", read-only or not" } else { "" }
-            ),
+            {
+                let lower = path.to_ascii_lowercase();
+                // A rootless engine's socket lives in the user's runtime folder.
+                let power = if lower.contains("/run/user/") || lower.contains("xdg_runtime_dir") {
+                    "with any of the user's folders mounted, so this is everything the user can do"
+                } else {
+                    "privileged, with the host's disk mounted, so this is root on the host"
+                };
+                format!(
+                    "server `{name}` is given the container engine's socket {}: whoever can use it starts containers {power}{}",
+                    if path.starts_with("--") { format!("through `{path}`") } else { format!("`{path}`") },
+                    if read_only { ", read-only or not" } else { "" }
+                )
+            },
             "Do not give an MCP server the engine's socket. If it must manage containers, put a filtering proxy in front that allows only the API calls it needs (such as docker-socket-proxy), or point it at a rootless engine.".to_string(),
             Severity::Critical,
         ),
