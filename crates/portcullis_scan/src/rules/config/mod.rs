@@ -3,6 +3,9 @@
 
 mod cleartext_remote_transport;
 mod plaintext_secret_in_config;
+mod privileged_container;
+mod sensitive_host_mount_in_container;
+mod unpinned_container_image;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::ConfigFile;
@@ -23,4 +26,7 @@ pub trait ConfigRule: Sync {
 pub static RULES: &[&dyn ConfigRule] = &[
     &plaintext_secret_in_config::Rule,
     &cleartext_remote_transport::Rule,
+    &unpinned_container_image::Rule,
+    &privileged_container::Rule,
+    &sensitive_host_mount_in_container::Rule,
 ];
