@@ -313,7 +313,7 @@ fn visit<'a>(
         Value::Array(items) => {
             let mut previous: Option<&str> = None;
             for item in items {
-                let item_key = previous.filter(|p| p.starts_with('-')).or(key);
+                let item_key = previous.filter(|p| is_bare_option(p)).or(key);
                 visit(item, path, item_key, f);
                 previous = item.as_str();
             }
@@ -327,6 +327,19 @@ fn visit<'a>(
         }
         _ => {}
     }
+}
+
+/// `--api-key` or `-k`: an option whose value is the next argument. (`-eNAME` and `--x=y`
+/// carry their value inline and name nothing after them.)
+fn is_bare_option(arg: &str) -> bool {
+    let name = arg
+        .strip_prefix("--")
+        .or_else(|| arg.strip_prefix('-').filter(|n| n.len() == 1));
+    name.is_some_and(|n| {
+        n.starts_with(|c: char| c.is_ascii_alphabetic())
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    })
 }
 
 /// Maps a match inside a decoded string value back to the source bytes. Values with escapes

@@ -119,18 +119,41 @@ pub struct Stmt {
 #[derive(Debug, Clone)]
 pub enum StmtKind {
     /// `target = value`; augmented assignments are lowered to `x = x op value`.
-    Assign { target: Pattern, value: Expr },
+    Assign {
+        target: Pattern,
+        value: Expr,
+    },
     Expr(Expr),
     Return(Option<Expr>),
-    If { test: Expr, then: Block, orelse: Block },
+    If {
+        test: Expr,
+        then: Block,
+        orelse: Block,
+    },
     /// `for binding in iter`, `while test` (binding and iter `None`, test first in `body`
     /// as an expression statement).
-    Loop { binding: Option<Pattern>, iter: Option<Expr>, body: Block, orelse: Block },
-    Try { body: Block, handlers: Vec<ExceptHandler>, orelse: Block, finally: Block },
-    With { items: Vec<(Expr, Option<Pattern>)>, body: Block },
+    Loop {
+        binding: Option<Pattern>,
+        iter: Option<Expr>,
+        body: Block,
+        orelse: Block,
+    },
+    Try {
+        body: Block,
+        handlers: Vec<ExceptHandler>,
+        orelse: Block,
+        finally: Block,
+    },
+    With {
+        items: Vec<(Expr, Option<Pattern>)>,
+        body: Block,
+    },
     Raise(Option<Expr>),
     /// A nested function or class definition binding `name`.
-    Def { name: String, function: Option<FunctionId> },
+    Def {
+        name: String,
+        function: Option<FunctionId>,
+    },
     Break,
     Continue,
     /// Anything else (pass, global, assert without effect on data): nothing flows.
@@ -212,20 +235,46 @@ pub struct Arg {
 #[derive(Debug, Clone)]
 pub enum ExprKind {
     Name(String),
-    Attr { object: Box<Expr>, name: String, name_span: Span },
-    Subscript { object: Box<Expr>, index: Box<Expr> },
-    Call { callee: Box<Expr>, args: Vec<Arg>, is_new: bool },
+    Attr {
+        object: Box<Expr>,
+        name: String,
+        name_span: Span,
+    },
+    Subscript {
+        object: Box<Expr>,
+        index: Box<Expr>,
+    },
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Arg>,
+        is_new: bool,
+    },
     Str(String),
     Num(String),
     Bool(bool),
     Null,
     /// f-strings and template literals: literal pieces as `Str`, holes as expressions.
     Template(Vec<Expr>),
-    Binary { op: BinOp, left: Box<Expr>, right: Box<Expr> },
-    Compare { left: Box<Expr>, ops: Vec<CmpOp>, rights: Vec<Expr> },
-    Logical { op: BoolOp, values: Vec<Expr> },
+    Binary {
+        op: BinOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    Compare {
+        left: Box<Expr>,
+        ops: Vec<CmpOp>,
+        rights: Vec<Expr>,
+    },
+    Logical {
+        op: BoolOp,
+        values: Vec<Expr>,
+    },
     Not(Box<Expr>),
-    Conditional { test: Box<Expr>, then: Box<Expr>, orelse: Box<Expr> },
+    Conditional {
+        test: Box<Expr>,
+        then: Box<Expr>,
+        orelse: Box<Expr>,
+    },
     /// Lists, tuples, sets, arrays.
     Seq(Vec<Expr>),
     /// Dicts and object literals; a `None` key is a spread (`**d`, `...o`).
@@ -245,7 +294,10 @@ impl Expr {
     }
 
     pub fn unknown(children: Vec<Expr>, span: Span) -> Self {
-        Expr { kind: ExprKind::Unknown(children), span }
+        Expr {
+            kind: ExprKind::Unknown(children),
+            span,
+        }
     }
 
     /// The literal string, if this is one.
@@ -268,7 +320,10 @@ impl Expr {
     /// The keyword argument `name` of a call expression.
     pub fn keyword(&self, name: &str) -> Option<&Expr> {
         match &self.kind {
-            ExprKind::Call { args, .. } => args.iter().find(|a| a.name.as_deref() == Some(name)).map(|a| &a.value),
+            ExprKind::Call { args, .. } => args
+                .iter()
+                .find(|a| a.name.as_deref() == Some(name))
+                .map(|a| &a.value),
             _ => None,
         }
     }
