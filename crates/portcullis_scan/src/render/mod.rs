@@ -2,6 +2,7 @@
 //! HTML for sharing. No renderer prints a secret: code frames come from the masked text.
 
 pub mod json;
+pub mod sarif;
 pub mod text;
 
 use crate::report::Report;
@@ -11,6 +12,7 @@ use crate::report::Report;
 pub enum OutputFormat {
     Text,
     Json,
+    Sarif,
 }
 
 /// Options shared by the renderers.
@@ -36,5 +38,6 @@ pub fn render(report: &Report, format: OutputFormat, options: &RenderOptions) ->
     match format {
         OutputFormat::Text => text::render(report, options),
         OutputFormat::Json => json::render(report),
+        OutputFormat::Sarif => sarif::render(report),
     }
 }
