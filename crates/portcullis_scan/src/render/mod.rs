@@ -1,6 +1,7 @@
 //! Renderers: the same report as text for people, JSON for programs, SARIF for code scanning,
 //! HTML for sharing. No renderer prints a secret: code frames come from the masked text.
 
+pub mod html;
 pub mod json;
 pub mod sarif;
 pub mod text;
@@ -13,6 +14,7 @@ pub enum OutputFormat {
     Text,
     Json,
     Sarif,
+    Html,
 }
 
 /// Options shared by the renderers.
@@ -39,5 +41,6 @@ pub fn render(report: &Report, format: OutputFormat, options: &RenderOptions) ->
         OutputFormat::Text => text::render(report, options),
         OutputFormat::Json => json::render(report),
         OutputFormat::Sarif => sarif::render(report),
+        OutputFormat::Html => html::render(report),
     }
 }
