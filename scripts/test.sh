@@ -7,3 +7,18 @@ cd "$(dirname "$0")/.."
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+
+# The outputs people and tools consume, checked by the tools they will use.
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+portcullis=target/debug/portcullis
+fixtures=crates/portcullis_scan/resources/fixtures
+status=0
+"$portcullis" scan "$fixtures" --no-user-configs --format sarif -o "$out/fixtures.sarif" || status=$?
+[ "$status" -eq 1 ] || { echo "expected findings (exit 1) from the fixtures, got $status" >&2; exit 1; }
+scripts/validate-sarif.sh "$out/fixtures.sarif"
+status=0
+"$portcullis" scan "$fixtures" --no-user-configs --format html -o "$out/report.html" || status=$?
+[ "$status" -eq 1 ] || { echo "expected findings (exit 1) from the fixtures, got $status" >&2; exit 1; }
+scripts/html-e2e.sh --expect plaintext-secret-in-config --forbid ghp_Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa "$out/report.html"
+echo "output validators: SARIF and HTML checks passed"

@@ -93,6 +93,8 @@ pub struct RulesArgs {
 pub enum Format {
     Text,
     Json,
+    Sarif,
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -75,6 +75,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let format = match args.format {
         Format::Text => OutputFormat::Text,
         Format::Json => OutputFormat::Json,
+        Format::Sarif => OutputFormat::Sarif,
+        Format::Html => OutputFormat::Html,
     };
     output::write(
         &render(&report, format, &RenderOptions { color, width }),

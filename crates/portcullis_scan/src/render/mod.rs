@@ -1,8 +1,10 @@
 //! Renderers: the same report as text for people, JSON for programs, SARIF for code scanning,
 //! HTML for sharing. No renderer prints a secret: code frames come from the masked text.
 
+pub mod html;
 pub mod json;
 pub mod rule_doc;
+pub mod sarif;
 pub mod text;
 
 use crate::report::Report;
@@ -12,6 +14,8 @@ use crate::report::Report;
 pub enum OutputFormat {
     Text,
     Json,
+    Sarif,
+    Html,
 }
 
 /// Options shared by the renderers.
@@ -37,5 +41,7 @@ pub fn render(report: &Report, format: OutputFormat, options: &RenderOptions) ->
     match format {
         OutputFormat::Text => text::render(report, options),
         OutputFormat::Json => json::render(report),
+        OutputFormat::Sarif => sarif::render(report),
+        OutputFormat::Html => html::render(report),
     }
 }

@@ -1,0 +1,192 @@
+//! Catalogs: per-language data saying which calls are sinks, which clean a value, which bring
+//! untrusted data in, and which merely pass data through. The engine interprets them; adding an
+//! API is adding a line here, not a code path.
+
+pub mod python;
+
+use serde::Serialize;
+
+/// The hazards a tainted value can reach. Each is reported by one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SinkKind {
+    /// A command line run by a shell.
+    Shell,
+    /// An element of an argument vector that may start with `-`, or a string split into one.
+    ArgInjection,
+    /// Code evaluated or compiled.
+    CodeEval,
+    /// Data deserialised into objects (pickle, unsafe YAML, marshal).
+    Deserialize,
+    /// A template rendered from a model-chosen string.
+    Template,
+    /// A filesystem path read, written, listed or deleted.
+    Path,
+    /// An archive extracted without checking its members.
+    Archive,
+    /// An outbound request to a model-chosen URL or host.
+    Ssrf,
+    /// SQL text built from a value.
+    Sql,
+}
+
+impl SinkKind {
+    pub const ALL: [SinkKind; 9] = [
+        SinkKind::Shell,
+        SinkKind::ArgInjection,
+        SinkKind::CodeEval,
+        SinkKind::Deserialize,
+        SinkKind::Template,
+        SinkKind::Path,
+        SinkKind::Archive,
+        SinkKind::Ssrf,
+        SinkKind::Sql,
+    ];
+
+    pub fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+
+    /// How the hazard is named in messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SinkKind::Shell => "a shell command",
+            SinkKind::ArgInjection => "a command's arguments",
+            SinkKind::CodeEval => "code evaluation",
+            SinkKind::Deserialize => "deserialisation",
+            SinkKind::Template => "a template",
+            SinkKind::Path => "a filesystem path",
+            SinkKind::Archive => "archive extraction",
+            SinkKind::Ssrf => "an outbound request",
+            SinkKind::Sql => "an SQL statement",
+        }
+    }
+}
+
+/// A set of sink kinds a value has been cleaned for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct Cleaned(pub u16);
+
+impl Cleaned {
+    pub const NONE: Cleaned = Cleaned(0);
+    pub const ALL: Cleaned = Cleaned(u16::MAX);
+
+    pub fn of(kinds: &[SinkKind]) -> Cleaned {
+        Cleaned(kinds.iter().fold(0, |acc, k| acc | k.bit()))
+    }
+
+    pub fn has(self, kind: SinkKind) -> bool {
+        self.0 & kind.bit() != 0
+    }
+
+    pub fn with(self, other: Cleaned) -> Cleaned {
+        Cleaned(self.0 | other.0)
+    }
+}
+
+/// How a call is recognised.
+#[derive(Debug, Clone, Copy)]
+pub enum Callee {
+    /// The canonical dotted path after resolving imports: `subprocess.run`, `eval`.
+    Path(&'static str),
+    /// A method of that name on any receiver: `.execute(...)`.
+    Method(&'static str),
+}
+
+/// Which argument carries the value that matters.
+#[derive(Debug, Clone, Copy)]
+pub enum ArgSel {
+    /// Positional index, or the keyword of that name.
+    At(usize, &'static str),
+    /// The receiver of a method call (`Path(p).read_text()`).
+    Receiver,
+    /// Every argument.
+    Any,
+}
+
+/// When a sink applies.
+#[derive(Debug, Clone, Copy)]
+pub enum When {
+    Always,
+    /// The keyword is present and literally true (`shell=True`).
+    KeywordTrue(&'static str),
+    /// The keyword is absent or not a safe literal (`yaml.load` without `Loader=SafeLoader`).
+    KeywordNotSafe(&'static str, &'static [&'static str]),
+    /// The value is built from strings (interpolation, concatenation), not passed whole: SQL
+    /// passed whole is a query the caller chose; SQL built around a value is injection.
+    Built,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Sink {
+    pub callee: Callee,
+    pub arg: ArgSel,
+    pub kind: SinkKind,
+    pub when: When,
+}
+
+/// A call whose result is cleaned for some kinds (`shlex.quote` for shell, `int` for all).
+#[derive(Debug, Clone, Copy)]
+pub struct Sanitizer {
+    pub callee: Callee,
+    pub cleans: &'static [SinkKind],
+}
+
+/// What a path function does to a value's relation with the filesystem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathOp {
+    /// Resolves `..` and symbolic links (`realpath`, `Path.resolve`).
+    Resolve,
+    /// Resolves `..` but not links (`abspath`, `normpath`).
+    Normalize,
+    /// Joins onto a base: the result is only as contained as the joined part.
+    Join,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct PathFn {
+    pub callee: Callee,
+    pub op: PathOp,
+}
+
+/// Where untrusted or sensitive data enters, other than tool parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// A tool, resource or prompt parameter chosen by the model.
+    ToolArgument,
+    /// Content from outside: a fetched page, a file's contents, a database row, an e-mail.
+    UntrustedContent,
+    /// The process environment.
+    Environment,
+    /// An exception's text or traceback.
+    ErrorDetail,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Source {
+    pub callee: Callee,
+    pub kind: SourceKind,
+}
+
+/// Everything the engine needs to know about one language's libraries.
+#[derive(Debug)]
+pub struct Catalog {
+    pub sinks: &'static [Sink],
+    pub sanitizers: &'static [Sanitizer],
+    pub path_fns: &'static [PathFn],
+    /// Calls whose result carries none of their arguments' taint (`len`, `isinstance`,
+    /// `str.startswith`).
+    pub opaque: &'static [Callee],
+    /// Calls and attribute reads that bring data in.
+    pub sources: &'static [Source],
+    /// Dotted names that are sources when read (`os.environ`).
+    pub source_names: &'static [(&'static str, SourceKind)],
+    /// Method names that test a prefix (`startswith`) and containment (`is_relative_to`).
+    pub prefix_checks: &'static [&'static str],
+    pub containment_checks: &'static [Callee],
+    /// The names of a path separator constant (`os.sep`).
+    pub separators: &'static [&'static str],
+    /// Programs whose options change what they do, for argument injection.
+    pub option_programs: &'static [&'static str],
+}
