@@ -4,6 +4,7 @@
 
 pub mod baseline;
 pub mod clients;
+pub mod command;
 pub mod diagnostic;
 pub mod discover;
 pub mod document;
