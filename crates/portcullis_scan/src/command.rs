@@ -1258,7 +1258,7 @@ fn skip_options(values: &[&str], from: usize, with_value: &[&str]) -> Option<Wra
 }
 
 /// Value-taking options of `uv run` and `uv tool run` that may come before the command.
-const UV_VALUE_OPTIONS: &[&str] = &[
+pub const UV_VALUE_OPTIONS: &[&str] = &[
     "--from",
     "--with",
     "-w",

@@ -3,6 +3,7 @@
 
 mod cleartext_remote_transport;
 mod plaintext_secret_in_config;
+mod unpinned_package_in_command;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::ConfigFile;
@@ -23,4 +24,5 @@ pub trait ConfigRule: Sync {
 pub static RULES: &[&dyn ConfigRule] = &[
     &plaintext_secret_in_config::Rule,
     &cleartext_remote_transport::Rule,
+    &unpinned_package_in_command::Rule,
 ];
