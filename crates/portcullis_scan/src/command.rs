@@ -517,6 +517,24 @@ fn align_config(raw: &str, value: &str) -> Option<Vec<Range<usize>>> {
             pos += 2;
             continue;
         }
+        // YAML plain and block scalars fold or strip line breaks and indentation: a blank in
+        // the value stands for a run of blanks in the text, or for one already passed.
+        if style == Style::Plain && matches!(ch, ' ' | '\t' | '\n') {
+            let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+            if inner.get(pos).is_some_and(blank) {
+                let from = pos;
+                while inner.get(pos).is_some_and(blank) {
+                    pos += 1;
+                }
+                out.push(start + from..start + pos);
+                continue;
+            }
+            if pos > 0 && (pos == inner.len() || blank(&inner[pos - 1])) {
+                out.push(start + pos - 1..start + pos);
+                continue;
+            }
+            return None;
+        }
         let mut buf = [0u8; 4];
         let bytes = ch.encode_utf8(&mut buf).as_bytes();
         if inner.get(pos..pos + width) != Some(bytes) {
@@ -1896,13 +1914,24 @@ mod tests {
     }
 
     #[test]
-    fn unplaceable_text_falls_back_to_the_whole_argument() {
+    fn folded_yaml_is_placed_and_base64_falls_back_to_the_argument() {
         // A folded YAML scalar: the value no longer matches the text byte for byte.
         let src = "mcpServers:\n  s:\n    command: sh\n    args:\n      - -c\n      - >-\n        npx\n        pkg\n";
         let l = launch(src, Format::Yaml);
         let npx = &l.scripts[1].commands[0];
         assert_eq!(npx.args()[0].value, "pkg");
-        assert!(text_at(src, npx.args()[0].span).contains("npx"));
+        assert_eq!(text_at(src, npx.args()[0].span), "pkg");
+        // A base64 script cannot be placed inside its argument.
+        let (src, l) = json(
+            "pwsh",
+            &[
+                "-ec",
+                "aQBlAHgAIAAoAGkAcgBtACAAaAB0AHQAcABzADoALwAvAHgAKQA=",
+            ],
+        );
+        let irm = &l.scripts[l.scripts.len() - 1].commands[0];
+        assert_eq!(irm.program, "irm");
+        assert!(text_at(&src, irm.span).starts_with("\"aQBl"));
     }
 
     #[test]
@@ -1952,6 +1981,15 @@ mod tests {
         assert_eq!(align_config("'it''s'", "it's").unwrap()[2], 3..5);
         assert_eq!(align_config("plain", "plain").unwrap()[0], 0..1);
         assert_eq!(align_config("\"\\u00e9\"", "é").unwrap(), [1..7, 1..7]);
+        // YAML block scalars: the span holds the indented lines, the value does not.
+        let raw = "set -e\n    curl x | sh\n\n    exec y";
+        let map = align_config(raw, "set -e\ncurl x | sh\n\nexec y\n").unwrap();
+        assert_eq!(&raw[map[7].clone()], "c");
+        assert_eq!(&raw[map[20].clone()], "e");
+        let raw = "one\n    two\n\n    three";
+        let map = align_config(raw, "one two\nthree").unwrap();
+        assert_eq!(&raw[map[4].clone()], "t");
+        assert_eq!(&raw[map[8].clone()], "t");
         assert!(align_config("\"a\"", "b").is_none());
         assert!(align_config("\"ab\"", "a").is_none());
     }

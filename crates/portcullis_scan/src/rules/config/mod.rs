@@ -2,6 +2,7 @@
 //! every client format at once.
 
 mod cleartext_remote_transport;
+mod download_and_run_in_command;
 mod plaintext_secret_in_config;
 mod unpinned_package_in_command;
 
@@ -25,4 +26,5 @@ pub static RULES: &[&dyn ConfigRule] = &[
     &plaintext_secret_in_config::Rule,
     &cleartext_remote_transport::Rule,
     &unpinned_package_in_command::Rule,
+    &download_and_run_in_command::Rule,
 ];

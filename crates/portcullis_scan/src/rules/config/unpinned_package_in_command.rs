@@ -143,7 +143,7 @@ enum Ecosystem {
 
 /// Why a spec is not pinned.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Why {
+pub(super) enum Why {
     NoVersion,
     Range(String),
     Tag(String),
@@ -551,7 +551,7 @@ fn is_url(text: &str) -> bool {
 }
 
 /// A path on this machine rather than a package name.
-fn is_local(spec: &str) -> bool {
+pub(super) fn is_local(spec: &str) -> bool {
     let b = spec.as_bytes();
     spec.starts_with(['.', '/', '~', '\\'])
         || spec.starts_with("file:")
@@ -617,7 +617,7 @@ fn is_git(spec: &str) -> bool {
 }
 
 /// Judges an npm spec: `None` when pinned or not a registry package.
-fn npm_spec(spec: &str) -> Option<(String, Why)> {
+pub(super) fn npm_spec(spec: &str) -> Option<(String, Why)> {
     let spec = spec.strip_prefix("npm:").unwrap_or(spec);
     if spec.is_empty() || is_local(spec) || is_templated(spec) {
         return None;
@@ -664,7 +664,7 @@ fn deno_spec(spec: &str) -> Option<(String, Why)> {
 }
 
 /// Judges a Python requirement as uv and pipx read it.
-fn python_spec(spec: &str) -> Option<(String, Why)> {
+pub(super) fn python_spec(spec: &str) -> Option<(String, Why)> {
     let spec = spec.trim();
     if spec.is_empty() || is_local(spec) || is_templated(spec) {
         return None;
@@ -712,7 +712,7 @@ fn python_spec(spec: &str) -> Option<(String, Why)> {
 }
 
 /// Judges `go run pkg@version`; without `@version` the main module's go.mod decides.
-fn go_spec(spec: &str) -> Option<(String, Why)> {
+pub(super) fn go_spec(spec: &str) -> Option<(String, Why)> {
     if is_local(spec) || is_templated(spec) || spec.ends_with(".go") {
         return None;
     }
