@@ -1587,6 +1587,26 @@ fn shell_call(program: &str, values: &[&str]) -> Option<ShellCall> {
     }
 }
 
+/// A short, single-line form of a script or code argument for messages: blanks collapsed,
+/// secrets masked, cut at `max` characters with an ellipsis.
+pub fn preview(text: &str, max: usize) -> String {
+    let mut masked = text.to_string();
+    let mut secrets = crate::secrets::find_secrets(text, None);
+    secrets.sort_by_key(|m| std::cmp::Reverse(m.span.start));
+    for m in secrets {
+        if let Some(secret) = text.get(m.span.range()) {
+            masked.replace_range(m.span.range(), &crate::secrets::mask(secret));
+        }
+    }
+    let flat = masked.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Base64 for `-EncodedCommand`.
 
@@ -1960,6 +1980,9 @@ mod tests {
         assert_eq!(program_of("C:\\Tools\\NPX.CMD"), "npx");
         assert_eq!(program_of("/usr/bin/é'ü"), "é'ü");
         assert_eq!(program_of(".exe"), ".exe");
+        assert_eq!(preview("a  b\n c", 10), "a b c");
+        assert_eq!(preview("abcdefghijkl", 6), "abcde…");
+        assert!(!preview("echo ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8", 80).contains("E5f6"));
         assert!(is_python("python3.12") && is_python("py") && !is_python("pyright"));
         assert!(is_assignment("A_1=x") && !is_assignment("1A=x") && !is_assignment("--a=b"));
         assert_eq!(decode_base64("aGk=").unwrap(), b"hi");

@@ -4,6 +4,7 @@
 mod cleartext_remote_transport;
 mod download_and_run_in_command;
 mod plaintext_secret_in_config;
+mod shell_wrapper_in_command;
 mod unpinned_package_in_command;
 
 use crate::diagnostic::Diagnostic;
@@ -27,4 +28,5 @@ pub static RULES: &[&dyn ConfigRule] = &[
     &cleartext_remote_transport::Rule,
     &unpinned_package_in_command::Rule,
     &download_and_run_in_command::Rule,
+    &shell_wrapper_in_command::Rule,
 ];
