@@ -3,6 +3,7 @@
 
 mod cleartext_remote_transport;
 mod download_and_run_in_command;
+mod inline_code_in_command;
 mod plaintext_secret_in_config;
 mod shell_wrapper_in_command;
 mod unpinned_package_in_command;
@@ -29,4 +30,5 @@ pub static RULES: &[&dyn ConfigRule] = &[
     &unpinned_package_in_command::Rule,
     &download_and_run_in_command::Rule,
     &shell_wrapper_in_command::Rule,
+    &inline_code_in_command::Rule,
 ];
