@@ -109,7 +109,11 @@ fn diagnostic(
                 format!(
                     "server `{name}` runs {script} through `{how}`, and {when}: the variable's value becomes shell code"
                 ),
-                "Launch the program directly, with the value as its own entry in `args`, or pass it in `env` and let the shell read it at run time, quoted (`\"$VAR\"` in sh, `$env:VAR` in PowerShell, never `%VAR%` in cmd).",
+                if p.by == PastedBy::Cmd {
+                    "Keep `%VAR%` off the cmd line: set the value in `env` and let the program read it from its environment, or pass it from a reviewed script file."
+                } else {
+                    "Launch the program directly, with the value as its own entry in `args`, or pass it in `env` and let the shell read it at run time, quoted (`\"$VAR\"` in sh, `$env:VAR` in PowerShell)."
+                },
             )
         }
         None => (
