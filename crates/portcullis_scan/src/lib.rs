@@ -5,6 +5,7 @@
 pub mod baseline;
 pub mod clients;
 pub mod code;
+pub mod command;
 pub mod container;
 pub mod diagnostic;
 pub mod discover;

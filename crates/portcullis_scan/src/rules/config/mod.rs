@@ -2,10 +2,14 @@
 //! every client format at once.
 
 mod cleartext_remote_transport;
+mod download_and_run_in_command;
+mod inline_code_in_command;
 mod plaintext_secret_in_config;
 mod privileged_container;
 mod sensitive_host_mount_in_container;
+mod shell_wrapper_in_command;
 mod unpinned_container_image;
+mod unpinned_package_in_command;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::ConfigFile;
@@ -29,4 +33,8 @@ pub static RULES: &[&dyn ConfigRule] = &[
     &unpinned_container_image::Rule,
     &privileged_container::Rule,
     &sensitive_host_mount_in_container::Rule,
+    &unpinned_package_in_command::Rule,
+    &download_and_run_in_command::Rule,
+    &shell_wrapper_in_command::Rule,
+    &inline_code_in_command::Rule,
 ];
