@@ -119,6 +119,8 @@ pub struct PermissionGrant {
 pub struct TrustSettings {
     /// Claude Code `enableAllProjectMcpServers: true` and similar blanket approvals.
     pub approve_all_project_servers: Option<Span>,
+    /// Claude Code `enabledMcpjsonServers`: project (`.mcp.json`) servers approved by name.
+    pub approved_project_servers: Vec<Spanned<String>>,
     pub permission_grants: Vec<PermissionGrant>,
     /// Goose `GOOSE_MODE: auto` and similar global auto-approval.
     pub global_auto_approve: Option<Spanned<String>>,
