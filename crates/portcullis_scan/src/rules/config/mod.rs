@@ -2,6 +2,7 @@
 //! every client format at once.
 
 mod cleartext_remote_transport;
+mod credentials_in_server_url;
 mod plaintext_secret_in_config;
 
 use crate::diagnostic::Diagnostic;
@@ -23,4 +24,5 @@ pub trait ConfigRule: Sync {
 pub static RULES: &[&dyn ConfigRule] = &[
     &plaintext_secret_in_config::Rule,
     &cleartext_remote_transport::Rule,
+    &credentials_in_server_url::Rule,
 ];
