@@ -303,12 +303,17 @@ fn is_credential_param(name: &str) -> bool {
     if EXACT.contains(&norm.as_str()) {
         return true;
     }
-    let credential_suffix = ["token", "apikey", "secret", "password", "accesskey", "secretkey"]
-        .iter()
-        .any(|s| norm.ends_with(s));
-    credential_suffix
-        && !NOT_CREDENTIALS.iter().any(|p| norm.starts_with(p))
-        && norm != "csrftoken"
+    let credential_suffix = [
+        "token",
+        "apikey",
+        "secret",
+        "password",
+        "accesskey",
+        "secretkey",
+    ]
+    .iter()
+    .any(|s| norm.ends_with(s));
+    credential_suffix && !NOT_CREDENTIALS.iter().any(|p| norm.starts_with(p)) && norm != "csrftoken"
 }
 
 /// Whether a value is a literal worth reporting: long enough, not a reference to a variable,
@@ -335,7 +340,9 @@ fn is_literal(value: &str, min_len: usize) -> bool {
     if generic.contains(&lower.as_str()) {
         return false;
     }
-    let placeholder_words = ["your", "replace", "insert", "example", "xxxx", "****", "..."];
+    let placeholder_words = [
+        "your", "replace", "insert", "example", "xxxx", "****", "...",
+    ];
     if placeholder_words.iter().any(|w| lower.contains(w)) {
         return false;
     }
@@ -417,10 +424,7 @@ mod tests {
         let got = found("https://mcp.example.com/mcp?region=eu&api_key=9f8e7d6c5b4a3f2e1d0c&x=1");
         assert_eq!(
             got,
-            vec![(
-                "9f8e7d6c5b4a3f2e1d0c",
-                Place::Query { name: "api_key" }
-            )]
+            vec![("9f8e7d6c5b4a3f2e1d0c", Place::Query { name: "api_key" })]
         );
         for url in [
             "https://h/mcp?apiKey=A1b2C3d4E5f6",

@@ -3,6 +3,7 @@
 
 mod cleartext_remote_transport;
 mod credentials_in_server_url;
+mod overbroad_filesystem_root;
 mod plaintext_secret_in_config;
 
 use crate::diagnostic::Diagnostic;
@@ -25,4 +26,5 @@ pub static RULES: &[&dyn ConfigRule] = &[
     &plaintext_secret_in_config::Rule,
     &cleartext_remote_transport::Rule,
     &credentials_in_server_url::Rule,
+    &overbroad_filesystem_root::Rule,
 ];
