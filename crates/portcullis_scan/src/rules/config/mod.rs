@@ -1,6 +1,7 @@
 //! Rules over MCP client configurations (`PC2xx`). Each reads the normalised model, so it covers
 //! every client format at once.
 
+mod auto_approved_dangerous_tools;
 mod cleartext_remote_transport;
 mod credentials_in_server_url;
 mod overbroad_filesystem_root;
@@ -27,4 +28,5 @@ pub static RULES: &[&dyn ConfigRule] = &[
     &cleartext_remote_transport::Rule,
     &credentials_in_server_url::Rule,
     &overbroad_filesystem_root::Rule,
+    &auto_approved_dangerous_tools::Rule,
 ];
