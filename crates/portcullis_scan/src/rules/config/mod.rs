@@ -6,6 +6,7 @@ mod cleartext_remote_transport;
 mod credentials_in_server_url;
 mod overbroad_filesystem_root;
 mod plaintext_secret_in_config;
+mod project_servers_self_approved;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::ConfigFile;
@@ -29,4 +30,5 @@ pub static RULES: &[&dyn ConfigRule] = &[
     &credentials_in_server_url::Rule,
     &overbroad_filesystem_root::Rule,
     &auto_approved_dangerous_tools::Rule,
+    &project_servers_self_approved::Rule,
 ];
