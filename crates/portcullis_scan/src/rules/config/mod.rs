@@ -7,6 +7,7 @@ mod credentials_in_server_url;
 mod overbroad_filesystem_root;
 mod plaintext_secret_in_config;
 mod project_servers_self_approved;
+mod shadowed_server_name;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::ConfigFile;
@@ -31,4 +32,5 @@ pub static RULES: &[&dyn ConfigRule] = &[
     &overbroad_filesystem_root::Rule,
     &auto_approved_dangerous_tools::Rule,
     &project_servers_self_approved::Rule,
+    &shadowed_server_name::Rule,
 ];
