@@ -347,10 +347,18 @@ fn is_bare_option(arg: &str) -> bool {
 fn locate(text: &str, value_span: Span, value: &str, m: Span) -> Span {
     let raw = text.get(value_span.range()).unwrap_or("");
     let secret = value.get(m.range()).unwrap_or("");
+    if secret.is_empty() {
+        return value_span;
+    }
+    // Written without escapes (the usual case): the value sits in the text as is, after its
+    // opening quote if it has one, so the match keeps its own offset.
+    let quote = usize::from(raw.starts_with(['"', '\'']));
+    if raw.get(quote..quote + value.len()) == Some(value) {
+        let start = value_span.start + quote + m.start;
+        return Span::new(start, start + secret.len());
+    }
     match raw.find(secret) {
-        Some(at) if !secret.is_empty() => {
-            Span::new(value_span.start + at, value_span.start + at + secret.len())
-        }
-        _ => value_span,
+        Some(at) => Span::new(value_span.start + at, value_span.start + at + secret.len()),
+        None => value_span,
     }
 }

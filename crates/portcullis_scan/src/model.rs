@@ -97,11 +97,30 @@ impl ServerEntry {
 pub fn program_name(command: &str) -> &str {
     let base = command.rsplit(['/', '\\']).next().unwrap_or(command);
     for ext in [".exe", ".cmd", ".bat", ".ps1"] {
-        if base.len() > ext.len() && base[base.len() - ext.len()..].eq_ignore_ascii_case(ext) {
-            return &base[..base.len() - ext.len()];
+        // `get` rather than indexing: the cut may fall inside a multi-byte character.
+        let cut = base.len().saturating_sub(ext.len());
+        if cut > 0
+            && base
+                .get(cut..)
+                .is_some_and(|tail| tail.eq_ignore_ascii_case(ext))
+        {
+            return &base[..cut];
         }
     }
     base
+}
+
+#[cfg(test)]
+mod tests {
+    use super::program_name;
+
+    #[test]
+    fn program_names_lose_folders_and_windows_extensions() {
+        assert_eq!(program_name("C:\\tools\\npx.CMD"), "npx");
+        assert_eq!(program_name("/usr/bin/uvx"), "uvx");
+        assert_eq!(program_name("é'ü"), "é'ü");
+        assert_eq!(program_name("ü.exe"), "ü");
+    }
 }
 
 /// A tool-permission grant found outside a server entry (Claude Code `permissions.allow`).
@@ -119,6 +138,8 @@ pub struct PermissionGrant {
 pub struct TrustSettings {
     /// Claude Code `enableAllProjectMcpServers: true` and similar blanket approvals.
     pub approve_all_project_servers: Option<Span>,
+    /// Claude Code `enabledMcpjsonServers`: project (`.mcp.json`) servers approved by name.
+    pub approved_project_servers: Vec<Spanned<String>>,
     pub permission_grants: Vec<PermissionGrant>,
     /// Goose `GOOSE_MODE: auto` and similar global auto-approval.
     pub global_auto_approve: Option<Spanned<String>>,

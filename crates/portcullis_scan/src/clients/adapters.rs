@@ -374,6 +374,7 @@ fn claude_settings_trust(doc: &Node) -> TrustSettings {
     {
         trust.approve_all_project_servers = Some(m.key.span.cover(m.value.span));
     }
+    trust.approved_project_servers = string_list(doc.get("enabledMcpjsonServers"));
     for rule in doc
         .pointer(&["permissions", "allow"])
         .map(Node::items)
@@ -470,13 +471,14 @@ mod tests {
         );
         assert_eq!(n.projects, vec![None, Some("/p".to_string())]);
 
-        let settings = r#"{"enableAllProjectMcpServers": true, "permissions": {"allow": ["mcp__gh", "mcp__fs__read", "Bash(ls)"]}}"#;
+        let settings = r#"{"enableAllProjectMcpServers": true, "enabledMcpjsonServers": ["gh"], "permissions": {"allow": ["mcp__gh", "mcp__fs__read", "Bash(ls)"]}}"#;
         let n = normalise(
             &parse(settings, Format::Json).unwrap(),
             Schema::ClaudeSettings,
             Client::ClaudeCode,
         );
         assert!(n.trust.approve_all_project_servers.is_some());
+        assert_eq!(n.trust.approved_project_servers[0].value, "gh");
         assert_eq!(n.trust.permission_grants.len(), 2);
         assert_eq!(n.trust.permission_grants[0].tool, None);
         assert_eq!(n.trust.permission_grants[1].tool.as_deref(), Some("read"));

@@ -43,7 +43,33 @@ pub const KINDS: &[&str] = &[
 ];
 
 /// Query parameter names (lower case, `-` and `_` removed) that carry a credential.
-const QUERY_NAMES: &[&str] = &["key", "sig", "auth", "pwd"];
+const QUERY_NAMES: &[&str] = &[
+    "key",
+    "sig",
+    "auth",
+    "pwd",
+    "pass",
+    "pat",
+    "jwt",
+    "bearer",
+    "appkey",
+    "authorization",
+    "credential",
+    "credentials",
+    "subscriptionkey",
+];
+/// Names that end like a credential's but hold a pagination cursor or an anti-forgery token,
+/// which the server hands out and which grants nothing on its own (`pageToken`, `csrf_token`).
+const NOT_CREDENTIAL_PREFIXES: &[&str] = &[
+    "page",
+    "next",
+    "continuation",
+    "sync",
+    "cursor",
+    "resume",
+    "csrf",
+    "xsrf",
+];
 /// Suffixes of such names: `access_token`, `private_token`, `apiKey`, `client_secret`.
 const QUERY_SUFFIXES: &[&str] = &[
     "token",
@@ -151,7 +177,9 @@ fn is_credential_param(name: &str) -> bool {
         .filter(|&c| c != '-' && c != '_')
         .flat_map(char::to_lowercase)
         .collect();
-    QUERY_NAMES.contains(&flat.as_str()) || QUERY_SUFFIXES.iter().any(|s| flat.ends_with(s))
+    QUERY_NAMES.contains(&flat.as_str())
+        || (QUERY_SUFFIXES.iter().any(|s| flat.ends_with(s))
+            && !NOT_CREDENTIAL_PREFIXES.iter().any(|p| flat.starts_with(p)))
 }
 
 #[cfg(test)]
@@ -192,6 +220,10 @@ mod tests {
         assert!(!is_credential_param("page"));
         assert!(!is_credential_param("keyword"));
         assert!(!is_credential_param("token_type"));
+        assert!(!is_credential_param("pageToken"));
+        assert!(!is_credential_param("next_page_token"));
+        assert!(!is_credential_param("csrf_token"));
+        assert!(is_credential_param("subscription-key"));
         assert_eq!(
             texts("https://h.test/sse?page=2&api_key=Q7wE9rT2yU4i#x"),
             [("Q7wE9rT2yU4i", CREDENTIAL_IN_QUERY)]
