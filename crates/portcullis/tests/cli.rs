@@ -192,7 +192,7 @@ fn exit_codes_follow_fail_on() {
 #[test]
 fn no_format_prints_a_secret_whole() {
     let (_tmp, home, project) = machine();
-    for format in ["text", "json"] {
+    for format in ["text", "json", "sarif", "html"] {
         let out = portcullis(&home, &project)
             .args(["scan", "--format", format])
             .output()
@@ -383,4 +383,34 @@ fn rules_and_explain() {
         .args(["explain", "nope"])
         .assert()
         .code(2);
+}
+
+/// Every fixture in every format: nothing panics, and no GitHub token appears whole (the
+/// fixtures hold many, in every place a config can hold one).
+#[test]
+fn every_format_renders_the_fixtures_without_leaking_a_token() {
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../portcullis_scan/resources/fixtures");
+    let tmp = TempDir::new().unwrap();
+    for format in ["text", "json", "sarif", "html"] {
+        let out = portcullis(tmp.path(), tmp.path())
+            .args(["scan", "--no-user-configs", "--format", format])
+            .arg(&fixtures)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        for (at, _) in text.match_indices("ghp_") {
+            let body: String = text[at + 4..].chars().take(36).collect();
+            assert!(
+                !(body.len() == 36 && body.chars().all(|c| c.is_ascii_alphanumeric())),
+                "{format} shows a token whole at byte {at}"
+            );
+        }
+    }
 }

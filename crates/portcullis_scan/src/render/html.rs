@@ -391,8 +391,8 @@ fn code_frame(out: &mut String, file: &SourceFile, span: Span) {
         let to = from + text.len();
         // The part of the span on this line, in bytes relative to the line.
         let hit = if span.is_empty() {
-            (span.start >= from && span.start <= to)
-                .then_some((span.start - from, span.start - from))
+            // `then`, not `then_some`: the subtraction must only run when the span is here.
+            (span.start >= from && span.start <= to).then(|| (span.start - from, span.start - from))
         } else if span.start <= to && span.end > from && line >= start && line <= end {
             Some((span.start.max(from) - from, span.end.min(to) - from))
         } else {
