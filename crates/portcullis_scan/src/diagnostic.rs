@@ -2,16 +2,17 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::registry::{Confidence, RuleMeta, Severity};
 use crate::source::{LineCol, SourceFile};
 use crate::span::Span;
 
-/// One step of a trace from a source of danger to where it does harm.
-#[derive(Debug, Clone, Serialize)]
+/// One step of a trace from a source of danger to where it does harm. Steps may be in other
+/// files than the finding (a flow through a helper module).
+#[derive(Debug, Clone)]
 pub struct TraceStep {
+    pub file: Arc<SourceFile>,
     pub span: Span,
     pub message: String,
 }

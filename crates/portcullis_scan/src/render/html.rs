@@ -316,11 +316,11 @@ fn finding_html(out: &mut String, finding: &Finding, index: usize) {
     if !d.trace.is_empty() {
         out.push_str("<p class=\"help\"><strong>Trace:</strong></p>\n<ol class=\"trace\">\n");
         for step in &d.trace {
-            let at = d.file.line_col(step.span.start);
+            let at = step.file.line_col(step.span.start);
             let _ = writeln!(
                 out,
                 "<li><code>{}:{}:{}</code> {}</li>",
-                escape(&d.file.display),
+                escape(&step.file.display),
                 at.line,
                 at.column,
                 inline(&step.message)

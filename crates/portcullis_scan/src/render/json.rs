@@ -53,6 +53,7 @@ struct JsonFinding<'a> {
 #[derive(Serialize)]
 struct JsonStep<'a> {
     message: &'a str,
+    path: &'a str,
     start: crate::source::LineCol,
     end: crate::source::LineCol,
 }
@@ -81,8 +82,9 @@ pub fn render(report: &Report) -> String {
                     .iter()
                     .map(|s| JsonStep {
                         message: &s.message,
-                        start: d.file.line_col(s.span.start),
-                        end: d.file.line_col(s.span.end),
+                        path: &s.file.display,
+                        start: s.file.line_col(s.span.start),
+                        end: s.file.line_col(s.span.end),
                     })
                     .collect(),
             }

@@ -426,7 +426,7 @@ fn code_flows(d: &Diagnostic) -> Vec<CodeFlow<'_>> {
         .iter()
         .map(|step| ThreadFlowLocation {
             location: StepLocation {
-                physical_location: physical_location(&d.file, step.span),
+                physical_location: physical_location(&step.file, step.span),
                 message: BorrowedText {
                     text: &step.message,
                 },

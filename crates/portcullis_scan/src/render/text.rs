@@ -63,7 +63,8 @@ fn render_one(finding: &Finding, renderer: &Renderer) -> String {
                 AnnotationKind::Primary.span(rel(d.span.start)..rel(d.span.end.max(d.span.start))),
             );
         for step in &d.trace {
-            if step.span.start >= from && step.span.end <= to {
+            let here = std::sync::Arc::ptr_eq(&step.file, &d.file);
+            if here && step.span.start >= from && step.span.end <= to && step.span != d.span {
                 snippet = snippet.annotation(
                     AnnotationKind::Context
                         .span(rel(step.span.start)..rel(step.span.end))
@@ -75,6 +76,28 @@ fn render_one(finding: &Finding, renderer: &Renderer) -> String {
             .primary_title(title)
             .id(d.rule.code)
             .element(snippet)
+    };
+    // The whole flow, source first, as a numbered list under the frame.
+    let steps: Vec<String> = d
+        .trace
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let at = step.file.line_col(step.span.start);
+            format!(
+                "{}. {}:{}:{} {}",
+                i + 1,
+                step.file.display,
+                at.line,
+                at.column,
+                step.message
+            )
+        })
+        .collect();
+    let group = if steps.is_empty() {
+        group
+    } else {
+        group.element(Level::NOTE.message(format!("trace:\n{}", steps.join("\n"))))
     };
     let group = match &d.help {
         Some(help) => group.element(Level::HELP.message(help.as_str())),

@@ -189,4 +189,6 @@ pub struct Catalog {
     pub separators: &'static [&'static str],
     /// Programs whose options change what they do, for argument injection.
     pub option_programs: &'static [&'static str],
+    /// Classes whose instances' methods are catalogued as `Class.method`.
+    pub classes: &'static [&'static str],
 }

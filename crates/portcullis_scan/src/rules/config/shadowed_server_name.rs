@@ -151,8 +151,7 @@ fn diagnostic(
             Severity::Low,
         ),
     };
-    let same_file = std::ptr::eq(winner.file, shadowed.file);
-    let mut d = Diagnostic::new(
+    let d = Diagnostic::new(
         &SHADOWED_SERVER_NAME,
         &winner.file.source,
         winner.server.name.span,
@@ -161,13 +160,12 @@ fn diagnostic(
     .with_help(help)
     .with_severity(severity)
     .with_server(name);
-    if same_file {
-        d = d.with_trace(vec![TraceStep {
-            span: shadowed.server.name.span,
-            message: "replaced definition".into(),
-        }]);
-    }
-    d
+    // The shadowed definition, in whichever file it is.
+    d.with_trace(vec![TraceStep {
+        file: shadowed.file.source.clone(),
+        span: shadowed.server.name.span,
+        message: "shadowed definition".into(),
+    }])
 }
 
 pub struct Rule;

@@ -1,0 +1,1691 @@
+//! One function's analysis: abstract interpretation of its statements over taint labels.
+
+use std::collections::HashMap;
+
+use super::label::{Flags, Label, Labels, Origin, Step};
+use super::project::{Project, Summary};
+use super::{Broken, Hit, HitKind};
+use crate::code::catalog::{ArgSel, Callee, Catalog, Cleaned, PathOp, SinkKind, SourceKind, When};
+use crate::code::ir::{
+    Arg, BinOp, BoolOp, CmpOp, Expr, ExprKind, Function, FunctionId, Module, ParamKind, Pattern,
+    Stmt, StmtKind,
+};
+use crate::span::Span;
+
+/// What analysing one function produced.
+#[derive(Debug, Default)]
+pub(super) struct Outcome {
+    pub hits: Vec<Hit>,
+    pub returns: Labels,
+    pub return_sites: Vec<(Span, Labels)>,
+}
+
+/// How a call's argument vector is built, for argument injection: the program and the labels
+/// of elements that may start with `-`.
+#[derive(Debug, Clone, Default)]
+struct Argv {
+    program: Option<String>,
+    injectable: Labels,
+    /// A literal `--` was seen: what follows cannot be an option.
+    ended_options: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct State {
+    vars: HashMap<String, Labels>,
+    /// Variables holding instances of catalogued classes (`client = httpx.AsyncClient()`).
+    types: HashMap<String, String>,
+    /// Variables computed from others (`parsed = urlparse(url)`): a check on one is a check on
+    /// the other.
+    derived: HashMap<String, Vec<String>>,
+    argv: HashMap<String, Argv>,
+}
+
+impl State {
+    fn get(&self, key: &str) -> Labels {
+        self.vars.get(key).cloned().unwrap_or_default()
+    }
+
+    fn merge(&mut self, other: State) {
+        for (k, v) in other.vars {
+            self.vars.entry(k).or_default().extend(v);
+        }
+        for (k, v) in other.types {
+            self.types.entry(k).or_insert(v);
+        }
+        for (k, v) in other.derived {
+            self.derived.entry(k).or_insert(v);
+        }
+        for (k, v) in other.argv {
+            let e = self.argv.entry(k).or_default();
+            e.injectable.extend(v.injectable);
+            e.program = e.program.take().or(v.program);
+        }
+    }
+}
+
+/// What a condition proves about a variable on one side of a branch.
+#[derive(Debug, Clone)]
+enum Effect {
+    /// Compared with a fixed set of values: clean for everything.
+    Allowlisted,
+    /// Cleaned for these kinds.
+    Clean(Cleaned),
+    /// `value.startswith(base)`: judged by what the value went through.
+    Prefix { separator: bool },
+    /// `is_relative_to`, `commonpath`: containment, judged by resolution.
+    Contained,
+    /// A flag to add (checks that matter only in combination).
+    Flag(Flags),
+}
+
+#[derive(Debug, Clone)]
+struct Guard {
+    target: Expr,
+    effect: Effect,
+    span: Span,
+    what: String,
+}
+
+/// A call being evaluated: its expression, arguments and their labels.
+struct CallSite<'c> {
+    expr: &'c Expr,
+    args: &'c [Arg],
+    arg_labels: &'c [Labels],
+    recv_labels: &'c Labels,
+}
+
+/// Nesting deeper than this is not followed (lambdas inside lambdas inside calls...).
+const MAX_DEPTH: usize = 64;
+
+pub(super) struct Analyzer<'a> {
+    project: &'a Project,
+    summaries: &'a HashMap<(usize, FunctionId), Summary>,
+    module_index: usize,
+    module: &'a Module,
+    catalog: &'static Catalog,
+    function: &'a Function,
+    out: Outcome,
+    depth: usize,
+    /// Above zero while re-reading expressions already evaluated (argument vectors, guards):
+    /// their sinks were recorded the first time.
+    muted: usize,
+    /// Functions of the project this one calls, for reachability.
+    pub(super) calls: Vec<(usize, FunctionId)>,
+}
+
+impl<'a> Analyzer<'a> {
+    pub(super) fn new(
+        project: &'a Project,
+        summaries: &'a HashMap<(usize, FunctionId), Summary>,
+        module_index: usize,
+        function: FunctionId,
+    ) -> Self {
+        let module = &project.modules[module_index];
+        Analyzer {
+            project,
+            summaries,
+            module_index,
+            module,
+            catalog: project.catalog(module_index),
+            function: &module.functions[function],
+            out: Outcome::default(),
+            depth: 0,
+            muted: 0,
+            calls: Vec::new(),
+        }
+    }
+
+    pub(super) fn run(mut self) -> (Outcome, Vec<(usize, FunctionId)>) {
+        let mut state = State::default();
+        for (i, param) in self.function.params.iter().enumerate() {
+            if param.kind == ParamKind::Receiver {
+                continue;
+            }
+            let name = param.name().unwrap_or("argument");
+            let label = Label::new(
+                Origin::Param(i),
+                self.step(param.span, format!("parameter `{name}`")),
+            );
+            let labels = Labels(vec![label]);
+            self.bind(&param.pattern, labels, &mut state);
+        }
+        let body = self.function.body.clone();
+        self.block(&body, &mut state);
+        self.calls.sort_unstable();
+        self.calls.dedup();
+        (self.out, self.calls)
+    }
+
+    /// Evaluates without recording hits (for expressions already evaluated once).
+    fn quiet<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.muted += 1;
+        let out = f(self);
+        self.muted -= 1;
+        out
+    }
+
+    fn push_hit(&mut self, hit: Hit) {
+        if self.muted == 0 {
+            self.out.hits.push(hit);
+        }
+    }
+
+    fn step(&self, span: Span, message: String) -> Step {
+        Step {
+            module: self.module_index,
+            span,
+            message,
+        }
+    }
+
+    fn text(&self, span: Span) -> &str {
+        self.module.file.text.get(span.range()).unwrap_or("")
+    }
+
+    fn short(&self, span: Span) -> String {
+        let t = self.text(span);
+        let first = t.lines().next().unwrap_or("");
+        if first.chars().count() > 60 || t.contains('\n') {
+            format!("{}…", first.chars().take(60).collect::<String>())
+        } else {
+            first.to_string()
+        }
+    }
+
+    // ---- statements ----
+
+    /// Runs a block; returns whether it always leaves (return, raise, break, continue).
+    fn block(&mut self, block: &[Stmt], state: &mut State) -> bool {
+        for stmt in block {
+            if self.stmt(stmt, state) {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn stmt(&mut self, stmt: &Stmt, state: &mut State) -> bool {
+        match &stmt.kind {
+            StmtKind::Assign { target, value } => {
+                let labels = self.eval(value, state);
+                let argv = match &value.kind {
+                    ExprKind::Seq(items) => Some(self.quiet(|a| a.argv_of(items, state))),
+                    _ => None,
+                };
+                let labels = if labels.is_empty() {
+                    labels
+                } else {
+                    labels.step(&self.step(
+                        stmt.span,
+                        format!("assigned in `{}`", self.short(stmt.span)),
+                    ))
+                };
+                self.remember_shape(target, value, state);
+                self.bind(target, labels, state);
+                if let (Some(argv), Pattern::Name(n, _)) = (argv, target) {
+                    state.argv.insert(n.clone(), argv);
+                }
+                false
+            }
+            StmtKind::Expr(e) => {
+                self.eval(e, state);
+                false
+            }
+            StmtKind::Return(value) => {
+                if let Some(v) = value {
+                    let labels = self.eval(v, state);
+                    if !labels.is_empty() {
+                        let labels = labels.step(&self.step(stmt.span, "returned".into()));
+                        self.out.returns.extend(labels.clone());
+                        self.out.return_sites.push((stmt.span, labels));
+                    }
+                }
+                true
+            }
+            StmtKind::If { test, then, orelse } => {
+                self.eval(test, state);
+                let (when_true, when_false) = self.quiet(|a| a.guards(test, state));
+                let mut then_state = state.clone();
+                self.apply(&when_true, &mut then_state);
+                let then_leaves = self.block(then, &mut then_state);
+                let mut else_state = std::mem::take(state);
+                self.apply(&when_false, &mut else_state);
+                let else_leaves = self.block(orelse, &mut else_state);
+                *state = match (then_leaves, else_leaves) {
+                    (true, true) => {
+                        *state = else_state;
+                        return true;
+                    }
+                    (true, false) => else_state,
+                    (false, true) => then_state,
+                    (false, false) => {
+                        then_state.merge(else_state);
+                        then_state
+                    }
+                };
+                false
+            }
+            StmtKind::Loop {
+                binding,
+                iter,
+                body,
+                orelse,
+            } => {
+                if let (Some(binding), Some(iter)) = (binding, iter) {
+                    let labels = self.eval(iter, state);
+                    self.bind(binding, labels, state);
+                }
+                // Twice, so values carried around the loop reach the top; then merged with
+                // the state before it, since the body may not run at all.
+                let mut looped = state.clone();
+                self.block(body, &mut looped);
+                self.block(body, &mut looped);
+                state.merge(looped);
+                self.block(orelse, state);
+                false
+            }
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finally,
+            } => {
+                let before = state.clone();
+                let body_leaves = self.block(body, state);
+                let after_body = state.clone();
+                let mut merged = if body_leaves {
+                    None
+                } else {
+                    Some(after_body.clone())
+                };
+                for h in handlers {
+                    // An exception can come from anywhere in the body.
+                    let mut hs = before.clone();
+                    hs.merge(after_body.clone());
+                    if let Some(b) = &h.binding {
+                        self.bind(b, Labels::default(), &mut hs);
+                    }
+                    if !self.block(&h.body, &mut hs) {
+                        match &mut merged {
+                            Some(m) => m.merge(hs),
+                            None => merged = Some(hs),
+                        }
+                    }
+                }
+                let leaves = merged.is_none();
+                *state = merged.unwrap_or(after_body);
+                if !leaves {
+                    self.block(orelse, state);
+                }
+                self.block(finally, state) || leaves
+            }
+            StmtKind::With { items, body } => {
+                for (e, binding) in items {
+                    let labels = self.eval(e, state);
+                    if let Some(b) = binding {
+                        if let (Pattern::Name(n, _), Some(class)) = (b, self.class_of(e, state)) {
+                            state.types.insert(n.clone(), class);
+                        }
+                        self.bind(b, labels, state);
+                    }
+                }
+                self.block(body, state)
+            }
+            StmtKind::Raise(e) => {
+                if let Some(e) = e {
+                    self.eval(e, state);
+                }
+                true
+            }
+            StmtKind::Break | StmtKind::Continue => true,
+            StmtKind::Def { .. } | StmtKind::Other => false,
+        }
+    }
+
+    fn bind(&mut self, pattern: &Pattern, labels: Labels, state: &mut State) {
+        match pattern {
+            Pattern::Name(n, _) => {
+                state.vars.insert(n.clone(), labels);
+                state.argv.remove(n);
+            }
+            Pattern::Sequence(items) => items
+                .iter()
+                .for_each(|p| self.bind(p, labels.clone(), state)),
+            Pattern::Object(fields) => fields
+                .iter()
+                .for_each(|(_, p)| self.bind(p, labels.clone(), state)),
+            Pattern::Rest(p) => self.bind(p, labels, state),
+            Pattern::Default(p, default) => {
+                let d = self.eval(default, state);
+                self.bind(p, labels.union(d), state);
+            }
+            Pattern::Attr(object, name) => {
+                if let Some(root) = object.dotted() {
+                    state.vars.insert(format!("{root}.{name}"), labels);
+                }
+            }
+            Pattern::Subscript(object, _) => {
+                if let Some(root) = root_name(object) {
+                    state.vars.entry(root).or_default().extend(labels);
+                }
+            }
+            Pattern::Ignore => {}
+        }
+    }
+
+    /// Records what an assignment makes of a name beyond its taint: its class, what it was
+    /// computed from, and an argument vector's shape.
+    fn remember_shape(&mut self, target: &Pattern, value: &Expr, state: &mut State) {
+        let Pattern::Name(name, _) = target else {
+            return;
+        };
+        match self.class_of(value, state) {
+            Some(class) => {
+                state.types.insert(name.clone(), class);
+            }
+            None => {
+                state.types.remove(name);
+            }
+        }
+        let mut roots = Vec::new();
+        collect_roots(value, &mut roots);
+        roots.retain(|r| r != name);
+        if roots.is_empty() {
+            state.derived.remove(name);
+        } else {
+            state.derived.insert(name.clone(), roots);
+        }
+    }
+
+    // ---- expressions ----
+
+    fn eval(&mut self, expr: &Expr, state: &mut State) -> Labels {
+        if self.depth > MAX_DEPTH {
+            return Labels::default();
+        }
+        self.depth += 1;
+        let labels = self.eval_inner(expr, state);
+        self.depth -= 1;
+        labels
+    }
+
+    fn eval_inner(&mut self, expr: &Expr, state: &mut State) -> Labels {
+        match &expr.kind {
+            ExprKind::Name(n) => {
+                let mut labels = state.get(n);
+                if let Some(kind) = self.source_name(n) {
+                    labels.add(Label::new(
+                        Origin::Source(kind),
+                        self.step(expr.span, format!("`{n}`")),
+                    ));
+                }
+                labels
+            }
+            ExprKind::Attr { object, .. } => {
+                if let Some(path) = expr.dotted() {
+                    let resolved = self.resolve_dotted(&path);
+                    if let Some(kind) = self.source_name(&resolved) {
+                        return Labels(vec![Label::new(
+                            Origin::Source(kind),
+                            self.step(expr.span, format!("`{path}`")),
+                        )]);
+                    }
+                    if let Some(field) = state.vars.get(&path) {
+                        return field.clone();
+                    }
+                }
+                self.eval(object, state)
+            }
+            ExprKind::Subscript { object, index } => {
+                // A single environment variable is only sensitive when its name says so.
+                if let Some(path) = object.dotted()
+                    && self.source_name(&self.resolve_dotted(&path))
+                        == Some(SourceKind::Environment)
+                {
+                    return self.env_var(index.as_str(), expr.span);
+                }
+                self.eval(index, state);
+                self.eval(object, state)
+            }
+            ExprKind::Call { callee, args, .. } => self.call(expr, callee, args, state),
+            ExprKind::Str(_) | ExprKind::Num(_) | ExprKind::Bool(_) | ExprKind::Null => {
+                Labels::default()
+            }
+            ExprKind::Template(parts) => self.build_string(parts, state),
+            ExprKind::Binary { op, left, right } => {
+                let stringy = is_stringy(left)
+                    || (*op == BinOp::Mod && is_stringy(left))
+                    || is_stringy(right);
+                if stringy {
+                    return self.build_string(&[(**left).clone(), (**right).clone()], state);
+                }
+                self.eval(left, state).union(self.eval(right, state))
+            }
+            ExprKind::Compare { left, rights, .. } => {
+                self.eval(left, state);
+                for r in rights {
+                    self.eval(r, state);
+                }
+                Labels::default()
+            }
+            ExprKind::Logical { values, .. } => {
+                let mut labels = Labels::default();
+                for v in values {
+                    labels.extend(self.eval(v, state));
+                }
+                labels
+            }
+            ExprKind::Not(e) => {
+                self.eval(e, state);
+                Labels::default()
+            }
+            ExprKind::Conditional { test, then, orelse } => {
+                self.eval(test, state);
+                self.eval(then, state).union(self.eval(orelse, state))
+            }
+            ExprKind::Seq(items) => {
+                let mut labels = Labels::default();
+                for i in items {
+                    labels.extend(self.eval(i, state));
+                }
+                labels
+            }
+            ExprKind::Map(entries) => {
+                let mut labels = Labels::default();
+                for (k, v) in entries {
+                    if let Some(k) = k {
+                        self.eval(k, state);
+                    }
+                    labels.extend(self.eval(v, state));
+                }
+                labels
+            }
+            ExprKind::Spread(e) | ExprKind::Await(e) => self.eval(e, state),
+            ExprKind::Function(id) => {
+                // A callback sees what its enclosing function sees.
+                self.inline_function(*id, Labels::default(), state)
+            }
+            ExprKind::Unknown(children) => {
+                let mut labels = Labels::default();
+                for c in children {
+                    labels.extend(self.eval(c, state));
+                }
+                labels
+            }
+        }
+    }
+
+    /// An f-string, template literal, `%` or `+` over strings: the holes' labels, marked as
+    /// embedded, with what the literal text around them implies.
+    fn build_string(&mut self, parts: &[Expr], state: &mut State) -> Labels {
+        let mut labels = Labels::default();
+        let mut prefix = String::new();
+        let mut literal_text = String::new();
+        let mut seen_hole = false;
+        for part in parts {
+            if let Some(s) = part.as_str() {
+                literal_text.push_str(s);
+                if !seen_hole {
+                    prefix.push_str(s);
+                }
+                continue;
+            }
+            let mut hole = self.eval(part, state);
+            if !hole.is_empty() {
+                if !seen_hole && host_is_fixed(&prefix) {
+                    hole = hole.with_flags(Flags::HOST_FIXED);
+                }
+                seen_hole = true;
+            }
+            labels.extend(hole);
+        }
+        if labels.is_empty() {
+            return labels;
+        }
+        let mut flags = Flags::default();
+        if !literal_text.trim().is_empty() {
+            flags = flags.with(Flags::EMBEDDED);
+        }
+        if marks_untrusted(&literal_text) {
+            flags = flags.with(Flags::MARKED);
+        }
+        labels.with_flags(flags)
+    }
+
+    fn env_var(&self, name: Option<&str>, span: Span) -> Labels {
+        match name {
+            Some(n) if looks_secret(n) => Labels(vec![Label::new(
+                Origin::Source(SourceKind::Environment),
+                self.step(span, format!("the environment variable `{n}`")),
+            )]),
+            _ => Labels::default(),
+        }
+    }
+
+    fn call(&mut self, expr: &Expr, callee: &Expr, args: &[Arg], state: &mut State) -> Labels {
+        let receiver = match &callee.kind {
+            ExprKind::Attr { object, .. } => Some(object.as_ref()),
+            _ => None,
+        };
+        let method = match &callee.kind {
+            ExprKind::Attr { name, .. } => Some(name.as_str()),
+            _ => None,
+        };
+        let path = self.canonical(callee, state);
+        let recv_labels = match receiver {
+            Some(r) => self.eval(r, state),
+            None => Labels::default(),
+        };
+        // Callbacks passed to a call see the call's data (`items.map(x => exec(x))`).
+        let flowing = recv_labels.clone();
+        let mut arg_labels: Vec<Labels> = Vec::with_capacity(args.len());
+        for a in args {
+            let l = match &a.value.kind {
+                ExprKind::Function(id) => self.inline_function(*id, flowing.clone(), state),
+                _ => self.eval(&a.value, state),
+            };
+            arg_labels.push(l);
+        }
+        let matches = |c: &Callee| match c {
+            Callee::Path(p) => path.as_deref() == Some(*p),
+            Callee::Method(m) => method == Some(*m),
+        };
+
+        // Environment lookups by name, and sources.
+        if matches!(path.as_deref(), Some("os.getenv" | "os.environ.get")) {
+            return self.env_var(args.first().and_then(|a| a.value.as_str()), expr.span);
+        }
+        if receiver.is_some()
+            && method == Some("get")
+            && receiver
+                .and_then(Expr::dotted)
+                .map(|p| self.resolve_dotted(&p))
+                .as_deref()
+                == Some("os.environ")
+        {
+            return self.env_var(args.first().and_then(|a| a.value.as_str()), expr.span);
+        }
+
+        // Sinks.
+        let call_text = path
+            .clone()
+            .unwrap_or_else(|| method.map(|m| format!(".{m}")).unwrap_or_default());
+        for sink in self.catalog.sinks.iter().filter(|s| matches(&s.callee)) {
+            if !self.condition_holds(sink.when, expr) {
+                continue;
+            }
+            if sink.kind == SinkKind::ArgInjection {
+                if expr.keyword("shell").is_some_and(Expr::is_true) {
+                    continue;
+                }
+                let injectable = self.quiet(|a| a.argv_labels(sink.arg, args, state));
+                self.record_sink(
+                    SinkKind::ArgInjection,
+                    expr.span,
+                    &call_text,
+                    injectable,
+                    sink.when,
+                );
+                continue;
+            }
+            let labels = match sink.arg {
+                ArgSel::Receiver => recv_labels.clone(),
+                ArgSel::Any => arg_labels
+                    .iter()
+                    .cloned()
+                    .fold(Labels::default(), Labels::union),
+                ArgSel::At(i, kw) => select_arg(args, &arg_labels, i, kw),
+            };
+            self.record_sink(sink.kind, expr.span, &call_text, labels, sink.when);
+        }
+
+        // Unbounded reads: `.read()` with no size of a file from a model-chosen path.
+        if matches!(
+            method,
+            Some("read" | "read_text" | "read_bytes" | "readlines")
+        ) && args.is_empty()
+        {
+            let labels: Labels = Labels(
+                recv_labels
+                    .iter()
+                    .filter(|l| !l.flags.has(Flags::SIZE_CHECKED) && l.reaches(SinkKind::Path))
+                    .cloned()
+                    .collect(),
+            );
+            if !labels.is_empty() && !matches!(labels.0[0].origin, Origin::Source(_)) {
+                self.push_hit(Hit {
+                    kind: HitKind::UnboundedRead,
+                    module: self.module_index,
+                    span: expr.span,
+                    what: call_text.clone(),
+                    labels,
+                });
+            }
+        }
+
+        // DNS resolution of a host makes a blocklist meaningful.
+        if matches!(
+            path.as_deref(),
+            Some("socket.getaddrinfo" | "socket.gethostbyname" | "socket.gethostbyname_ex")
+        ) && let Some(root) = args.first().and_then(|a| root_name(&a.value))
+        {
+            self.flag_var(&root, Flags::DNS_RESOLVED, state);
+        }
+
+        // What the call returns.
+        let all_args = arg_labels
+            .iter()
+            .cloned()
+            .fold(Labels::default(), Labels::union);
+        if let Some(s) = self.catalog.sanitizers.iter().find(|s| matches(&s.callee)) {
+            return all_args
+                .union(recv_labels)
+                .cleaned_for(Cleaned::of(s.cleans));
+        }
+        if self.catalog.opaque.iter().any(&matches) {
+            return Labels::default();
+        }
+        if let Some(source) = self.catalog.sources.iter().find(|s| matches(&s.callee)) {
+            return Labels(vec![Label::new(
+                Origin::Source(source.kind),
+                self.step(expr.span, format!("`{call_text}`")),
+            )]);
+        }
+        if let Some(f) = self.catalog.path_fns.iter().find(|f| matches(&f.callee)) {
+            let base = all_args.union(recv_labels);
+            return match f.op {
+                PathOp::Resolve => base.map(|l| Label {
+                    flags: l.flags.with(Flags::RESOLVED).without(Flags::NORMALIZED),
+                    ..l
+                }),
+                PathOp::Normalize => base.map(|l| {
+                    let flags = if l.flags.has(Flags::RESOLVED) {
+                        l.flags
+                    } else {
+                        l.flags.with(Flags::NORMALIZED)
+                    };
+                    Label { flags, ..l }
+                }),
+                // A joined path is no longer resolved: the joined part may climb out.
+                PathOp::Join => base.map(|l| Label {
+                    flags: l.flags.without(Flags::RESOLVED).without(Flags::NORMALIZED),
+                    ..l
+                }),
+            };
+        }
+        if method == Some("replace")
+            && args
+                .first()
+                .and_then(|a| a.value.as_str())
+                .is_some_and(has_shell_meta)
+        {
+            return recv_labels.with_flags(Flags::PARTIAL_ESCAPE);
+        }
+        if matches!(method, Some("format"))
+            && receiver.is_some_and(|r| r.as_str().is_some_and(|s| !s.trim().is_empty()))
+        {
+            let mut parts = vec![
+                receiver
+                    .cloned()
+                    .unwrap_or_else(|| Expr::unknown(vec![], expr.span)),
+            ];
+            parts.extend(args.iter().map(|a| a.value.clone()));
+            return self.quiet(|a| a.build_string(&parts, state));
+        }
+        // Growing an argument vector: `cmd.append(x)`, `cmd.extend([...])`.
+        if let (Some("append" | "extend" | "insert"), Some(ExprKind::Name(list))) =
+            (method, receiver.map(|r| &r.kind))
+            && let Some(mut argv) = state.argv.remove(list)
+        {
+            for a in args {
+                let items = match &a.value.kind {
+                    ExprKind::Seq(items) => items.clone(),
+                    _ => vec![a.value.clone()],
+                };
+                for item in &items {
+                    if item.as_str() == Some("--") {
+                        argv.ended_options = true;
+                    }
+                    if !argv.ended_options && !starts_with_fixed_text(item) {
+                        let labels = self.quiet(|an| an.eval(item, state));
+                        argv.injectable.extend(labels);
+                    }
+                }
+            }
+            state.argv.insert(list.clone(), argv);
+        }
+        if matches!(method, Some("join")) && receiver.is_some_and(|r| r.as_str().is_some()) {
+            return all_args.with_flags(Flags::EMBEDDED);
+        }
+        if let Some((module, function, skip_receiver)) =
+            self.project
+                .resolve_call(self.module_index, self.function, callee)
+        {
+            self.calls.push((module, function));
+            let site = CallSite {
+                expr,
+                args,
+                arg_labels: &arg_labels,
+                recv_labels: &recv_labels,
+            };
+            return self.apply_summary(&site, (module, function), skip_receiver);
+        }
+        // Unknown: the result carries everything that went in.
+        all_args.union(recv_labels)
+    }
+
+    fn condition_holds(&self, when: When, call: &Expr) -> bool {
+        match when {
+            When::Always | When::Built => true,
+            When::KeywordTrue(k) => call.keyword(k).is_some_and(Expr::is_true),
+            When::KeywordNotSafe(k, safe) => match call.keyword(k) {
+                None => true,
+                Some(v) => {
+                    let text = v.as_str().map(str::to_string).or_else(|| v.dotted());
+                    !text.is_some_and(|t| {
+                        safe.iter()
+                            .any(|s| *s == t || t.ends_with(&format!(".{s}")))
+                    })
+                }
+            },
+        }
+    }
+
+    fn record_sink(&mut self, kind: SinkKind, span: Span, what: &str, labels: Labels, when: When) {
+        let mut by_kind: Vec<(HitKind, Labels)> = Vec::new();
+        for l in labels.0 {
+            if !l.reaches(kind) {
+                continue;
+            }
+            if matches!(when, When::Built) && !l.flags.has(Flags::EMBEDDED) {
+                continue;
+            }
+            if kind == SinkKind::Ssrf && l.flags.has(Flags::HOST_FIXED) {
+                continue;
+            }
+            let hit_kind = match kind {
+                SinkKind::Path
+                    if l.flags.has(Flags::DOTDOT_CHECKED) && !l.flags.has(Flags::ABS_CHECKED) =>
+                {
+                    HitKind::Broken(Broken::DotDotOnly)
+                }
+                SinkKind::Path if l.flags.has(Flags::DOTDOT_CHECKED) => continue,
+                SinkKind::Shell if l.flags.has(Flags::PREFIX_CHECKED) => {
+                    HitKind::Broken(Broken::ShellPrefixAllowlist)
+                }
+                SinkKind::Shell if l.flags.has(Flags::PARTIAL_ESCAPE) => {
+                    HitKind::Broken(Broken::PartialShellEscape)
+                }
+                SinkKind::Ssrf
+                    if l.flags.has(Flags::BLOCKLISTED) && l.flags.has(Flags::DNS_RESOLVED) =>
+                {
+                    continue;
+                }
+                SinkKind::Ssrf if l.flags.has(Flags::BLOCKLISTED) => {
+                    HitKind::Broken(Broken::BlocklistWithoutDns)
+                }
+                _ => HitKind::Sink(kind),
+            };
+            match by_kind.iter_mut().find(|(k, _)| *k == hit_kind) {
+                Some((_, ls)) => ls.add(l),
+                None => by_kind.push((hit_kind, Labels(vec![l]))),
+            }
+        }
+        for (kind, labels) in by_kind {
+            let labels = labels.step(&self.step(span, format!("reaches `{what}`")));
+            self.push_hit(Hit {
+                kind,
+                module: self.module_index,
+                span,
+                what: what.to_string(),
+                labels,
+            });
+        }
+    }
+
+    /// The labels of argument-vector elements that may start with `-`, or of a string split
+    /// into an argument vector.
+    fn argv_labels(&mut self, sel: ArgSel, args: &[Arg], state: &mut State) -> Labels {
+        let items: Vec<Expr> = match sel {
+            ArgSel::Any => args
+                .iter()
+                .filter(|a| a.name.is_none())
+                .map(|a| a.value.clone())
+                .collect(),
+            ArgSel::At(i, kw) => {
+                let Some(arg) = args
+                    .iter()
+                    .find(|a| a.name.as_deref() == Some(kw))
+                    .or_else(|| args.iter().filter(|a| a.name.is_none()).nth(i))
+                else {
+                    return Labels::default();
+                };
+                match &arg.value.kind {
+                    ExprKind::Seq(items) => items.clone(),
+                    ExprKind::Name(n) => {
+                        return match state.argv.get(n) {
+                            Some(argv) if self.has_options(argv.program.as_deref()) => {
+                                argv.injectable.clone()
+                            }
+                            _ => Labels::default(),
+                        };
+                    }
+                    // `cmd.split()`, `shlex.split(cmd)`: a model-chosen string becomes the
+                    // whole argument vector, program included.
+                    ExprKind::Call {
+                        callee,
+                        args: inner,
+                        ..
+                    } => {
+                        let is_split = match &callee.kind {
+                            ExprKind::Attr { name, object, .. } if name == "split" => {
+                                Some((**object).clone())
+                            }
+                            _ if self.canonical(callee, state).as_deref()
+                                == Some("shlex.split") =>
+                            {
+                                inner.first().map(|a| a.value.clone())
+                            }
+                            _ => None,
+                        };
+                        return match is_split {
+                            Some(s) => self.eval(&s, state),
+                            None => Labels::default(),
+                        };
+                    }
+                    _ => return Labels::default(),
+                }
+            }
+            ArgSel::Receiver => return Labels::default(),
+        };
+        let argv = self.argv_of(&items, state);
+        if self.has_options(argv.program.as_deref()) {
+            argv.injectable
+        } else {
+            Labels::default()
+        }
+    }
+
+    fn has_options(&self, program: Option<&str>) -> bool {
+        program.is_some_and(|p| {
+            let p = crate::model::program_name(p);
+            self.catalog.option_programs.contains(&p)
+        })
+    }
+
+    fn argv_of(&mut self, items: &[Expr], state: &mut State) -> Argv {
+        let mut argv = Argv {
+            program: items.first().and_then(|e| e.as_str()).map(str::to_string),
+            ..Argv::default()
+        };
+        for item in items.iter().skip(1) {
+            if item.as_str() == Some("--") {
+                argv.ended_options = true;
+            }
+            let labels = self.eval(item, state);
+            if !argv.ended_options && !starts_with_fixed_text(item) {
+                argv.injectable.extend(labels);
+            }
+        }
+        argv
+    }
+
+    fn apply_summary(
+        &mut self,
+        site: &CallSite<'_>,
+        (module, function): (usize, FunctionId),
+        skip_receiver: bool,
+    ) -> Labels {
+        let Some(summary) = self.summaries.get(&(module, function)) else {
+            return site
+                .arg_labels
+                .iter()
+                .cloned()
+                .fold(site.recv_labels.clone(), Labels::union);
+        };
+        let callee = &self.project.modules[module].functions[function];
+        let param_labels = map_args(
+            callee,
+            skip_receiver,
+            site.args,
+            site.arg_labels,
+            site.recv_labels,
+        );
+        let call_step = self.step(site.expr.span, format!("passed to `{}`", callee.qualname));
+        let instantiate = |summary_labels: &Labels| -> Labels {
+            let mut out = Labels::default();
+            for sl in summary_labels.iter() {
+                match sl.origin {
+                    Origin::Param(i) => {
+                        for al in param_labels.get(i).map(|l| l.0.as_slice()).unwrap_or(&[]) {
+                            let mut trace = (*al.trace).clone();
+                            trace.push(call_step.clone());
+                            trace.extend(sl.trace.iter().skip(1).cloned());
+                            out.add(Label {
+                                origin: al.origin,
+                                cleaned: al.cleaned.with(sl.cleaned),
+                                flags: al.flags.with(sl.flags),
+                                trace: std::sync::Arc::new(trace),
+                            });
+                        }
+                    }
+                    Origin::Source(_) => out.add(sl.clone()),
+                }
+            }
+            out
+        };
+        for hit in &summary.hits {
+            let params_only = Labels(
+                hit.labels
+                    .iter()
+                    .filter(|l| matches!(l.origin, Origin::Param(_)))
+                    .cloned()
+                    .collect(),
+            );
+            let labels = instantiate(&params_only);
+            let labels = Labels(
+                labels
+                    .0
+                    .into_iter()
+                    .filter(|l| hit_still_applies(hit.kind, l))
+                    .collect(),
+            );
+            if !labels.is_empty() {
+                self.push_hit(Hit {
+                    labels,
+                    ..hit.clone()
+                });
+            }
+        }
+        instantiate(&summary.returns)
+    }
+
+    /// Analyses a lambda or callback in place, its parameters bound to `flowing`.
+    fn inline_function(&mut self, id: FunctionId, flowing: Labels, state: &mut State) -> Labels {
+        let Some(f) = self.module.functions.get(id) else {
+            return Labels::default();
+        };
+        if self.depth > MAX_DEPTH / 2 {
+            return Labels::default();
+        }
+        let mut inner = state.clone();
+        for p in &f.params {
+            self.bind(&p.pattern, flowing.clone(), &mut inner);
+        }
+        let saved_returns = std::mem::take(&mut self.out.returns);
+        let saved_sites = std::mem::take(&mut self.out.return_sites);
+        let body = f.body.clone();
+        self.depth += 1;
+        self.block(&body, &mut inner);
+        self.depth -= 1;
+        let returned = std::mem::replace(&mut self.out.returns, saved_returns);
+        self.out.return_sites = saved_sites;
+        returned
+    }
+
+    // ---- guards ----
+
+    /// What a condition proves when true and when false.
+    fn guards(&mut self, test: &Expr, state: &mut State) -> (Vec<Guard>, Vec<Guard>) {
+        match &test.kind {
+            ExprKind::Not(inner) => {
+                let (t, f) = self.guards(inner, state);
+                (f, t)
+            }
+            ExprKind::Logical {
+                op: BoolOp::And,
+                values,
+            } => {
+                let mut t = Vec::new();
+                for v in values {
+                    t.extend(self.guards(v, state).0);
+                }
+                (t, Vec::new())
+            }
+            ExprKind::Logical {
+                op: BoolOp::Or,
+                values,
+            } => {
+                let mut f = Vec::new();
+                for v in values {
+                    f.extend(self.guards(v, state).1);
+                }
+                (Vec::new(), f)
+            }
+            ExprKind::Compare { left, ops, rights } if ops.len() == 1 => {
+                let right = &rights[0];
+                let g = |target: &Expr, effect: Effect| Guard {
+                    target: target.clone(),
+                    effect,
+                    span: test.span,
+                    what: String::new(),
+                };
+                match ops[0] {
+                    CmpOp::In | CmpOp::NotIn => {
+                        let holds_in = ops[0] == CmpOp::In;
+                        // `".." in path`
+                        if left.as_str() == Some("..") {
+                            let guard = g(right, Effect::Flag(Flags::DOTDOT_CHECKED));
+                            return if holds_in {
+                                (vec![], vec![guard])
+                            } else {
+                                (vec![guard], vec![])
+                            };
+                        }
+                        if !self.eval(right, state).is_empty() {
+                            return (vec![], vec![]);
+                        }
+                        let (target, effect) = match first_word_of(left) {
+                            Some(root) => (root, Effect::Flag(Flags::PREFIX_CHECKED)),
+                            None => ((**left).clone(), Effect::Allowlisted),
+                        };
+                        // In a set: allowed. Not in a set of hosts: a blocklist.
+                        let blocklist = g(&target, Effect::Flag(Flags::BLOCKLISTED));
+                        let allow = g(&target, effect);
+                        if holds_in {
+                            (vec![allow], vec![blocklist])
+                        } else {
+                            (vec![blocklist], vec![allow])
+                        }
+                    }
+                    CmpOp::Eq | CmpOp::NotEq
+                        if right.as_str().is_some() || left.as_str().is_some() =>
+                    {
+                        let target = if left.as_str().is_some() { right } else { left };
+                        let allow = g(target, Effect::Allowlisted);
+                        if ops[0] == CmpOp::Eq {
+                            (vec![allow], vec![])
+                        } else {
+                            (vec![], vec![allow])
+                        }
+                    }
+                    CmpOp::Lt | CmpOp::LtE | CmpOp::Gt | CmpOp::GtE => {
+                        let mut size = Vec::new();
+                        for side in [left.as_ref(), right] {
+                            if let Some(t) = size_target(side) {
+                                size.push(g(&t, Effect::Flag(Flags::SIZE_CHECKED)));
+                            }
+                        }
+                        (size.clone(), size)
+                    }
+                    _ => (vec![], vec![]),
+                }
+            }
+            ExprKind::Call { callee, args, .. } => self.call_guard(test, callee, args, state),
+            _ => (vec![], vec![]),
+        }
+    }
+
+    fn call_guard(
+        &mut self,
+        test: &Expr,
+        callee: &Expr,
+        args: &[Arg],
+        state: &mut State,
+    ) -> (Vec<Guard>, Vec<Guard>) {
+        let g = |target: &Expr, effect: Effect, what: &str| Guard {
+            target: target.clone(),
+            effect,
+            span: test.span,
+            what: what.into(),
+        };
+        let (object, method) = match &callee.kind {
+            ExprKind::Attr { object, name, .. } => (Some(object.as_ref()), Some(name.as_str())),
+            _ => (None, None),
+        };
+        let path = self.canonical(callee, state);
+        if let (Some(object), Some(m)) = (object, method) {
+            if self.catalog.prefix_checks.contains(&m) {
+                let Some(base) = args.first().map(|a| &a.value) else {
+                    return (vec![], vec![]);
+                };
+                // `x.startswith("-")`: rejecting it keeps x from being an option.
+                if base.as_str() == Some("-") || base.as_str() == Some("--") {
+                    return (
+                        vec![],
+                        vec![g(
+                            object,
+                            Effect::Clean(Cleaned::of(&[SinkKind::ArgInjection])),
+                            m,
+                        )],
+                    );
+                }
+                if base
+                    .as_str()
+                    .is_some_and(|s| s.starts_with('/') && s.len() == 1)
+                {
+                    return (vec![], vec![g(object, Effect::Flag(Flags::ABS_CHECKED), m)]);
+                }
+                let separator = self.ends_with_separator(base, state);
+                return (vec![g(object, Effect::Prefix { separator }, m)], vec![]);
+            }
+            if matches!(
+                m,
+                "isdigit" | "isdecimal" | "isnumeric" | "isalnum" | "isidentifier" | "isalpha"
+            ) {
+                return (vec![g(object, Effect::Allowlisted, m)], vec![]);
+            }
+            if self
+                .catalog
+                .containment_checks
+                .iter()
+                .any(|c| matches!(c, Callee::Method(cm) if *cm == m))
+            {
+                return (vec![g(object, Effect::Contained, m)], vec![]);
+            }
+        }
+        match path.as_deref() {
+            Some("os.path.isabs") => {
+                if let Some(a) = args.first() {
+                    return (
+                        vec![],
+                        vec![g(&a.value, Effect::Flag(Flags::ABS_CHECKED), "isabs")],
+                    );
+                }
+            }
+            Some("re.fullmatch" | "re.match") => {
+                if let (Some(pattern), Some(value)) =
+                    (args.first().and_then(|a| a.value.as_str()), args.get(1))
+                {
+                    let full = path.as_deref() == Some("re.fullmatch")
+                        || pattern.ends_with('$')
+                        || pattern.ends_with("\\Z");
+                    if full && let Some(cleans) = regex_cleans(pattern) {
+                        return (
+                            vec![g(&value.value, Effect::Clean(cleans), "regex")],
+                            vec![],
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+        (vec![], vec![])
+    }
+
+    fn ends_with_separator(&self, base: &Expr, _state: &State) -> bool {
+        match &base.kind {
+            ExprKind::Str(s) => s.ends_with('/') || s.ends_with('\\'),
+            ExprKind::Binary { right, .. } => {
+                right.dotted().is_some_and(|d| {
+                    self.catalog
+                        .separators
+                        .contains(&self.resolve_dotted(&d).as_str())
+                }) || right
+                    .as_str()
+                    .is_some_and(|s| s.ends_with('/') || s.ends_with('\\'))
+            }
+            ExprKind::Template(parts) => parts.last().is_some_and(|p| {
+                p.as_str()
+                    .is_some_and(|s| s.ends_with('/') || s.ends_with('\\'))
+                    || p.dotted().is_some_and(|d| {
+                        self.catalog
+                            .separators
+                            .contains(&self.resolve_dotted(&d).as_str())
+                    })
+            }),
+            // `os.path.join(base, "")` adds the separator.
+            ExprKind::Call { args, .. } => args.last().and_then(|a| a.value.as_str()) == Some(""),
+            // A tuple of prefixes: all must end with one.
+            ExprKind::Seq(items) => {
+                !items.is_empty() && items.iter().all(|i| self.ends_with_separator(i, _state))
+            }
+            _ => false,
+        }
+    }
+
+    fn apply(&mut self, guards: &[Guard], state: &mut State) {
+        for guard in guards {
+            let Some(root) = guard_root(&guard.target) else {
+                continue;
+            };
+            let mut targets = vec![root.clone()];
+            if let Some(parents) = state.derived.get(&root) {
+                targets.extend(parents.iter().cloned());
+            }
+            for target in targets {
+                let Some(labels) = state.vars.get(&target).cloned() else {
+                    continue;
+                };
+                let mut out = Labels::default();
+                for l in labels.0 {
+                    out.add(self.judge(l, guard));
+                }
+                state.vars.insert(target, out);
+            }
+        }
+    }
+
+    /// A label after passing a check; weak checks become findings of their own here.
+    fn judge(&mut self, l: Label, guard: &Guard) -> Label {
+        match guard.effect {
+            Effect::Allowlisted => Label {
+                cleaned: Cleaned::ALL,
+                ..l
+            },
+            Effect::Clean(c) => Label {
+                cleaned: l.cleaned.with(c),
+                ..l
+            },
+            Effect::Flag(f) => Label {
+                flags: l.flags.with(f),
+                ..l
+            },
+            Effect::Prefix { separator } => {
+                let path_clean = Label {
+                    cleaned: l
+                        .cleaned
+                        .with(Cleaned::of(&[SinkKind::Path, SinkKind::Archive])),
+                    ..l.clone()
+                };
+                if l.flags.has(Flags::RESOLVED) {
+                    if !separator {
+                        self.broken(Broken::PrefixBypass, guard, &l);
+                    }
+                    path_clean
+                } else if l.flags.has(Flags::NORMALIZED) {
+                    self.broken(Broken::SymlinkEscape, guard, &l);
+                    path_clean
+                } else {
+                    Label {
+                        flags: l.flags.with(Flags::PREFIX_CHECKED),
+                        ..l
+                    }
+                }
+            }
+            Effect::Contained => {
+                let path_clean = Label {
+                    cleaned: l
+                        .cleaned
+                        .with(Cleaned::of(&[SinkKind::Path, SinkKind::Archive])),
+                    ..l.clone()
+                };
+                if l.flags.has(Flags::RESOLVED) {
+                    path_clean
+                } else if l.flags.has(Flags::NORMALIZED) {
+                    self.broken(Broken::SymlinkEscape, guard, &l);
+                    path_clean
+                } else {
+                    l
+                }
+            }
+        }
+    }
+
+    fn broken(&mut self, kind: Broken, guard: &Guard, l: &Label) {
+        if l.cleaned.has(SinkKind::Path) {
+            return;
+        }
+        let labels = Labels(vec![l.step(self.step(
+            guard.span,
+            format!("checked with `{}`", self.short(guard.span)),
+        ))]);
+        self.push_hit(Hit {
+            kind: HitKind::Broken(kind),
+            module: self.module_index,
+            span: guard.span,
+            what: guard.what.clone(),
+            labels,
+        });
+    }
+
+    fn flag_var(&self, root: &str, flag: Flags, state: &mut State) {
+        let mut targets = vec![root.to_string()];
+        if let Some(parents) = state.derived.get(root) {
+            targets.extend(parents.iter().cloned());
+        }
+        for t in targets {
+            if let Some(labels) = state.vars.get(&t).cloned() {
+                state.vars.insert(t, labels.with_flags(flag));
+            }
+        }
+    }
+
+    // ---- names ----
+
+    /// The canonical path of a callee after resolving imports and known instance classes.
+    fn canonical(&self, callee: &Expr, state: &State) -> Option<String> {
+        match &callee.kind {
+            ExprKind::Name(n) => Some(self.resolve_dotted(n)),
+            ExprKind::Attr { object, name, .. } => {
+                if let ExprKind::Name(r) = &object.kind
+                    && let Some(class) = state.types.get(r)
+                {
+                    return Some(format!("{class}.{name}"));
+                }
+                if let Some(class) = self.class_of(object, state) {
+                    return Some(format!("{class}.{name}"));
+                }
+                let base = object.dotted()?;
+                Some(format!("{}.{name}", self.resolve_dotted(&base)))
+            }
+            _ => None,
+        }
+    }
+
+    /// `sp.run` with `import subprocess as sp` is `subprocess.run`.
+    fn resolve_dotted(&self, dotted: &str) -> String {
+        let (head, rest) = dotted
+            .split_once('.')
+            .map_or((dotted, None), |(h, r)| (h, Some(r)));
+        let resolved = self
+            .module
+            .imports
+            .iter()
+            .rev()
+            .find(|i| i.local == head)
+            .map_or(head, |i| i.path.as_str());
+        match rest {
+            Some(r) => format!("{resolved}.{r}"),
+            None => resolved.to_string(),
+        }
+    }
+
+    /// The catalogued class an expression is an instance of: a constructor call, or a name
+    /// already known to hold one.
+    fn class_of(&self, e: &Expr, state: &State) -> Option<String> {
+        match &e.kind {
+            ExprKind::Call { callee, .. } => {
+                let path = self.canonical(callee, state)?;
+                self.catalog
+                    .classes
+                    .iter()
+                    .find(|c| **c == path)
+                    .map(|c| c.to_string())
+            }
+            ExprKind::Name(n) => state.types.get(n).cloned(),
+            ExprKind::Await(inner) => self.class_of(inner, state),
+            _ => None,
+        }
+    }
+
+    fn source_name(&self, path: &str) -> Option<SourceKind> {
+        self.catalog
+            .source_names
+            .iter()
+            .find(|(n, _)| *n == path)
+            .map(|(_, k)| *k)
+    }
+}
+
+/// Labels of the parameter each argument binds, by position and keyword.
+fn map_args(
+    callee: &Function,
+    skip_receiver: bool,
+    args: &[Arg],
+    arg_labels: &[Labels],
+    recv: &Labels,
+) -> Vec<Labels> {
+    let mut out = vec![Labels::default(); callee.params.len()];
+    let params: Vec<usize> = (0..callee.params.len())
+        .filter(|&i| !(skip_receiver && callee.params[i].kind == ParamKind::Receiver))
+        .collect();
+    if !skip_receiver
+        && let Some(i) = callee
+            .params
+            .iter()
+            .position(|p| p.kind == ParamKind::Receiver)
+    {
+        out[i] = recv.clone();
+    }
+    let mut positional = params
+        .iter()
+        .copied()
+        .filter(|&i| callee.params[i].kind == ParamKind::Normal);
+    let rest = callee.params.iter().position(|p| p.kind == ParamKind::Rest);
+    let kwrest = callee
+        .params
+        .iter()
+        .position(|p| p.kind == ParamKind::KeywordRest);
+    for (a, labels) in args.iter().zip(arg_labels) {
+        let target = match (&a.name, a.spread) {
+            (Some(name), _) => callee
+                .params
+                .iter()
+                .position(|p| p.name() == Some(name.as_str()))
+                .or(kwrest),
+            (None, true) => {
+                // `*args` may fill any remaining parameter.
+                for i in params.iter().copied() {
+                    out[i].extend(labels.clone());
+                }
+                continue;
+            }
+            (None, false) => positional.next().or(rest),
+        };
+        if let Some(i) = target {
+            out[i].extend(labels.clone());
+        }
+    }
+    out
+}
+
+/// Whether a hit found in a callee still applies after the caller's cleaning.
+fn hit_still_applies(kind: HitKind, l: &Label) -> bool {
+    match kind {
+        HitKind::Sink(k) => l.reaches(k),
+        HitKind::Broken(_) | HitKind::UnboundedRead => {
+            l.reaches(SinkKind::Path) || l.reaches(SinkKind::Shell)
+        }
+        HitKind::Exposure(_) => true,
+    }
+}
+
+fn select_arg(args: &[Arg], labels: &[Labels], index: usize, keyword: &str) -> Labels {
+    if let Some(i) = args.iter().position(|a| a.name.as_deref() == Some(keyword)) {
+        return labels[i].clone();
+    }
+    let mut positional = 0;
+    let mut out = Labels::default();
+    for (a, l) in args.iter().zip(labels) {
+        if a.name.is_some() {
+            continue;
+        }
+        if a.spread || positional == index {
+            out.extend(l.clone());
+        }
+        if !a.spread {
+            positional += 1;
+        }
+    }
+    out
+}
+
+/// The variable a check is about: `x`, `self.x`, `parsed.hostname` -> `parsed`.
+fn guard_root(e: &Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Name(n) => Some(n.clone()),
+        ExprKind::Attr { object, .. } => e.dotted().or_else(|| guard_root(object)),
+        ExprKind::Call { callee, args, .. } => match &callee.kind {
+            // `str(p)`, `Path(p).resolve()`: about p.
+            ExprKind::Attr { object, .. } => guard_root(object),
+            _ => args.first().and_then(|a| guard_root(&a.value)),
+        },
+        ExprKind::Subscript { object, .. } => guard_root(object),
+        ExprKind::Await(inner) => guard_root(inner),
+        _ => None,
+    }
+    .map(|r| {
+        r.split('.').next().map_or(r.clone(), |h| {
+            if r.starts_with("self.") {
+                r.clone()
+            } else {
+                h.to_string()
+            }
+        })
+    })
+}
+
+/// `cmd.split()[0]`, `shlex.split(cmd)[0]`: a check on the first word of `cmd`.
+fn first_word_of(e: &Expr) -> Option<Expr> {
+    let ExprKind::Subscript { object, index } = &e.kind else {
+        return None;
+    };
+    if !matches!(index.kind, ExprKind::Num(ref n) if n == "0") {
+        return None;
+    }
+    let ExprKind::Call { callee, args, .. } = &object.kind else {
+        return None;
+    };
+    match &callee.kind {
+        ExprKind::Attr { object, name, .. } if name == "split" => Some((**object).clone()),
+        ExprKind::Attr { name, .. } if name == "split" => None,
+        _ if callee.dotted().is_some_and(|d| d.ends_with("split")) => {
+            args.first().map(|a| a.value.clone())
+        }
+        _ => None,
+    }
+}
+
+/// `os.path.getsize(p)`, `p.stat().st_size`, `len(data)`: what a size comparison is about.
+fn size_target(e: &Expr) -> Option<Expr> {
+    match &e.kind {
+        ExprKind::Call { callee, args, .. }
+            if callee
+                .dotted()
+                .is_some_and(|d| d.ends_with("getsize") || d == "len") =>
+        {
+            args.first().map(|a| a.value.clone())
+        }
+        ExprKind::Attr { object, name, .. } if name == "st_size" => match &object.kind {
+            ExprKind::Call { callee, args, .. } => match &callee.kind {
+                ExprKind::Attr { object, .. } => Some((**object).clone()),
+                _ => args.first().map(|a| a.value.clone()),
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn root_name(e: &Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Name(n) => Some(n.clone()),
+        ExprKind::Attr { object, .. } | ExprKind::Subscript { object, .. } => root_name(object),
+        _ => None,
+    }
+}
+
+fn collect_roots(e: &Expr, out: &mut Vec<String>) {
+    match &e.kind {
+        ExprKind::Name(n) => out.push(n.clone()),
+        ExprKind::Attr { object, .. } | ExprKind::Subscript { object, .. } => {
+            collect_roots(object, out)
+        }
+        ExprKind::Call { callee, args, .. } => {
+            if let ExprKind::Attr { object, .. } = &callee.kind {
+                collect_roots(object, out);
+            }
+            for a in args {
+                collect_roots(&a.value, out);
+            }
+        }
+        ExprKind::Await(inner) => collect_roots(inner, out),
+        _ => {}
+    }
+}
+
+fn is_stringy(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Str(_) | ExprKind::Template(_))
+}
+
+/// Whether an argument-vector element starts with literal text that is not an option dash:
+/// `f"--branch={b}"` or `"refs/" + b` cannot become an option.
+fn starts_with_fixed_text(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Str(_) => true,
+        ExprKind::Template(parts) => parts
+            .first()
+            .and_then(Expr::as_str)
+            .is_some_and(|s| !s.is_empty()),
+        ExprKind::Binary { left, .. } => left.as_str().is_some_and(|s| !s.is_empty()),
+        _ => false,
+    }
+}
+
+/// `https://api.example.com/...`: a scheme, a host and the start of a path.
+fn host_is_fixed(prefix: &str) -> bool {
+    let Some((_, rest)) = prefix.split_once("://") else {
+        return false;
+    };
+    rest.find('/').is_some_and(|slash| slash > 0)
+}
+
+fn has_shell_meta(s: &str) -> bool {
+    s.chars().any(|c| ";&|`$<>(){}\n\\\"'*?!#~".contains(c))
+}
+
+fn marks_untrusted(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    [
+        "untrusted",
+        "do not follow",
+        "external content",
+        "not instructions",
+        "treat it as data",
+        "<document",
+        "<content",
+    ]
+    .iter()
+    .any(|m| lower.contains(m))
+}
+
+fn looks_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["KEY", "TOKEN", "SECRET", "PASSW", "CREDENTIAL", "AUTH"]
+        .iter()
+        .any(|w| upper.contains(w))
+}
+
+/// What a full-match regular expression made of one character class excludes: `^[a-z0-9_-]+$`
+/// keeps shell metacharacters, quotes and path separators out.
+fn regex_cleans(pattern: &str) -> Option<Cleaned> {
+    let p = pattern
+        .trim_start_matches('^')
+        .trim_end_matches('$')
+        .trim_end_matches("\\Z");
+    let class = p.strip_prefix('[')?;
+    let end = class.find(']')?;
+    let (chars, quant) = (&class[..end], &class[end + 1..]);
+    if !(quant == "+" || quant == "*" || quant.starts_with('{')) {
+        return None;
+    }
+    let has = |c: char| chars.contains(c);
+    let mut kinds = vec![SinkKind::Sql, SinkKind::CodeEval, SinkKind::Template];
+    if !";&|`$<>(){}\\\"' \n*?".chars().any(has) {
+        kinds.push(SinkKind::Shell);
+    }
+    // No separators and no dots: nothing can climb out or name another folder.
+    if !has('/') && !has('\\') && !has('.') {
+        kinds.push(SinkKind::Path);
+    }
+    if !has(':') && !has('/') {
+        kinds.push(SinkKind::Ssrf);
+    }
+    if !chars.starts_with('-') && !chars.ends_with('-') && !chars.contains("\\-") {
+        kinds.push(SinkKind::ArgInjection);
+    }
+    Some(Cleaned::of(&kinds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regex_cleaning_reads_the_class() {
+        let c = regex_cleans("^[A-Za-z0-9_]+$").unwrap();
+        assert!(c.has(SinkKind::Shell) && c.has(SinkKind::Path) && c.has(SinkKind::ArgInjection));
+        let c = regex_cleans("^[A-Za-z0-9_./-]+$").unwrap();
+        assert!(!c.has(SinkKind::Path) && !c.has(SinkKind::ArgInjection));
+        assert!(regex_cleans("^a.*$").is_none());
+    }
+
+    #[test]
+    fn fixed_hosts() {
+        assert!(host_is_fixed("https://api.github.com/repos/"));
+        assert!(!host_is_fixed("https://"));
+        assert!(!host_is_fixed("http://{host}"));
+    }
+}

@@ -1,0 +1,387 @@
+//! A project: the modules analysed together, how calls between them resolve, and the rounds
+//! of summaries that turn per-function facts into findings.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rayon::prelude::*;
+
+use super::analyze::Analyzer;
+use super::label::{Flags, Labels, Origin, Step};
+use super::{Hit, HitKind};
+use crate::code::catalog::{Catalog, SinkKind, SourceKind};
+use crate::code::ir::{Expr, ExprKind, FunctionId, Language, Module};
+use crate::registry::Confidence;
+use crate::span::Span;
+
+/// Rounds of summaries before giving up on a fixpoint (call chains deeper than this lose
+/// their outermost steps, nothing else).
+const MAX_ROUNDS: usize = 6;
+
+/// A function of the project: its module and its index there.
+type FnKey = (usize, FunctionId);
+
+/// What a function does with its parameters, as its callers see it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Summary {
+    /// Hits reached from a parameter (label origin `Param`) or from a source inside.
+    pub hits: Vec<Hit>,
+    pub returns: Labels,
+    pub return_sites: Vec<(Span, Labels)>,
+}
+
+impl Summary {
+    /// What callers depend on, to tell when rounds stop changing anything.
+    fn fingerprint(&self) -> Vec<(HitKind, usize, Span, Vec<String>)> {
+        let mut out: Vec<_> = self
+            .hits
+            .iter()
+            .map(|h| {
+                (
+                    h.kind,
+                    h.module,
+                    h.span,
+                    h.labels.iter().map(|l| format!("{:?}", l.key())).collect(),
+                )
+            })
+            .collect();
+        out.push((
+            HitKind::UnboundedRead,
+            usize::MAX,
+            Span::default(),
+            self.returns
+                .iter()
+                .map(|l| format!("{:?}", l.key()))
+                .collect(),
+        ));
+        out.sort();
+        out
+    }
+}
+
+/// The modules of one project.
+pub struct Project {
+    pub modules: Vec<Module>,
+    by_name: HashMap<String, usize>,
+    functions: HashMap<(usize, String), FunctionId>,
+    methods: HashMap<(usize, String, String), FunctionId>,
+    classes: HashMap<(usize, String), usize>,
+}
+
+impl Project {
+    pub fn new(modules: Vec<Module>) -> Project {
+        let mut by_name = HashMap::new();
+        let mut functions = HashMap::new();
+        let mut methods = HashMap::new();
+        let mut classes = HashMap::new();
+        for (m, module) in modules.iter().enumerate() {
+            by_name.entry(module.name.clone()).or_insert(m);
+            for (id, f) in module.functions.iter().enumerate().skip(1) {
+                match f.class {
+                    Some(c) => {
+                        if let Some(class) = module.classes.get(c) {
+                            methods.insert((m, class.name.clone(), f.name.clone()), id);
+                        }
+                    }
+                    None if f.parent.is_none_or(|p| p == 0) => {
+                        functions.insert((m, f.name.clone()), id);
+                    }
+                    None => {}
+                }
+            }
+            for (c, class) in module.classes.iter().enumerate() {
+                classes.insert((m, class.name.clone()), c);
+            }
+        }
+        Project {
+            modules,
+            by_name,
+            functions,
+            methods,
+            classes,
+        }
+    }
+
+    pub(super) fn catalog(&self, module: usize) -> &'static Catalog {
+        match self.modules[module].language {
+            Language::Python => &crate::code::catalog::python::PYTHON,
+            // Until their catalog lands, other languages share nothing language-specific.
+            Language::TypeScript | Language::JavaScript => &crate::code::catalog::python::PYTHON,
+        }
+    }
+
+    /// The project function a call goes to, and whether its receiver parameter is bound by
+    /// the call's receiver (`self.helper(x)`, `obj.method(x)`).
+    pub(super) fn resolve_call(
+        &self,
+        module: usize,
+        caller: &crate::code::ir::Function,
+        callee: &Expr,
+    ) -> Option<(usize, FunctionId, bool)> {
+        let m = &self.modules[module];
+        match &callee.kind {
+            ExprKind::Name(name) => {
+                // A function nested in the caller, then one of the module, then an import.
+                if let Some(id) = m.functions.iter().position(|f| {
+                    &f.name == name
+                        && f.parent.is_some()
+                        && f.parent != Some(0)
+                        && f.class.is_none()
+                        && m.functions
+                            .get(f.parent.unwrap_or(0))
+                            .is_some_and(|p| p.qualname == caller.qualname)
+                }) {
+                    return Some((module, id, false));
+                }
+                if let Some(&id) = self.functions.get(&(module, name.clone())) {
+                    return Some((module, id, false));
+                }
+                let import = m.imports.iter().rev().find(|i| &i.local == name)?;
+                let (target_module, function) = self.resolve_import_path(module, &import.path)?;
+                self.functions
+                    .get(&(target_module, function))
+                    .map(|&id| (target_module, id, false))
+            }
+            ExprKind::Attr { object, name, .. } => {
+                let ExprKind::Name(base) = &object.kind else {
+                    return None;
+                };
+                if (base == "self" || base == "cls" || base == "this")
+                    && let Some(class) = caller.class.and_then(|c| m.classes.get(c))
+                {
+                    return self
+                        .methods
+                        .get(&(module, class.name.clone(), name.clone()))
+                        .map(|&id| (module, id, true));
+                }
+                if self.classes.contains_key(&(module, base.clone())) {
+                    return self
+                        .methods
+                        .get(&(module, base.clone(), name.clone()))
+                        .map(|&id| (module, id, false));
+                }
+                let import = m.imports.iter().rev().find(|i| &i.local == base)?;
+                let target = self.module_by_path(module, &import.path)?;
+                self.functions
+                    .get(&(target, name.clone()))
+                    .map(|&id| (target, id, false))
+            }
+            _ => None,
+        }
+    }
+
+    /// `pkg.utils.helper` -> (the module `pkg.utils`, `helper`).
+    fn resolve_import_path(&self, from: usize, path: &str) -> Option<(usize, String)> {
+        let (module_path, function) = path.rsplit_once('.')?;
+        let module = self.module_by_path(from, module_path)?;
+        Some((module, function.to_string()))
+    }
+
+    /// A module by its dotted path, relative (`.utils`) to `from`'s package or absolute.
+    fn module_by_path(&self, from: usize, path: &str) -> Option<usize> {
+        if let Some(rel) = path.strip_prefix('.') {
+            let current = &self.modules[from].name;
+            let mut package: Vec<&str> = current.split('.').collect();
+            package.pop();
+            let mut rest = rel;
+            while let Some(r) = rest.strip_prefix('.') {
+                package.pop();
+                rest = r;
+            }
+            let full = if rest.is_empty() {
+                package.join(".")
+            } else if package.is_empty() {
+                rest.to_string()
+            } else {
+                format!("{}.{rest}", package.join("."))
+            };
+            return self.by_name.get(&full).copied();
+        }
+        self.by_name.get(path).copied().or_else(|| {
+            // Projects are often scanned from above their import root: match a suffix.
+            self.by_name
+                .iter()
+                .filter(|(n, _)| n.ends_with(&format!(".{path}")))
+                .map(|(_, &i)| i)
+                .min()
+        })
+    }
+}
+
+/// What a code finding is.
+pub type FindingKind = HitKind;
+
+/// A flow worth reporting, with its whole trace.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub kind: FindingKind,
+    pub module: usize,
+    pub span: Span,
+    pub what: String,
+    pub trace: Vec<Step>,
+    pub confidence: Confidence,
+    /// The handler the flow starts in, with its tool name when known.
+    pub handler: Option<String>,
+}
+
+/// Runs the engine over a project and returns its findings, deterministic and deduplicated.
+pub fn analyze_project(project: &Project) -> Vec<Finding> {
+    let keys: Vec<(usize, FunctionId)> = project
+        .modules
+        .iter()
+        .enumerate()
+        .flat_map(|(m, module)| (0..module.functions.len()).map(move |f| (m, f)))
+        .collect();
+    let mut summaries: HashMap<(usize, FunctionId), Summary> = HashMap::new();
+    let mut edges: HashMap<(usize, FunctionId), Vec<(usize, FunctionId)>> = HashMap::new();
+    for _ in 0..MAX_ROUNDS {
+        let results: Vec<(FnKey, Summary, Vec<FnKey>)> = keys
+            .par_iter()
+            .map(|&(m, f)| {
+                let (outcome, calls) = Analyzer::new(project, &summaries, m, f).run();
+                (
+                    (m, f),
+                    Summary {
+                        hits: outcome.hits,
+                        returns: outcome.returns,
+                        return_sites: outcome.return_sites,
+                    },
+                    calls,
+                )
+            })
+            .collect();
+        let changed = results.iter().any(|(k, s, _)| {
+            summaries
+                .get(k)
+                .is_none_or(|old| old.fingerprint() != s.fingerprint())
+        });
+        summaries = results.iter().map(|(k, s, _)| (*k, s.clone())).collect();
+        edges = results.into_iter().map(|(k, _, c)| (k, c)).collect();
+        if !changed {
+            break;
+        }
+    }
+
+    let mut findings: BTreeMap<(HitKind, usize, usize, usize), Finding> = BTreeMap::new();
+    let mut keep = |f: Finding| {
+        let key = (f.kind, f.module, f.span.start, f.span.end);
+        match findings.get(&key) {
+            Some(old) if old.confidence >= f.confidence => {}
+            _ => {
+                findings.insert(key, f);
+            }
+        }
+    };
+
+    // Flows from handler parameters: the model chooses these values.
+    let mut reachable: BTreeSet<(usize, FunctionId)> = BTreeSet::new();
+    for (m, module) in project.modules.iter().enumerate() {
+        for handler in &module.handlers {
+            let key = (m, handler.function);
+            mark_reachable(key, &edges, &mut reachable);
+            let Some(summary) = summaries.get(&key) else {
+                continue;
+            };
+            for hit in &summary.hits {
+                for label in hit.labels.iter() {
+                    if let Origin::Param(i) = label.origin
+                        && handler.tainted_params.contains(&i)
+                    {
+                        keep(Finding {
+                            kind: hit.kind,
+                            module: hit.module,
+                            span: hit.span,
+                            what: hit.what.clone(),
+                            trace: label.trace.to_vec(),
+                            confidence: Confidence::High,
+                            handler: handler.name.clone(),
+                        });
+                    }
+                }
+            }
+            // What the handler hands back to the model.
+            for (span, labels) in &summary.return_sites {
+                for label in labels.iter() {
+                    let Origin::Source(kind) = label.origin else {
+                        continue;
+                    };
+                    if kind == SourceKind::UntrustedContent && label.flags.has(Flags::MARKED) {
+                        continue;
+                    }
+                    keep(Finding {
+                        kind: HitKind::Exposure(kind),
+                        module: m,
+                        span: *span,
+                        what: String::new(),
+                        trace: label.trace.to_vec(),
+                        confidence: if kind == SourceKind::UntrustedContent {
+                            Confidence::Medium
+                        } else {
+                            Confidence::High
+                        },
+                        handler: handler.name.clone(),
+                    });
+                }
+            }
+        }
+    }
+
+    for (&(m, f), summary) in &summaries {
+        let in_handler_reach = reachable.contains(&(m, f));
+        for hit in &summary.hits {
+            for label in hit.labels.iter() {
+                match label.origin {
+                    // Untrusted content doing harm inside the server (a fetched page into eval).
+                    Origin::Source(SourceKind::UntrustedContent)
+                        if matches!(hit.kind, HitKind::Sink(_)) =>
+                    {
+                        keep(Finding {
+                            kind: hit.kind,
+                            module: hit.module,
+                            span: hit.span,
+                            what: hit.what.clone(),
+                            trace: label.trace.to_vec(),
+                            confidence: Confidence::Medium,
+                            handler: None,
+                        })
+                    }
+                    // Code no handler reaches: still dangerous where any caller's value is.
+                    Origin::Param(_)
+                        if !in_handler_reach
+                            && matches!(
+                                hit.kind,
+                                HitKind::Sink(
+                                    SinkKind::Shell | SinkKind::CodeEval | SinkKind::Deserialize
+                                )
+                            ) =>
+                    {
+                        let _ = m;
+                        keep(Finding {
+                            kind: hit.kind,
+                            module: hit.module,
+                            span: hit.span,
+                            what: hit.what.clone(),
+                            trace: label.trace.to_vec(),
+                            confidence: Confidence::Low,
+                            handler: None,
+                        })
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    findings.into_values().collect()
+}
+
+fn mark_reachable(
+    from: (usize, FunctionId),
+    edges: &HashMap<(usize, FunctionId), Vec<(usize, FunctionId)>>,
+    seen: &mut BTreeSet<(usize, FunctionId)>,
+) {
+    let mut stack = vec![from];
+    while let Some(k) = stack.pop() {
+        if seen.insert(k) {
+            stack.extend(edges.get(&k).into_iter().flatten().copied());
+        }
+    }
+}
