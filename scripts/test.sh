@@ -11,7 +11,8 @@ cargo test --workspace --locked
 # The outputs people and tools consume, checked by the tools they will use.
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-portcullis=target/debug/portcullis
+cargo build --locked -p portcullis
+portcullis="${CARGO_TARGET_DIR:-target}/debug/portcullis"
 fixtures=crates/portcullis_scan/resources/fixtures
 status=0
 "$portcullis" scan "$fixtures" --no-user-configs --format sarif -o "$out/fixtures.sarif" || status=$?
