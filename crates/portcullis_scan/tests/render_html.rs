@@ -89,10 +89,12 @@ fn sample_report() -> Report {
             .with_server("crm")
             .with_trace(vec![
                 TraceStep {
+                    file: file.clone(),
                     span: crm,
                     message: "server `crm` is declared here".to_string(),
                 },
                 TraceStep {
+                    file: file.clone(),
                     span: url,
                     message: "its URL uses `http://`".to_string(),
                 },
