@@ -52,6 +52,7 @@ impl Discovery<'_> {
             if c.path.is_file() {
                 tasks.push(FileTask {
                     display: self.display(&c.path),
+                    root: c.path.parent().map(Path::to_path_buf).unwrap_or_default(),
                     path: c.path,
                     known: Some((c.client, c.scope)),
                     explicit: false,
@@ -74,6 +75,7 @@ impl Discovery<'_> {
                 if path.is_file() && Format::from_file_name(&path.to_string_lossy()).is_some() {
                     tasks.push(FileTask {
                         display: self.display(&path),
+                        root: dir.clone(),
                         path,
                         known: Some((client, scope)),
                         explicit: false,
@@ -91,6 +93,7 @@ impl Discovery<'_> {
             return vec![FileTask {
                 path: root.to_path_buf(),
                 display: self.display(root),
+                root: root.parent().map(Path::to_path_buf).unwrap_or_default(),
                 known: None,
                 explicit: true,
             }];
@@ -113,7 +116,9 @@ impl Discovery<'_> {
                             let path = e.path();
                             let wanted = classify_path(path, home).is_some()
                                 || Format::from_file_name(&e.file_name().to_string_lossy())
-                                    .is_some();
+                                    .is_some()
+                                || crate::code::load::language_of(path).is_some()
+                                || crate::supply::SupplyKind::of(path).is_some();
                             let excluded = self
                                 .exclude
                                 .is_some_and(|x| x.is_match(self.relative(path)));
@@ -144,6 +149,7 @@ impl Discovery<'_> {
             .into_iter()
             .map(|path| FileTask {
                 display: self.display(&path),
+                root: root.to_path_buf(),
                 path,
                 known: None,
                 explicit: false,

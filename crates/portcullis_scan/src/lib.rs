@@ -22,6 +22,7 @@ pub mod secrets;
 pub mod settings;
 pub mod source;
 pub mod span;
+pub mod supply;
 pub mod suppress;
 
 pub use registry::{Confidence, RuleMeta, Severity};

@@ -29,12 +29,18 @@ pub struct FileTask {
     pub known: Option<(Client, Scope)>,
     /// Named by the user: report it even when it turns out not to be a config.
     pub explicit: bool,
+    /// The folder the file was found under: source files are one project per root.
+    pub root: PathBuf,
 }
 
 /// What loading one file produced.
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub config: Option<ConfigFile>,
+    /// A source file, lowered into the IR.
+    pub module: Option<crate::code::ir::Module>,
+    /// A container file or dependency manifest.
+    pub supply: Option<crate::supply::SupplyFile>,
     pub diagnostics: Vec<Diagnostic>,
     /// Said to the user but not a finding (an explicit file that is not a config).
     pub notes: Vec<String>,
@@ -43,7 +49,12 @@ pub struct Loaded {
 /// Loads one file. `home` decides user versus project scope.
 pub fn load(task: &FileTask, home: Option<&Path>) -> Loaded {
     let mut loaded = Loaded::default();
-    let text = match read_text(&task.path) {
+    let limit = if crate::code::load::language_of(&task.path).is_some() {
+        crate::code::load::MAX_SOURCE_BYTES
+    } else {
+        MAX_CONFIG_BYTES
+    };
+    let text = match read_text(&task.path, limit) {
         Ok(text) => text,
         Err(problem) => {
             // A broken file in a known client location is worth reporting even when walked past.
@@ -69,6 +80,12 @@ pub fn load(task: &FileTask, home: Option<&Path>) -> Loaded {
             return loaded;
         }
     };
+    if let Some(language) = crate::code::load::language_of(&task.path) {
+        return load_source(task, text, language);
+    }
+    if let Some(kind) = crate::supply::SupplyKind::of(&task.path) {
+        return load_supply(task, text, kind);
+    }
     let file_name = task
         .path
         .file_name()
@@ -157,6 +174,20 @@ pub fn load(task: &FileTask, home: Option<&Path>) -> Loaded {
     loaded
 }
 
+fn load_source(task: &FileTask, text: String, language: crate::code::ir::Language) -> Loaded {
+    let source = SourceFile::new(task.path.clone(), task.display.clone(), text);
+    let (module, diagnostics) = crate::code::load::load_module(source, &task.root, language);
+    Loaded { module, diagnostics, ..Loaded::default() }
+}
+
+fn load_supply(task: &FileTask, text: String, kind: crate::supply::SupplyKind) -> Loaded {
+    const LOCKS: &[&str] = &["uv.lock", "poetry.lock", "Pipfile.lock", "pdm.lock", "package-lock.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock", "bun.lockb", "npm-shrinkwrap.json"];
+    let dir = task.path.parent().unwrap_or(Path::new("."));
+    let siblings = LOCKS.iter().filter(|l| dir.join(l).is_file()).map(|l| l.to_string()).collect();
+    let source = Arc::new(SourceFile::new(task.path.clone(), task.display.clone(), text));
+    Loaded { supply: Some(crate::supply::SupplyFile { source, kind, siblings }), ..Loaded::default() }
+}
+
 fn format_name(format: Format) -> &'static str {
     match format {
         Format::Json => "JSON",
@@ -185,25 +216,25 @@ impl From<String> for Unreadable {
 }
 
 /// Reads a file as UTF-8 text, refusing what no config can be: too large, binary, not UTF-8.
-fn read_text(path: &Path) -> Result<String, Unreadable> {
+fn read_text(path: &Path, limit: u64) -> Result<String, Unreadable> {
     let file = std::fs::File::open(path).map_err(|e| io_reason(&e))?;
     let meta = file.metadata().map_err(|e| io_reason(&e))?;
     if meta.is_dir() {
         return Err(String::from("it is a folder").into());
     }
-    if meta.len() > MAX_CONFIG_BYTES {
+    if meta.len() > limit {
         return Err(format!(
-            "it is {} bytes, more than the {MAX_CONFIG_BYTES} a configuration can be",
+            "it is {} bytes, more than the {limit} portcullis reads of such a file",
             meta.len()
         )
         .into());
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     // `take` bounds the read even if the file grows while we read it.
-    file.take(MAX_CONFIG_BYTES + 1)
+    file.take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| io_reason(&e))?;
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+    if bytes.len() as u64 > limit {
         return Err(String::from("it grew past the size limit while being read").into());
     }
     let bytes = bytes

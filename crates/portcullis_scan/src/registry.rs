@@ -226,6 +226,8 @@ pub fn all_rules() -> Vec<&'static RuleMeta> {
     let mut rules: Vec<&'static RuleMeta> = crate::rules::config::RULES
         .iter()
         .map(|r| r.meta())
+        .chain(crate::rules::code::RULES.iter().map(|r| r.meta))
+        .chain(crate::rules::supply::RULES.iter().map(|r| r.meta()))
         .chain(crate::rules::scanner::RULES.iter().copied())
         .collect();
     rules.sort_by_key(|r| r.code);

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
@@ -19,6 +19,10 @@ use crate::report::{Finding, Report, ServerSummary};
 use crate::rules::config::RULES as CONFIG_RULES;
 use crate::rules::scanner::UNUSED_SUPPRESSION;
 use crate::settings::Settings;
+use crate::code::ir::Module;
+use crate::code::load::comment_leaders;
+use crate::code::taint::{Project, analyze_project};
+use crate::source::SourceFile;
 use crate::suppress;
 
 /// Progress callbacks, for a spinner on a terminal. Called from several threads.
@@ -111,10 +115,16 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
     };
     let mut diagnostics = Vec::new();
     let mut configs = Vec::new();
-    for l in loaded {
+    let mut projects: BTreeMap<PathBuf, Vec<Module>> = BTreeMap::new();
+    let mut supply = Vec::new();
+    for (l, task) in loaded.into_iter().zip(&tasks) {
         diagnostics.extend(l.diagnostics);
         report.notes.extend(l.notes);
         configs.extend(l.config);
+        supply.extend(l.supply);
+        if let Some(module) = l.module {
+            projects.entry(task.root.clone()).or_default().push(module);
+        }
     }
     for p in problems.into_inner().unwrap_or_else(|p| p.into_inner()) {
         report
@@ -123,14 +133,41 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
     }
     diagnostics.extend(run_config_rules(&configs, &options.settings));
     report.servers = summarize(&configs);
-    let sources = configs
+    let mut sources: BTreeMap<String, (Arc<SourceFile>, &'static [&'static str])> = configs
         .iter()
-        .map(|c| (c.source.display.clone(), c))
-        .collect::<BTreeMap<_, _>>();
+        .map(|c| (c.source.display.clone(), (Arc::clone(&c.source), c.format.comment_leaders())))
+        .collect();
+    for f in &supply {
+        sources.insert(f.source.display.clone(), (Arc::clone(&f.source), f.kind.comment_leaders()));
+    }
+    diagnostics.extend(run_supply_rules(&supply, &options.settings));
+    for modules in projects.into_values() {
+        for m in &modules {
+            sources.insert(m.file.display.clone(), (Arc::clone(&m.file), comment_leaders(m.language)));
+        }
+        let project = Project::new(modules);
+        let findings = analyze_project(&project);
+        diagnostics.extend(crate::rules::code::diagnostics(&project, &findings));
+    }
     let (findings, suppressed) = sink(diagnostics, &sources, options);
     report.findings = findings;
     report.suppressed = suppressed;
     report
+}
+
+/// Runs every enabled supply-chain rule, per file in parallel.
+fn run_supply_rules(files: &[crate::supply::SupplyFile], settings: &Settings) -> Vec<Diagnostic> {
+    let rules: Vec<_> = crate::rules::supply::RULES.iter().filter(|r| settings.is_enabled(r.meta())).collect();
+    files
+        .par_iter()
+        .flat_map_iter(|file| {
+            let mut out = Vec::new();
+            for rule in &rules {
+                rule.check(file, &mut out);
+            }
+            out
+        })
+        .collect()
 }
 
 /// Runs every enabled config rule: per file in parallel, then across files.
@@ -176,7 +213,7 @@ fn summarize(configs: &[ConfigFile]) -> Vec<ServerSummary> {
 /// suppressions, allow entries and the baseline. Unused inline suppressions become findings.
 fn sink(
     mut diagnostics: Vec<Diagnostic>,
-    configs: &BTreeMap<String, &ConfigFile>,
+    files: &BTreeMap<String, (Arc<SourceFile>, &'static [&'static str])>,
     options: &ScanOptions,
 ) -> (Vec<Finding>, usize) {
     let settings = &options.settings;
@@ -192,9 +229,9 @@ fn sink(
     let mut kept = Vec::new();
     // Inline suppressions, per file; remember which ones were used.
     let mut used: BTreeSet<(String, usize)> = BTreeSet::new();
-    let inline: BTreeMap<&String, Vec<suppress::Suppression>> = configs
+    let inline: BTreeMap<&String, Vec<suppress::Suppression>> = files
         .iter()
-        .map(|(name, c)| (name, suppress::find(&c.source, c.format.comment_leaders())))
+        .map(|(name, (file, leaders))| (name, suppress::find(file, leaders)))
         .collect();
     for d in diagnostics {
         let line = d.start().line;
@@ -226,14 +263,14 @@ fn sink(
     }
     if settings.is_enabled(&UNUSED_SUPPRESSION) {
         for (name, list) in &inline {
-            let Some(config) = configs.get(*name) else {
+            let Some((file, _)) = files.get(*name) else {
                 continue;
             };
             for s in list
                 .iter()
                 .filter(|s| !used.contains(&((*name).clone(), s.comment_line)))
             {
-                if let Some(d) = unused_suppression(config, s, settings) {
+                if let Some(d) = unused_suppression(file, s, settings) {
                     kept.push(d);
                 }
             }
@@ -269,7 +306,7 @@ fn sink(
 /// The finding for a suppression that suppressed nothing. A suppression of a rule that did not
 /// run this time says nothing either way and is left alone; one naming no rule is reported.
 fn unused_suppression(
-    config: &ConfigFile,
+    file: &Arc<SourceFile>,
     s: &suppress::Suppression,
     settings: &Settings,
 ) -> Option<Diagnostic> {
@@ -301,7 +338,7 @@ fn unused_suppression(
     };
     let span = crate::span::Span::new(s.comment_start, s.comment_end);
     Some(
-        Diagnostic::new(&UNUSED_SUPPRESSION, &config.source, span, message).with_help(
+        Diagnostic::new(&UNUSED_SUPPRESSION, file, span, message).with_help(
             "Remove the comment, or correct the rule name (`portcullis rules` lists them).",
         ),
     )

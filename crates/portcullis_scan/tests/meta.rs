@@ -137,6 +137,7 @@ fn scan_example(rule: &RuleMeta, lang: &str, file: Option<String>, body: &str) -
         "json" | "jsonc" => ".mcp.json",
         "toml" => ".codex/config.toml",
         "yaml" | "yml" => ".continue/mcpServers/example.yaml",
+        "python" => "server.py",
         _ => return None,
     };
     let dir = tempfile::tempdir().unwrap();

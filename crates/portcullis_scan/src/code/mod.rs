@@ -2,5 +2,6 @@
 //! taint engine, driven by per-language catalogs, finds where model-chosen values reach danger.
 
 pub mod catalog;
+pub mod load;
 pub mod ir;
 pub mod taint;

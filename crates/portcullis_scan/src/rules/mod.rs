@@ -1,4 +1,6 @@
 //! Every rule, grouped by target. One rule, one file, one name (see CONVENTIONS.md).
 
+pub mod code;
 pub mod config;
+pub mod supply;
 pub mod scanner;

@@ -1,0 +1,105 @@
+//! Rules over MCP server code (`PC1xx`). The taint engine finds the flows; each rule here
+//! names one kind of flow and words it. One rule, one file.
+
+mod archive_extraction_without_member_checks;
+mod argument_injection_from_tool_argument;
+mod code_evaluation_of_tool_argument;
+mod command_allowlist_checks_only_prefix;
+mod containment_check_without_resolving_links;
+mod dotdot_check_misses_absolute_paths;
+mod environment_returned_to_model;
+mod host_blocklist_without_dns_resolution;
+mod partial_shell_escaping;
+mod path_traversal_from_tool_argument;
+mod prefix_check_without_separator;
+mod request_to_tool_chosen_url;
+mod shell_command_from_tool_argument;
+mod sql_built_from_tool_argument;
+mod stack_trace_returned_to_model;
+mod template_from_tool_argument;
+mod unbounded_read_of_tool_chosen_file;
+mod unsafe_deserialization_of_tool_argument;
+mod untrusted_content_returned_unmarked;
+
+use std::sync::Arc;
+
+use crate::code::taint::{Finding, HitKind, Project};
+use crate::diagnostic::{Diagnostic, TraceStep};
+use crate::registry::RuleMeta;
+
+/// What a rule needs to word a flow.
+pub struct Flow<'a> {
+    pub finding: &'a Finding,
+    /// The tool parameter the flow starts from (`path`), when it starts from one.
+    pub param: Option<&'a str>,
+    /// The tool (handler) name, when known.
+    pub tool: Option<&'a str>,
+    /// The call or check where the harm happens (`subprocess.run`, `startswith`).
+    pub what: &'a str,
+}
+
+impl Flow<'_> {
+    /// "tool argument `path` of `read_file`", or "a value" for flows with no tool parameter.
+    pub fn subject(&self) -> String {
+        match (self.param, self.tool) {
+            (Some(p), Some(t)) => format!("tool argument `{p}` of `{t}`"),
+            (Some(p), None) => format!("argument `{p}`"),
+            _ => "a value".to_string(),
+        }
+    }
+}
+
+/// A rule reporting one kind of flow.
+pub struct TaintRule {
+    pub meta: &'static RuleMeta,
+    pub kind: HitKind,
+    /// The message and the help.
+    pub describe: fn(&Flow<'_>) -> (String, String),
+}
+
+/// Every rule over flows.
+pub static RULES: &[&TaintRule] = &[
+    &shell_command_from_tool_argument::RULE,
+    &argument_injection_from_tool_argument::RULE,
+    &code_evaluation_of_tool_argument::RULE,
+    &unsafe_deserialization_of_tool_argument::RULE,
+    &template_from_tool_argument::RULE,
+    &path_traversal_from_tool_argument::RULE,
+    &archive_extraction_without_member_checks::RULE,
+    &request_to_tool_chosen_url::RULE,
+    &sql_built_from_tool_argument::RULE,
+    &environment_returned_to_model::RULE,
+    &stack_trace_returned_to_model::RULE,
+    &untrusted_content_returned_unmarked::RULE,
+    &unbounded_read_of_tool_chosen_file::RULE,
+    &prefix_check_without_separator::RULE,
+    &containment_check_without_resolving_links::RULE,
+    &dotdot_check_misses_absolute_paths::RULE,
+    &command_allowlist_checks_only_prefix::RULE,
+    &partial_shell_escaping::RULE,
+    &host_blocklist_without_dns_resolution::RULE,
+];
+
+/// Turns the engine's findings into diagnostics.
+pub fn diagnostics(project: &Project, findings: &[Finding]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for f in findings {
+        let Some(rule) = RULES.iter().find(|r| r.kind == f.kind) else { continue };
+        let file = Arc::clone(&project.modules[f.module].file);
+        let param = f.trace.first().and_then(|s| s.message.strip_prefix("parameter `")).and_then(|m| m.strip_suffix('`'));
+        let flow = Flow { finding: f, param, tool: f.handler.as_deref(), what: &f.what };
+        let (message, help) = (rule.describe)(&flow);
+        let trace = f
+            .trace
+            .iter()
+            .map(|s| TraceStep { file: Arc::clone(&project.modules[s.module].file), span: s.span, message: s.message.clone() })
+            .collect();
+        out.push(
+            Diagnostic::new(rule.meta, &file, f.span, message)
+                .with_help(help)
+                .with_confidence(f.confidence.min(rule.meta.confidence))
+                .with_trace(trace),
+        );
+    }
+    out
+}

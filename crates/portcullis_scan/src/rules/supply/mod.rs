@@ -1,0 +1,14 @@
+//! Rules over supply-chain and deployment files (`PC4xx`).
+
+use crate::diagnostic::Diagnostic;
+use crate::registry::RuleMeta;
+use crate::supply::SupplyFile;
+
+/// A rule over one supply-chain file.
+pub trait SupplyRule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, file: &SupplyFile, out: &mut Vec<Diagnostic>);
+}
+
+/// Every supply rule.
+pub static RULES: &[&dyn SupplyRule] = &[];
