@@ -2,3 +2,4 @@
 //! taint engine, driven by per-language catalogs, finds where model-chosen values reach danger.
 
 pub mod ir;
+pub mod python;
