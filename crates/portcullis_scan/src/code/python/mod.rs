@@ -8,8 +8,9 @@
 //! data still flows through them; names bound inside expressions (`:=`) and comprehension
 //! filters are hoisted into statements just before the one that contains them.
 //!
-//! Broken files are lowered around their errors: `ERROR` regions are mined for statements. The
-//! spans of what could not be parsed are kept in `syntax_errors`.
+//! Broken files are lowered around their errors: `ERROR` regions are mined for statements, and
+//! when one error swallows the definitions after it, those are re-parsed on their own (the
+//! `recover` module). The spans of what could not be parsed are kept in `syntax_errors`.
 //!
 //! The trade-off: this is a syntactic lowering of one file. Nothing is resolved across files or
 //! through types, and a class body is folded into the enclosing scope as attribute assignments
@@ -18,6 +19,7 @@
 //! build, far less in release); tree-sitter itself parses without recursion.
 
 mod lower;
+mod recover;
 mod strings;
 
 use std::cell::RefCell;
@@ -37,6 +39,17 @@ thread_local! {
 /// file with syntax errors still yields a tree (with `ERROR` and `MISSING` nodes).
 pub fn parse(text: &str) -> Option<tree_sitter::Tree> {
     with_parser(|parser| parser.parse(text, None))
+}
+
+/// Parses only `range` of `text`; node offsets stay those of the whole text.
+fn parse_range(text: &str, range: tree_sitter::Range) -> Option<tree_sitter::Tree> {
+    with_parser(|parser| {
+        parser.set_included_ranges(&[range]).ok()?;
+        let tree = parser.parse(text, None);
+        // An empty list means the whole document again, and is always accepted.
+        let _ = parser.set_included_ranges(&[]);
+        tree
+    })
 }
 
 fn with_parser<T>(f: impl FnOnce(&mut tree_sitter::Parser) -> Option<T>) -> Option<T> {
@@ -72,8 +85,12 @@ pub fn lower(file: Arc<SourceFile>, module_name: &str, tree: &tree_sitter::Tree)
             parent: None,
         };
         let mut lowerer = lower::Lowerer::new(&file.text, top);
-        let errors = lower::syntax_errors(root);
-        let body = lowerer.block(Some(root));
+        let mut errors = Vec::new();
+        let body = if root.has_error() {
+            recover::lower_top_level(&mut lowerer, &file.text, tree, &mut errors)
+        } else {
+            lowerer.block(Some(root))
+        };
         if let Some(top) = lowerer.functions.first_mut() {
             top.body = body;
         }
