@@ -1,5 +1,5 @@
-//! The Python frontend: parses a file with tree-sitter and lowers it into the language-neutral IR
-//! ([`crate::code::ir`]).
+//! The Python frontend: parses a file with tree-sitter, lowers it into the language-neutral IR
+//! ([`crate::code::ir`]) and finds its MCP handlers.
 //!
 //! The top level of a file is function 0 (`<module>`); every `def`, method and lambda is a
 //! function of its own, with its parent (the enclosing function; `None` at module level) and
@@ -13,11 +13,13 @@
 //! `recover` module). The spans of what could not be parsed are kept in `syntax_errors`.
 //!
 //! The trade-off: this is a syntactic lowering of one file. Nothing is resolved across files or
-//! through types, and a class body is folded into the enclosing scope as attribute assignments
-//! (`C.x = ...`). Recursion is bounded at 200 syntax levels, past which a subtree is summarised
-//! by the names it reads, so no input can exhaust the stack (about 3 KiB a level in a debug
-//! build, far less in release); tree-sitter itself parses without recursion.
+//! through types, a class body is folded into the enclosing scope as attribute assignments
+//! (`C.x = ...`), and handler detection prefers recall (the `handlers` module). Recursion is
+//! bounded at 200 syntax levels, past which a subtree is summarised by the names it reads, so
+//! no input can exhaust the stack (about 3 KiB a level in a debug build, far less in release);
+//! tree-sitter itself parses without recursion.
 
+mod handlers;
 mod lower;
 mod recover;
 mod strings;
@@ -96,7 +98,7 @@ pub fn lower(file: Arc<SourceFile>, module_name: &str, tree: &tree_sitter::Tree)
         }
         (lowerer.imports, lowerer.functions, lowerer.classes, errors)
     };
-    Module {
+    let mut module = Module {
         file,
         language: Language::Python,
         name: module_name.to_string(),
@@ -105,7 +107,9 @@ pub fn lower(file: Arc<SourceFile>, module_name: &str, tree: &tree_sitter::Tree)
         classes,
         handlers: Vec::new(),
         syntax_errors,
-    }
+    };
+    module.handlers = handlers::detect(&module);
+    module
 }
 
 /// Parses and lowers in one step; `None` only if the parser could not be set up.
