@@ -24,6 +24,9 @@ mod lower;
 mod recover;
 mod strings;
 
+#[cfg(test)]
+mod tests;
+
 use std::cell::RefCell;
 use std::path::{Component, Path};
 use std::sync::Arc;
