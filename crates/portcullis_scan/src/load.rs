@@ -177,15 +177,45 @@ pub fn load(task: &FileTask, home: Option<&Path>) -> Loaded {
 fn load_source(task: &FileTask, text: String, language: crate::code::ir::Language) -> Loaded {
     let source = SourceFile::new(task.path.clone(), task.display.clone(), text);
     let (module, diagnostics) = crate::code::load::load_module(source, &task.root, language);
-    Loaded { module, diagnostics, ..Loaded::default() }
+    Loaded {
+        module,
+        diagnostics,
+        ..Loaded::default()
+    }
 }
 
 fn load_supply(task: &FileTask, text: String, kind: crate::supply::SupplyKind) -> Loaded {
-    const LOCKS: &[&str] = &["uv.lock", "poetry.lock", "Pipfile.lock", "pdm.lock", "package-lock.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock", "bun.lockb", "npm-shrinkwrap.json"];
+    const LOCKS: &[&str] = &[
+        "uv.lock",
+        "poetry.lock",
+        "Pipfile.lock",
+        "pdm.lock",
+        "package-lock.json",
+        "pnpm-lock.yaml",
+        "yarn.lock",
+        "bun.lock",
+        "bun.lockb",
+        "npm-shrinkwrap.json",
+    ];
     let dir = task.path.parent().unwrap_or(Path::new("."));
-    let siblings = LOCKS.iter().filter(|l| dir.join(l).is_file()).map(|l| l.to_string()).collect();
-    let source = Arc::new(SourceFile::new(task.path.clone(), task.display.clone(), text));
-    Loaded { supply: Some(crate::supply::SupplyFile { source, kind, siblings }), ..Loaded::default() }
+    let siblings = LOCKS
+        .iter()
+        .filter(|l| dir.join(l).is_file())
+        .map(|l| l.to_string())
+        .collect();
+    let source = Arc::new(SourceFile::new(
+        task.path.clone(),
+        task.display.clone(),
+        text,
+    ));
+    Loaded {
+        supply: Some(crate::supply::SupplyFile {
+            source,
+            kind,
+            siblings,
+        }),
+        ..Loaded::default()
+    }
 }
 
 fn format_name(format: Format) -> &'static str {

@@ -3,13 +3,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
 use crate::baseline::Baseline;
 use crate::clients::{Environment, Platform};
+use crate::code::ir::Module;
+use crate::code::load::comment_leaders;
+use crate::code::taint::{Project, analyze_project};
 use crate::diagnostic::Diagnostic;
 use crate::discover::{Discovery, WalkProblem, dedupe};
 use crate::load::{FileTask, Loaded, load};
@@ -19,9 +22,6 @@ use crate::report::{Finding, Report, ServerSummary};
 use crate::rules::config::RULES as CONFIG_RULES;
 use crate::rules::scanner::UNUSED_SUPPRESSION;
 use crate::settings::Settings;
-use crate::code::ir::Module;
-use crate::code::load::comment_leaders;
-use crate::code::taint::{Project, analyze_project};
 use crate::source::SourceFile;
 use crate::suppress;
 
@@ -135,15 +135,26 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
     report.servers = summarize(&configs);
     let mut sources: BTreeMap<String, (Arc<SourceFile>, &'static [&'static str])> = configs
         .iter()
-        .map(|c| (c.source.display.clone(), (Arc::clone(&c.source), c.format.comment_leaders())))
+        .map(|c| {
+            (
+                c.source.display.clone(),
+                (Arc::clone(&c.source), c.format.comment_leaders()),
+            )
+        })
         .collect();
     for f in &supply {
-        sources.insert(f.source.display.clone(), (Arc::clone(&f.source), f.kind.comment_leaders()));
+        sources.insert(
+            f.source.display.clone(),
+            (Arc::clone(&f.source), f.kind.comment_leaders()),
+        );
     }
     diagnostics.extend(run_supply_rules(&supply, &options.settings));
     for modules in projects.into_values() {
         for m in &modules {
-            sources.insert(m.file.display.clone(), (Arc::clone(&m.file), comment_leaders(m.language)));
+            sources.insert(
+                m.file.display.clone(),
+                (Arc::clone(&m.file), comment_leaders(m.language)),
+            );
         }
         let project = Project::new(modules);
         let findings = analyze_project(&project);
@@ -157,7 +168,10 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
 
 /// Runs every enabled supply-chain rule, per file in parallel.
 fn run_supply_rules(files: &[crate::supply::SupplyFile], settings: &Settings) -> Vec<Diagnostic> {
-    let rules: Vec<_> = crate::rules::supply::RULES.iter().filter(|r| settings.is_enabled(r.meta())).collect();
+    let rules: Vec<_> = crate::rules::supply::RULES
+        .iter()
+        .filter(|r| settings.is_enabled(r.meta()))
+        .collect();
     files
         .par_iter()
         .flat_map_iter(|file| {

@@ -28,8 +28,12 @@ impl SupplyKind {
         let name = path.file_name()?.to_str()?.to_ascii_lowercase();
         match name.as_str() {
             "dockerfile" | "containerfile" => Some(SupplyKind::Dockerfile),
-            n if n.starts_with("dockerfile.") || n.ends_with(".dockerfile") => Some(SupplyKind::Dockerfile),
-            n if (n.starts_with("requirements") || n.starts_with("constraints")) && n.ends_with(".txt") => {
+            n if n.starts_with("dockerfile.") || n.ends_with(".dockerfile") => {
+                Some(SupplyKind::Dockerfile)
+            }
+            n if (n.starts_with("requirements") || n.starts_with("constraints"))
+                && n.ends_with(".txt") =>
+            {
                 Some(SupplyKind::Requirements)
             }
             "pyproject.toml" => Some(SupplyKind::Pyproject),
@@ -63,10 +67,22 @@ mod tests {
 
     #[test]
     fn kinds_by_name() {
-        assert_eq!(SupplyKind::of(Path::new("a/Dockerfile")), Some(SupplyKind::Dockerfile));
-        assert_eq!(SupplyKind::of(Path::new("Dockerfile.prod")), Some(SupplyKind::Dockerfile));
-        assert_eq!(SupplyKind::of(Path::new("requirements-dev.txt")), Some(SupplyKind::Requirements));
-        assert_eq!(SupplyKind::of(Path::new("pyproject.toml")), Some(SupplyKind::Pyproject));
+        assert_eq!(
+            SupplyKind::of(Path::new("a/Dockerfile")),
+            Some(SupplyKind::Dockerfile)
+        );
+        assert_eq!(
+            SupplyKind::of(Path::new("Dockerfile.prod")),
+            Some(SupplyKind::Dockerfile)
+        );
+        assert_eq!(
+            SupplyKind::of(Path::new("requirements-dev.txt")),
+            Some(SupplyKind::Requirements)
+        );
+        assert_eq!(
+            SupplyKind::of(Path::new("pyproject.toml")),
+            Some(SupplyKind::Pyproject)
+        );
         assert_eq!(SupplyKind::of(Path::new("notes.txt")), None);
     }
 }

@@ -31,8 +31,16 @@ pub fn comment_leaders(language: Language) -> &'static [&'static str] {
 }
 
 /// Parses and lowers one file. `root` is the folder module names are relative to.
-pub fn load_module(file: SourceFile, root: &Path, language: Language) -> (Option<Module>, Vec<Diagnostic>) {
-    let relative = file.path.strip_prefix(root).unwrap_or(&file.path).to_path_buf();
+pub fn load_module(
+    file: SourceFile,
+    root: &Path,
+    language: Language,
+) -> (Option<Module>, Vec<Diagnostic>) {
+    let relative = file
+        .path
+        .strip_prefix(root)
+        .unwrap_or(&file.path)
+        .to_path_buf();
     let file = Arc::new(file);
     match language {
         Language::Python => {

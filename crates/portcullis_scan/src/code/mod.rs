@@ -2,6 +2,7 @@
 //! taint engine, driven by per-language catalogs, finds where model-chosen values reach danger.
 
 pub mod catalog;
-pub mod load;
 pub mod ir;
+pub mod load;
+pub mod python;
 pub mod taint;

@@ -2,5 +2,5 @@
 
 pub mod code;
 pub mod config;
-pub mod supply;
 pub mod scanner;
+pub mod supply;

@@ -649,7 +649,9 @@ impl<'a> Analyzer<'a> {
             let labels: Labels = Labels(
                 recv_labels
                     .iter()
-                    .filter(|l| !l.flags.has(Flags::SIZE_CHECKED) && l.reaches(SinkKind::Path))
+                    // Any path, contained or not: the hazard is the size. An allowlisted
+                    // value names a file the server chose.
+                    .filter(|l| !l.flags.has(Flags::SIZE_CHECKED) && l.cleaned != Cleaned::ALL)
                     .cloned()
                     .collect(),
             );

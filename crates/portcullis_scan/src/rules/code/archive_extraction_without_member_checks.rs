@@ -66,4 +66,8 @@ fn describe(f: &Flow<'_>) -> (String, String) {
     (format!("{} names an archive extracted by `{}` without checking its members", f.subject(), f.what), "Pass `filter=\"data\"` (Python 3.12+), or check every member's resolved path against the destination before extracting.".to_string())
 }
 
-pub(super) static RULE: TaintRule = TaintRule { meta: &ARCHIVE_EXTRACTION_WITHOUT_MEMBER_CHECKS, kind: HitKind::Sink(SinkKind::Archive), describe };
+pub(super) static RULE: TaintRule = TaintRule {
+    meta: &ARCHIVE_EXTRACTION_WITHOUT_MEMBER_CHECKS,
+    kind: HitKind::Sink(SinkKind::Archive),
+    describe,
+};

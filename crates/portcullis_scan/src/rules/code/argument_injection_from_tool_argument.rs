@@ -60,4 +60,8 @@ fn describe(f: &Flow<'_>) -> (String, String) {
     (format!("{} can become an option of the command run by `{}`", f.subject(), f.what), "Reject values starting with `-`, or put `--` (or the program's `--end-of-options`) before them; never split a model-chosen string into an argument vector.".to_string())
 }
 
-pub(super) static RULE: TaintRule = TaintRule { meta: &ARGUMENT_INJECTION_FROM_TOOL_ARGUMENT, kind: HitKind::Sink(SinkKind::ArgInjection), describe };
+pub(super) static RULE: TaintRule = TaintRule {
+    meta: &ARGUMENT_INJECTION_FROM_TOOL_ARGUMENT,
+    kind: HitKind::Sink(SinkKind::ArgInjection),
+    describe,
+};

@@ -55,4 +55,8 @@ fn describe(f: &Flow<'_>) -> (String, String) {
     (format!("{} is evaluated as code by `{}`", f.subject(), f.what), "Parse the value instead of running it: `ast.literal_eval` for literals, a small expression parser for arithmetic, a lookup table for names.".to_string())
 }
 
-pub(super) static RULE: TaintRule = TaintRule { meta: &CODE_EVALUATION_OF_TOOL_ARGUMENT, kind: HitKind::Sink(SinkKind::CodeEval), describe };
+pub(super) static RULE: TaintRule = TaintRule {
+    meta: &CODE_EVALUATION_OF_TOOL_ARGUMENT,
+    kind: HitKind::Sink(SinkKind::CodeEval),
+    describe,
+};

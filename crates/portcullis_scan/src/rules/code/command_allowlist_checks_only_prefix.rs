@@ -63,4 +63,8 @@ fn describe(f: &Flow<'_>) -> (String, String) {
     (format!("{} is allowed by how it starts, then run by a shell in `{}`: anything after `;` runs too", f.subject(), f.what), "Split into an argument list, check the program against the allowlist, and run the list without a shell.".to_string())
 }
 
-pub(super) static RULE: TaintRule = TaintRule { meta: &COMMAND_ALLOWLIST_CHECKS_ONLY_PREFIX, kind: HitKind::Broken(Broken::ShellPrefixAllowlist), describe };
+pub(super) static RULE: TaintRule = TaintRule {
+    meta: &COMMAND_ALLOWLIST_CHECKS_ONLY_PREFIX,
+    kind: HitKind::Broken(Broken::ShellPrefixAllowlist),
+    describe,
+};

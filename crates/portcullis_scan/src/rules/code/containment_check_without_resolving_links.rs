@@ -68,4 +68,8 @@ fn describe(f: &Flow<'_>) -> (String, String) {
     (format!("containment check on {} does not resolve symbolic links: a link inside the folder escapes it", f.subject()), "Resolve with `os.path.realpath` or `Path.resolve()` before checking; to refuse links altogether, open with `O_NOFOLLOW`.".to_string())
 }
 
-pub(super) static RULE: TaintRule = TaintRule { meta: &CONTAINMENT_CHECK_WITHOUT_RESOLVING_LINKS, kind: HitKind::Broken(Broken::SymlinkEscape), describe };
+pub(super) static RULE: TaintRule = TaintRule {
+    meta: &CONTAINMENT_CHECK_WITHOUT_RESOLVING_LINKS,
+    kind: HitKind::Broken(Broken::SymlinkEscape),
+    describe,
+};

@@ -66,4 +66,8 @@ fn describe(f: &Flow<'_>) -> (String, String) {
     (format!("{} is checked only for `..` before `{}`: absolute paths pass", f.subject(), f.what), "Resolve the joined path and check containment (`realpath` then `startswith(base + os.sep)`).".to_string())
 }
 
-pub(super) static RULE: TaintRule = TaintRule { meta: &DOTDOT_CHECK_MISSES_ABSOLUTE_PATHS, kind: HitKind::Broken(Broken::DotDotOnly), describe };
+pub(super) static RULE: TaintRule = TaintRule {
+    meta: &DOTDOT_CHECK_MISSES_ABSOLUTE_PATHS,
+    kind: HitKind::Broken(Broken::DotDotOnly),
+    describe,
+};

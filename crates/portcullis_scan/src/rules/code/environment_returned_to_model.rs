@@ -54,7 +54,22 @@ declare_rule! {
 }
 
 fn describe(f: &Flow<'_>) -> (String, String) {
-    (format!("`{}` returns {} to the model", f.tool.unwrap_or("this tool"), f.finding.trace.first().map_or("the environment".to_string(), |s| s.message.clone())), "Return only the fields the tool is for; never return the environment or a credential.".to_string())
+    (
+        format!(
+            "`{}` returns {} to the model",
+            f.tool.unwrap_or("this tool"),
+            f.finding
+                .trace
+                .first()
+                .map_or("the environment".to_string(), |s| s.message.clone())
+        ),
+        "Return only the fields the tool is for; never return the environment or a credential."
+            .to_string(),
+    )
 }
 
-pub(super) static RULE: TaintRule = TaintRule { meta: &ENVIRONMENT_RETURNED_TO_MODEL, kind: HitKind::Exposure(SourceKind::Environment), describe };
+pub(super) static RULE: TaintRule = TaintRule {
+    meta: &ENVIRONMENT_RETURNED_TO_MODEL,
+    kind: HitKind::Exposure(SourceKind::Environment),
+    describe,
+};

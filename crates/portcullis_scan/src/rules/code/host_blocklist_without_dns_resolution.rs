@@ -67,4 +67,8 @@ fn describe(f: &Flow<'_>) -> (String, String) {
     (format!("{} is checked against a host blocklist without resolving the name before `{}`", f.subject(), f.what), "Prefer an allowlist of hosts; otherwise resolve the name (`socket.getaddrinfo`), refuse private, loopback, link-local and metadata addresses, and connect to the address you checked.".to_string())
 }
 
-pub(super) static RULE: TaintRule = TaintRule { meta: &HOST_BLOCKLIST_WITHOUT_DNS_RESOLUTION, kind: HitKind::Broken(Broken::BlocklistWithoutDns), describe };
+pub(super) static RULE: TaintRule = TaintRule {
+    meta: &HOST_BLOCKLIST_WITHOUT_DNS_RESOLUTION,
+    kind: HitKind::Broken(Broken::BlocklistWithoutDns),
+    describe,
+};

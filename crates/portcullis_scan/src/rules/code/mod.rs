@@ -84,15 +84,30 @@ pub static RULES: &[&TaintRule] = &[
 pub fn diagnostics(project: &Project, findings: &[Finding]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for f in findings {
-        let Some(rule) = RULES.iter().find(|r| r.kind == f.kind) else { continue };
+        let Some(rule) = RULES.iter().find(|r| r.kind == f.kind) else {
+            continue;
+        };
         let file = Arc::clone(&project.modules[f.module].file);
-        let param = f.trace.first().and_then(|s| s.message.strip_prefix("parameter `")).and_then(|m| m.strip_suffix('`'));
-        let flow = Flow { finding: f, param, tool: f.handler.as_deref(), what: &f.what };
+        let param = f
+            .trace
+            .first()
+            .and_then(|s| s.message.strip_prefix("parameter `"))
+            .and_then(|m| m.strip_suffix('`'));
+        let flow = Flow {
+            finding: f,
+            param,
+            tool: f.handler.as_deref(),
+            what: &f.what,
+        };
         let (message, help) = (rule.describe)(&flow);
         let trace = f
             .trace
             .iter()
-            .map(|s| TraceStep { file: Arc::clone(&project.modules[s.module].file), span: s.span, message: s.message.clone() })
+            .map(|s| TraceStep {
+                file: Arc::clone(&project.modules[s.module].file),
+                span: s.span,
+                message: s.message.clone(),
+            })
             .collect();
         out.push(
             Diagnostic::new(rule.meta, &file, f.span, message)

@@ -56,4 +56,8 @@ fn describe(f: &Flow<'_>) -> (String, String) {
     (format!("{} is escaped by hand for only some metacharacters before `{}`", f.subject(), f.what), "Do not build shell strings: pass an argument list; if a shell is unavoidable, use `shlex.quote`.".to_string())
 }
 
-pub(super) static RULE: TaintRule = TaintRule { meta: &PARTIAL_SHELL_ESCAPING, kind: HitKind::Broken(Broken::PartialShellEscape), describe };
+pub(super) static RULE: TaintRule = TaintRule {
+    meta: &PARTIAL_SHELL_ESCAPING,
+    kind: HitKind::Broken(Broken::PartialShellEscape),
+    describe,
+};

@@ -67,4 +67,8 @@ fn describe(f: &Flow<'_>) -> (String, String) {
     (format!("{} chooses the path opened by `{}`, with no containment check", f.subject(), f.what), "Resolve the path (`os.path.realpath`, `Path.resolve()`), then require it to be inside the allowed folder: `path.startswith(base + os.sep)` or `Path(path).is_relative_to(base)`.".to_string())
 }
 
-pub(super) static RULE: TaintRule = TaintRule { meta: &PATH_TRAVERSAL_FROM_TOOL_ARGUMENT, kind: HitKind::Sink(SinkKind::Path), describe };
+pub(super) static RULE: TaintRule = TaintRule {
+    meta: &PATH_TRAVERSAL_FROM_TOOL_ARGUMENT,
+    kind: HitKind::Sink(SinkKind::Path),
+    describe,
+};

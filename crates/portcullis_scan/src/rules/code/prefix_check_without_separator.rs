@@ -67,4 +67,8 @@ fn describe(f: &Flow<'_>) -> (String, String) {
     (format!("containment check on {} compares prefixes without a trailing separator: a sibling folder passes", f.subject()), "Compare with the separator appended (`path.startswith(base + os.sep)`), or use `Path(path).is_relative_to(base)` on the resolved path.".to_string())
 }
 
-pub(super) static RULE: TaintRule = TaintRule { meta: &PREFIX_CHECK_WITHOUT_SEPARATOR, kind: HitKind::Broken(Broken::PrefixBypass), describe };
+pub(super) static RULE: TaintRule = TaintRule {
+    meta: &PREFIX_CHECK_WITHOUT_SEPARATOR,
+    kind: HitKind::Broken(Broken::PrefixBypass),
+    describe,
+};

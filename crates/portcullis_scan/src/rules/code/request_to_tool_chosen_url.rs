@@ -62,4 +62,8 @@ fn describe(f: &Flow<'_>) -> (String, String) {
     (format!("{} chooses where `{}` sends its request", f.subject(), f.what), "Fix the scheme and host in the server, or parse the URL and require its host to be in an allowlist; if any host is allowed, resolve it and refuse private, loopback, link-local and metadata addresses, and do not follow redirects blindly.".to_string())
 }
 
-pub(super) static RULE: TaintRule = TaintRule { meta: &REQUEST_TO_TOOL_CHOSEN_URL, kind: HitKind::Sink(SinkKind::Ssrf), describe };
+pub(super) static RULE: TaintRule = TaintRule {
+    meta: &REQUEST_TO_TOOL_CHOSEN_URL,
+    kind: HitKind::Sink(SinkKind::Ssrf),
+    describe,
+};

@@ -59,4 +59,8 @@ fn describe(f: &Flow<'_>) -> (String, String) {
     (format!("{} reaches a shell in `{}`", f.subject(), f.what), "Pass an argument list without a shell (`subprocess.run([\"prog\", \"--\", value])`); if a shell is unavoidable, quote each value with `shlex.quote` and allow only known commands.".to_string())
 }
 
-pub(super) static RULE: TaintRule = TaintRule { meta: &SHELL_COMMAND_FROM_TOOL_ARGUMENT, kind: HitKind::Sink(SinkKind::Shell), describe };
+pub(super) static RULE: TaintRule = TaintRule {
+    meta: &SHELL_COMMAND_FROM_TOOL_ARGUMENT,
+    kind: HitKind::Sink(SinkKind::Shell),
+    describe,
+};

@@ -58,4 +58,8 @@ fn describe(f: &Flow<'_>) -> (String, String) {
     (format!("{} is pasted into SQL run by `{}`", f.subject(), f.what), "Pass values as query parameters (`execute(\"... WHERE name = ?\", (name,))`); for identifiers, check them against an allowlist.".to_string())
 }
 
-pub(super) static RULE: TaintRule = TaintRule { meta: &SQL_BUILT_FROM_TOOL_ARGUMENT, kind: HitKind::Sink(SinkKind::Sql), describe };
+pub(super) static RULE: TaintRule = TaintRule {
+    meta: &SQL_BUILT_FROM_TOOL_ARGUMENT,
+    kind: HitKind::Sink(SinkKind::Sql),
+    describe,
+};

@@ -59,7 +59,17 @@ declare_rule! {
 }
 
 fn describe(f: &Flow<'_>) -> (String, String) {
-    (format!("`{}` returns a stack trace to the model", f.tool.unwrap_or("this tool")), "Log the trace on the server and return a short message.".to_string())
+    (
+        format!(
+            "`{}` returns a stack trace to the model",
+            f.tool.unwrap_or("this tool")
+        ),
+        "Log the trace on the server and return a short message.".to_string(),
+    )
 }
 
-pub(super) static RULE: TaintRule = TaintRule { meta: &STACK_TRACE_RETURNED_TO_MODEL, kind: HitKind::Exposure(SourceKind::ErrorDetail), describe };
+pub(super) static RULE: TaintRule = TaintRule {
+    meta: &STACK_TRACE_RETURNED_TO_MODEL,
+    kind: HitKind::Exposure(SourceKind::ErrorDetail),
+    describe,
+};

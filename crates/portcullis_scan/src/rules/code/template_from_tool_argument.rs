@@ -58,4 +58,8 @@ fn describe(f: &Flow<'_>) -> (String, String) {
     (format!("{} is rendered as a template by `{}`", f.subject(), f.what), "Keep templates in the server and pass model values as variables; if users must write templates, use `jinja2.sandbox.SandboxedEnvironment`.".to_string())
 }
 
-pub(super) static RULE: TaintRule = TaintRule { meta: &TEMPLATE_FROM_TOOL_ARGUMENT, kind: HitKind::Sink(SinkKind::Template), describe };
+pub(super) static RULE: TaintRule = TaintRule {
+    meta: &TEMPLATE_FROM_TOOL_ARGUMENT,
+    kind: HitKind::Sink(SinkKind::Template),
+    describe,
+};

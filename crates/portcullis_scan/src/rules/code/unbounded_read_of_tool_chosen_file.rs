@@ -61,4 +61,8 @@ fn describe(f: &Flow<'_>) -> (String, String) {
     (format!("{} chooses a file read whole by `{}`", f.subject(), f.what), "Read at most a fixed number of bytes (`f.read(limit)`), or check the size first (`os.path.getsize(path) <= limit`).".to_string())
 }
 
-pub(super) static RULE: TaintRule = TaintRule { meta: &UNBOUNDED_READ_OF_TOOL_CHOSEN_FILE, kind: HitKind::UnboundedRead, describe };
+pub(super) static RULE: TaintRule = TaintRule {
+    meta: &UNBOUNDED_READ_OF_TOOL_CHOSEN_FILE,
+    kind: HitKind::UnboundedRead,
+    describe,
+};

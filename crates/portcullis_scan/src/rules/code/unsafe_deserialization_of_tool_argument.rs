@@ -55,4 +55,8 @@ fn describe(f: &Flow<'_>) -> (String, String) {
     (format!("{} is deserialised by `{}`, which can build any object", f.subject(), f.what), "Use a data-only format (`json`, `yaml.safe_load`, `tomllib`); never unpickle what a tool received.".to_string())
 }
 
-pub(super) static RULE: TaintRule = TaintRule { meta: &UNSAFE_DESERIALIZATION_OF_TOOL_ARGUMENT, kind: HitKind::Sink(SinkKind::Deserialize), describe };
+pub(super) static RULE: TaintRule = TaintRule {
+    meta: &UNSAFE_DESERIALIZATION_OF_TOOL_ARGUMENT,
+    kind: HitKind::Sink(SinkKind::Deserialize),
+    describe,
+};

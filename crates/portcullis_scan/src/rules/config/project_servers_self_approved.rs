@@ -171,6 +171,7 @@ mod tests {
         let task = FileTask {
             path,
             display: "~/.claude/settings.json".into(),
+            root: home.clone(),
             known: None,
             explicit: true,
         };

@@ -391,6 +391,7 @@ mod tests {
         let task = FileTask {
             path: path.to_path_buf(),
             display: path.to_string_lossy().into_owned(),
+            root: home.to_path_buf(),
             known: None,
             explicit: true,
         };
