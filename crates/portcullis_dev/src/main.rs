@@ -1,4 +1,6 @@
-//! Developer generators: `docs` writes `docs/rules/*.md` from the rule declarations.
+//! Developer tools: `docs` writes `docs/rules/*.md` from the rule declarations; `parse-only`
+//! parses every Python file under a folder with tree-sitter and nothing else, the baseline the
+//! scan's speed is compared with (scripts/bench-code.sh).
 
 use std::path::PathBuf;
 
@@ -10,7 +12,8 @@ fn main() -> anyhow::Result<()> {
     let task = std::env::args().nth(1).unwrap_or_default();
     match task.as_str() {
         "docs" => write_docs(),
-        _ => bail!("usage: portcullis_dev docs"),
+        "parse-only" => parse_only(std::env::args().skip(2).map(PathBuf::from).collect()),
+        _ => bail!("usage: portcullis_dev docs | portcullis_dev parse-only DIR..."),
     }
 }
 
@@ -34,5 +37,30 @@ fn write_docs() -> anyhow::Result<()> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     std::fs::write(dir.join("README.md"), rule_doc::index(&rules))?;
+    Ok(())
+}
+
+/// Parses every `.py` file under `roots`, in parallel, walking as the scan walks; prints counts.
+fn parse_only(roots: Vec<PathBuf>) -> anyhow::Result<()> {
+    use rayon::prelude::*;
+    let mut files = Vec::new();
+    for root in &roots {
+        for entry in ignore::WalkBuilder::new(root).hidden(false).require_git(false).build().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "py") {
+                files.push(entry.into_path());
+            }
+        }
+    }
+    let (parsed, lines) = files
+        .par_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let ok = portcullis_scan::code::python::parse(&text).is_some();
+            (usize::from(ok), text.lines().count())
+        })
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let mut out = std::io::stdout().lock();
+    use std::io::Write as _;
+    writeln!(out, "parsed {parsed} of {} Python files, {lines} lines", files.len())?;
     Ok(())
 }
