@@ -12,4 +12,5 @@
 //! scanned on its own and the reports are merged, so rules that compare files see one package
 //! at a time, which is what a package is.
 
+mod http;
 mod spec;
