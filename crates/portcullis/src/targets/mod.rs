@@ -14,3 +14,4 @@
 
 mod http;
 mod spec;
+mod unpack;
