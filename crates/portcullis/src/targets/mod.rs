@@ -125,7 +125,12 @@ fn fetch_artifact(artifact: Artifact, client: &Client, progress: bool) -> anyhow
     if let Some(parent) = root.parent() {
         std::fs::create_dir_all(parent).context("cannot create a temporary folder")?;
     }
-    std::fs::rename(package_root(&unpacked), &root)
+    let top = if artifact.what == "wheel" {
+        unpacked.clone()
+    } else {
+        package_root(&unpacked)
+    };
+    std::fs::rename(top, &root)
         .context("cannot move the unpacked package in its temporary folder")?;
 
     let mut notes = artifact.notes;
@@ -145,7 +150,8 @@ fn fetch_artifact(artifact: Artifact, client: &Client, progress: bool) -> anyhow
 }
 
 /// The folder to scan: sdists and npm tarballs wrap everything in one top folder
-/// (`name-1.0/`, `package/`), which would only add noise to every path; wheels do not.
+/// (`name-1.0/`, `package/`), which would only add noise to every path. Wheels do not, and a
+/// wheel's one top folder is its package, so they are kept whole.
 fn package_root(unpacked: &Path) -> PathBuf {
     let entries: Vec<_> = match std::fs::read_dir(unpacked) {
         Ok(entries) => entries.flatten().collect(),
