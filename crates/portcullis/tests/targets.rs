@@ -680,6 +680,57 @@ fn paths_and_packages_mix_in_one_scan() {
 }
 
 #[test]
+fn only_packages_scan_no_folder_and_user_configs_only_when_asked() {
+    let (_tmp, home, work, tmpdir) = sandbox();
+    // Neither of these may be scanned unless asked: the working folder is not named.
+    std::fs::write(work.join(".mcp.json"), mcp_json()).unwrap();
+    std::fs::create_dir_all(home.join(".cursor")).unwrap();
+    std::fs::write(home.join(".cursor/mcp.json"), mcp_json()).unwrap();
+    let registry = Registry::bind();
+    let base = registry.base.clone();
+    let sdist = demo_sdist();
+    let project = json!({
+        "info": {"name": "mcp-demo", "version": "1.0"},
+        "urls": [pypi_file("mcp_demo-1.0.tar.gz", "sdist", &sdist, "/files/mcp_demo-1.0.tar.gz")],
+    });
+    let routes = BTreeMap::from([
+        ("/pypi/mcp-demo/json".to_string(), (200, body(&project))),
+        ("/files/mcp_demo-1.0.tar.gz".to_string(), (200, sdist)),
+    ]);
+    let _served = registry.serve(routes, 4);
+
+    let out = run(
+        &home,
+        &work,
+        &tmpdir,
+        &base,
+        &["scan", "-f", "json", "pypi:mcp-demo"],
+    );
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert_eq!(
+        findings(&out.report()),
+        ["PC201@pypi:mcp-demo==1.0/.mcp.json"]
+    );
+
+    let out = run(
+        &home,
+        &work,
+        &tmpdir,
+        &base,
+        &["scan", "-f", "json", "--user-configs", "pypi:mcp-demo"],
+    );
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert_eq!(
+        findings(&out.report()),
+        [
+            "PC201@~/.cursor/mcp.json",
+            "PC201@pypi:mcp-demo==1.0/.mcp.json"
+        ]
+    );
+    assert_empty(&tmpdir);
+}
+
+#[test]
 fn bad_arguments_and_bases_fail_before_any_download() {
     let (_tmp, home, work, tmpdir) = sandbox();
     // Nothing listens here: any request would fail differently.

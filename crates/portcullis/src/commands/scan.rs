@@ -55,11 +55,14 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     if fetched.is_empty() || !paths.is_empty() || user_configs {
         // The scanner reads "no path" as "the current folder"; with only packages named, give
         // it an empty folder so that `--user-configs` adds the user's configs and nothing else.
-        let empty = tempfile::TempDir::new().context("cannot create a temporary folder")?;
-        let paths = if paths.is_empty() && !fetched.is_empty() {
-            vec![empty.path().to_path_buf()]
+        let empty = if paths.is_empty() && !fetched.is_empty() {
+            Some(tempfile::TempDir::new().context("cannot create a temporary folder")?)
         } else {
-            paths
+            None
+        };
+        let paths = match &empty {
+            Some(dir) => vec![dir.path().to_path_buf()],
+            None => paths,
         };
         let mut options = ScanOptions::new(paths, cwd);
         options.user_configs = user_configs;
