@@ -128,7 +128,9 @@ pub fn unpack_tar_gz(archive: &Path, dest: &Path, limits: Limits) -> anyhow::Res
     // The cap is on the whole decompressed stream, headers and skipped entries included, so
     // even entries we do not write cannot make us decompress without end.
     let stream = Capped {
-        inner: flate2::read::GzDecoder::new(BufReader::new(file)),
+        // Every gzip member, as Python's `gzip` and Node's zlib read them: with only the first,
+        // a tar continued in a second member would hide files from the scan but not from pip.
+        inner: flate2::read::MultiGzDecoder::new(BufReader::new(file)),
         left: limits.max_bytes,
         over: Rc::clone(&over),
     };
@@ -561,6 +563,31 @@ mod tests {
         );
         assert!(result.unwrap().skipped.is_empty());
         assert_eq!(tree(&tmp.path().join("out")), ["pkg/", "pkg/.mcp.json"]);
+    }
+
+    #[test]
+    fn every_gzip_member_is_read() {
+        let tmp = tempfile::TempDir::new().unwrap();
+        // The helper writes to one path; read each archive before building the next.
+        let one = fs::read(tar_gz(tmp.path(), &[file("pkg/first.txt", b"1")])).unwrap();
+        let two = fs::read(tar_gz(tmp.path(), &[file("pkg/second.txt", b"2")])).unwrap();
+        // Strip the first tar's end-of-archive blocks so the stream goes on in the next member.
+        let mut tar_one = Vec::new();
+        flate2::read::GzDecoder::new(&one[..])
+            .read_to_end(&mut tar_one)
+            .unwrap();
+        tar_one.truncate(1024); // one header block and one data block
+        let mut first = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        first.write_all(&tar_one).unwrap();
+        let mut joined = first.finish().unwrap();
+        joined.extend(two);
+        let archive = tmp.path().join("joined.tar.gz");
+        fs::write(&archive, joined).unwrap();
+        let dest = tmp.path().join("out");
+        fs::create_dir(&dest).unwrap();
+        let out = unpack_tar_gz(&archive, &dest, LIMITS).unwrap();
+        assert_eq!(out.files, 2);
+        assert_eq!(tree(&dest), ["pkg/", "pkg/first.txt", "pkg/second.txt"]);
     }
 
     #[test]
