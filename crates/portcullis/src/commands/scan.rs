@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use portcullis_scan::Severity;
 use portcullis_scan::baseline::Baseline;
 use portcullis_scan::render::{OutputFormat, RenderOptions, render};
 use portcullis_scan::scan::{Progress, ScanOptions, baseline_of, scan};
 use portcullis_scan::settings::Settings;
+use portcullis_scan::{Report, Severity};
 
 use crate::cli::{ColorChoice, Format, ScanArgs};
-use crate::output;
+use crate::{output, targets};
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot determine the current folder")?;
@@ -34,20 +34,48 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Some(Baseline::load(path)?),
         None => None,
     };
-    for path in &args.paths {
+    let (paths, packages) = targets::split(&args.paths)?;
+    for path in &paths {
         if !path.exists() && path.symlink_metadata().is_err() {
             bail!("{} does not exist", path.display());
         }
     }
+    let show_progress = !args.quiet && output::stderr_is_terminal();
+    // Every package is fetched before anything is scanned: a download that fails stops the
+    // command (exit 2) before a partial report is printed.
+    let fetched = packages
+        .iter()
+        .map(|p| targets::fetch(p, show_progress))
+        .collect::<anyhow::Result<Vec<_>>>()?;
 
-    let mut options = ScanOptions::new(args.paths.clone(), cwd);
-    options.user_configs = (args.paths.is_empty() || args.user_configs) && !args.no_user_configs;
+    let user_configs = (args.paths.is_empty() || args.user_configs) && !args.no_user_configs;
     let fail_on = settings.fail_on;
-    options.settings = settings;
-    options.baseline = baseline;
-
-    let spinner = Spinner::new(!args.quiet && output::stderr_is_terminal());
-    let report = scan(&options, &spinner);
+    let spinner = Spinner::new(show_progress);
+    let mut report = Report::default();
+    if fetched.is_empty() || !paths.is_empty() || user_configs {
+        // The scanner reads "no path" as "the current folder"; with only packages named, give
+        // it an empty folder so that `--user-configs` adds the user's configs and nothing else.
+        let empty = if paths.is_empty() && !fetched.is_empty() {
+            Some(tempfile::TempDir::new().context("cannot create a temporary folder")?)
+        } else {
+            None
+        };
+        let paths = match &empty {
+            Some(dir) => vec![dir.path().to_path_buf()],
+            None => paths,
+        };
+        let mut options = ScanOptions::new(paths, cwd);
+        options.user_configs = user_configs;
+        options.settings = settings.clone();
+        options.baseline = baseline.clone();
+        report = scan(&options, &spinner);
+    }
+    for package in &fetched {
+        let mut options = package.scan_options();
+        options.settings = settings.clone();
+        options.baseline = baseline.clone();
+        package.merge(&mut report, scan(&options, &spinner));
+    }
     spinner.finish();
 
     for note in &report.notes {
