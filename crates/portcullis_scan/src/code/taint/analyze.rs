@@ -150,8 +150,8 @@ impl<'a> Analyzer<'a> {
             let labels = Labels(vec![label]);
             self.bind(&param.pattern, labels, &mut state);
         }
-        let body = self.function.body.clone();
-        self.block(&body, &mut state);
+        let function: &'a Function = self.function;
+        self.block(&function.body, &mut state);
         self.calls.sort_unstable();
         self.calls.dedup();
         (self.out, self.calls)
@@ -452,13 +452,16 @@ impl<'a> Analyzer<'a> {
             ExprKind::Str(_) | ExprKind::Num(_) | ExprKind::Bool(_) | ExprKind::Null => {
                 Labels::default()
             }
-            ExprKind::Template(parts) => self.build_string(parts, state),
+            ExprKind::Template(parts) => {
+                let parts: Vec<&Expr> = parts.iter().collect();
+                self.build_string(&parts, state)
+            }
             ExprKind::Binary { op, left, right } => {
                 let stringy = is_stringy(left)
                     || (*op == BinOp::Mod && is_stringy(left))
                     || is_stringy(right);
                 if stringy {
-                    return self.build_string(&[(**left).clone(), (**right).clone()], state);
+                    return self.build_string(&[left.as_ref(), right.as_ref()], state);
                 }
                 self.eval(left, state).union(self.eval(right, state))
             }
@@ -518,7 +521,7 @@ impl<'a> Analyzer<'a> {
 
     /// An f-string, template literal, `%` or `+` over strings: the holes' labels, marked as
     /// embedded, with what the literal text around them implies.
-    fn build_string(&mut self, parts: &[Expr], state: &mut State) -> Labels {
+    fn build_string(&mut self, parts: &[&Expr], state: &mut State) -> Labels {
         let mut labels = Labels::default();
         let mut prefix = String::new();
         let mut literal_text = String::new();
@@ -727,12 +730,7 @@ impl<'a> Analyzer<'a> {
         if matches!(method, Some("format"))
             && receiver.is_some_and(|r| r.as_str().is_some_and(|s| !s.trim().is_empty()))
         {
-            let mut parts = vec![
-                receiver
-                    .cloned()
-                    .unwrap_or_else(|| Expr::unknown(vec![], expr.span)),
-            ];
-            parts.extend(args.iter().map(|a| a.value.clone()));
+            let parts: Vec<&Expr> = receiver.into_iter().chain(args.iter().map(|a| &a.value)).collect();
             return self.quiet(|a| a.build_string(&parts, state));
         }
         // Growing an argument vector: `cmd.append(x)`, `cmd.extend([...])`.
@@ -1005,7 +1003,8 @@ impl<'a> Analyzer<'a> {
 
     /// Analyses a lambda or callback in place, its parameters bound to `flowing`.
     fn inline_function(&mut self, id: FunctionId, flowing: Labels, state: &mut State) -> Labels {
-        let Some(f) = self.module.functions.get(id) else {
+        let module: &'a Module = self.module;
+        let Some(f) = module.functions.get(id) else {
             return Labels::default();
         };
         if self.depth > MAX_DEPTH / 2 {
@@ -1017,9 +1016,9 @@ impl<'a> Analyzer<'a> {
         }
         let saved_returns = std::mem::take(&mut self.out.returns);
         let saved_sites = std::mem::take(&mut self.out.return_sites);
-        let body = f.body.clone();
+        let body = &f.body;
         self.depth += 1;
-        self.block(&body, &mut inner);
+        self.block(body, &mut inner);
         self.depth -= 1;
         let returned = std::mem::replace(&mut self.out.returns, saved_returns);
         self.out.return_sites = saved_sites;
