@@ -45,7 +45,12 @@ fn parse_only(roots: Vec<PathBuf>) -> anyhow::Result<()> {
     use rayon::prelude::*;
     let mut files = Vec::new();
     for root in &roots {
-        for entry in ignore::WalkBuilder::new(root).hidden(false).require_git(false).build().flatten() {
+        for entry in ignore::WalkBuilder::new(root)
+            .hidden(false)
+            .require_git(false)
+            .build()
+            .flatten()
+        {
             if entry.path().extension().is_some_and(|e| e == "py") {
                 files.push(entry.into_path());
             }
@@ -61,6 +66,10 @@ fn parse_only(roots: Vec<PathBuf>) -> anyhow::Result<()> {
         .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     let mut out = std::io::stdout().lock();
     use std::io::Write as _;
-    writeln!(out, "parsed {parsed} of {} Python files, {lines} lines", files.len())?;
+    writeln!(
+        out,
+        "parsed {parsed} of {} Python files, {lines} lines",
+        files.len()
+    )?;
     Ok(())
 }

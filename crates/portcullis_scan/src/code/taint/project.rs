@@ -65,6 +65,8 @@ pub struct Project {
     functions: HashMap<(usize, String), FunctionId>,
     methods: HashMap<(usize, String, String), FunctionId>,
     classes: HashMap<(usize, String), usize>,
+    /// Module-level names bound once to literal text (`BASE = "/srv/data/"`).
+    constants: HashMap<(usize, String), String>,
 }
 
 impl Project {
@@ -92,13 +94,22 @@ impl Project {
                 classes.insert((m, class.name.clone()), c);
             }
         }
+        let constants = module_constants(&modules);
         Project {
+            constants,
             modules,
             by_name,
             functions,
             methods,
             classes,
         }
+    }
+
+    /// The literal text a module-level name is bound to, if it is bound once to one.
+    pub(super) fn constant(&self, module: usize, name: &str) -> Option<&str> {
+        self.constants
+            .get(&(module, name.to_string()))
+            .map(String::as_str)
     }
 
     pub(super) fn catalog(&self, module: usize) -> &'static Catalog {
@@ -205,6 +216,39 @@ impl Project {
                 .min()
         })
     }
+}
+
+/// Names each module binds exactly once, at top level, to a literal string.
+fn module_constants(modules: &[Module]) -> HashMap<(usize, String), String> {
+    let mut out = HashMap::new();
+    for (m, module) in modules.iter().enumerate() {
+        let Some(top) = module.functions.first() else {
+            continue;
+        };
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for stmt in &top.body {
+            if let crate::code::ir::StmtKind::Assign {
+                target: crate::code::ir::Pattern::Name(n, _),
+                value,
+            } = &stmt.kind
+            {
+                *counts.entry(n.as_str()).or_default() += 1;
+                let text = match &value.kind {
+                    ExprKind::Str(s) => Some(s.clone()),
+                    ExprKind::Binary { left, right, .. } => match (left.as_str(), right.as_str()) {
+                        (Some(a), Some(b)) => Some(format!("{a}{b}")),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let Some(t) = text {
+                    out.insert((m, n.clone()), t);
+                }
+            }
+        }
+        out.retain(|(mm, n), _| *mm != m || counts.get(n.as_str()) == Some(&1));
+    }
+    out
 }
 
 /// What a code finding is.

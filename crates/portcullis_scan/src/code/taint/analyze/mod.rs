@@ -2,13 +2,14 @@
 
 use std::collections::HashMap;
 
+mod guards;
+
 use super::label::{Flags, Label, Labels, Origin, Step};
 use super::project::{Project, Summary};
 use super::{Broken, Hit, HitKind};
 use crate::code::catalog::{ArgSel, Callee, Catalog, Cleaned, PathOp, SinkKind, SourceKind, When};
 use crate::code::ir::{
-    Arg, BinOp, BoolOp, CmpOp, Expr, ExprKind, Function, FunctionId, Module, ParamKind, Pattern,
-    Stmt, StmtKind,
+    Arg, BinOp, Expr, ExprKind, Function, FunctionId, Module, ParamKind, Pattern, Stmt, StmtKind,
 };
 use crate::span::Span;
 
@@ -62,29 +63,6 @@ impl State {
             e.program = e.program.take().or(v.program);
         }
     }
-}
-
-/// What a condition proves about a variable on one side of a branch.
-#[derive(Debug, Clone)]
-enum Effect {
-    /// Compared with a fixed set of values: clean for everything.
-    Allowlisted,
-    /// Cleaned for these kinds.
-    Clean(Cleaned),
-    /// `value.startswith(base)`: judged by what the value went through.
-    Prefix { separator: bool },
-    /// `is_relative_to`, `commonpath`: containment, judged by resolution.
-    Contained,
-    /// A flag to add (checks that matter only in combination).
-    Flag(Flags),
-}
-
-#[derive(Debug, Clone)]
-struct Guard {
-    target: Expr,
-    effect: Effect,
-    span: Span,
-    what: String,
 }
 
 /// A call being evaluated: its expression, arguments and their labels.
@@ -299,6 +277,7 @@ impl<'a> Analyzer<'a> {
                 } else {
                     Some(after_body.clone())
                 };
+                let mut handlers_leave = true;
                 for h in handlers {
                     // An exception can come from anywhere in the body.
                     let mut hs = before.clone();
@@ -307,6 +286,7 @@ impl<'a> Analyzer<'a> {
                         self.bind(b, Labels::default(), &mut hs);
                     }
                     if !self.block(&h.body, &mut hs) {
+                        handlers_leave = false;
                         match &mut merged {
                             Some(m) => m.merge(hs),
                             None => merged = Some(hs),
@@ -315,6 +295,12 @@ impl<'a> Analyzer<'a> {
                 }
                 let leaves = merged.is_none();
                 *state = merged.unwrap_or(after_body);
+                // `try: p.relative_to(base) except ValueError: raise`: only a contained p
+                // gets past.
+                if handlers_leave && !handlers.is_empty() && !leaves {
+                    let guards = self.try_guards(body);
+                    self.apply(&guards, state);
+                }
                 if !leaves {
                     self.block(orelse, state);
                 }
@@ -730,7 +716,10 @@ impl<'a> Analyzer<'a> {
         if matches!(method, Some("format"))
             && receiver.is_some_and(|r| r.as_str().is_some_and(|s| !s.trim().is_empty()))
         {
-            let parts: Vec<&Expr> = receiver.into_iter().chain(args.iter().map(|a| &a.value)).collect();
+            let parts: Vec<&Expr> = receiver
+                .into_iter()
+                .chain(args.iter().map(|a| &a.value))
+                .collect();
             return self.quiet(|a| a.build_string(&parts, state));
         }
         // Growing an argument vector: `cmd.append(x)`, `cmd.extend([...])`.
@@ -1025,324 +1014,6 @@ impl<'a> Analyzer<'a> {
         returned
     }
 
-    // ---- guards ----
-
-    /// What a condition proves when true and when false.
-    fn guards(&mut self, test: &Expr, state: &mut State) -> (Vec<Guard>, Vec<Guard>) {
-        match &test.kind {
-            ExprKind::Not(inner) => {
-                let (t, f) = self.guards(inner, state);
-                (f, t)
-            }
-            ExprKind::Logical {
-                op: BoolOp::And,
-                values,
-            } => {
-                let mut t = Vec::new();
-                for v in values {
-                    t.extend(self.guards(v, state).0);
-                }
-                (t, Vec::new())
-            }
-            ExprKind::Logical {
-                op: BoolOp::Or,
-                values,
-            } => {
-                let mut f = Vec::new();
-                for v in values {
-                    f.extend(self.guards(v, state).1);
-                }
-                (Vec::new(), f)
-            }
-            ExprKind::Compare { left, ops, rights } if ops.len() == 1 => {
-                let right = &rights[0];
-                let g = |target: &Expr, effect: Effect| Guard {
-                    target: target.clone(),
-                    effect,
-                    span: test.span,
-                    what: String::new(),
-                };
-                match ops[0] {
-                    CmpOp::In | CmpOp::NotIn => {
-                        let holds_in = ops[0] == CmpOp::In;
-                        // `".." in path`
-                        if left.as_str() == Some("..") {
-                            let guard = g(right, Effect::Flag(Flags::DOTDOT_CHECKED));
-                            return if holds_in {
-                                (vec![], vec![guard])
-                            } else {
-                                (vec![guard], vec![])
-                            };
-                        }
-                        if !self.eval(right, state).is_empty() {
-                            return (vec![], vec![]);
-                        }
-                        let (target, effect) = match first_word_of(left) {
-                            Some(root) => (root, Effect::Flag(Flags::PREFIX_CHECKED)),
-                            None => ((**left).clone(), Effect::Allowlisted),
-                        };
-                        // In a set: allowed. Not in a set of hosts: a blocklist.
-                        let blocklist = g(&target, Effect::Flag(Flags::BLOCKLISTED));
-                        let allow = g(&target, effect);
-                        if holds_in {
-                            (vec![allow], vec![blocklist])
-                        } else {
-                            (vec![blocklist], vec![allow])
-                        }
-                    }
-                    CmpOp::Eq | CmpOp::NotEq
-                        if right.as_str().is_some() || left.as_str().is_some() =>
-                    {
-                        let target = if left.as_str().is_some() { right } else { left };
-                        let allow = g(target, Effect::Allowlisted);
-                        if ops[0] == CmpOp::Eq {
-                            (vec![allow], vec![])
-                        } else {
-                            (vec![], vec![allow])
-                        }
-                    }
-                    CmpOp::Lt | CmpOp::LtE | CmpOp::Gt | CmpOp::GtE => {
-                        let mut size = Vec::new();
-                        for side in [left.as_ref(), right] {
-                            if let Some(t) = size_target(side) {
-                                size.push(g(&t, Effect::Flag(Flags::SIZE_CHECKED)));
-                            }
-                        }
-                        (size.clone(), size)
-                    }
-                    _ => (vec![], vec![]),
-                }
-            }
-            ExprKind::Call { callee, args, .. } => self.call_guard(test, callee, args, state),
-            _ => (vec![], vec![]),
-        }
-    }
-
-    fn call_guard(
-        &mut self,
-        test: &Expr,
-        callee: &Expr,
-        args: &[Arg],
-        state: &mut State,
-    ) -> (Vec<Guard>, Vec<Guard>) {
-        let g = |target: &Expr, effect: Effect, what: &str| Guard {
-            target: target.clone(),
-            effect,
-            span: test.span,
-            what: what.into(),
-        };
-        let (object, method) = match &callee.kind {
-            ExprKind::Attr { object, name, .. } => (Some(object.as_ref()), Some(name.as_str())),
-            _ => (None, None),
-        };
-        let path = self.canonical(callee, state);
-        if let (Some(object), Some(m)) = (object, method) {
-            if self.catalog.prefix_checks.contains(&m) {
-                let Some(base) = args.first().map(|a| &a.value) else {
-                    return (vec![], vec![]);
-                };
-                // `x.startswith("-")`: rejecting it keeps x from being an option.
-                if base.as_str() == Some("-") || base.as_str() == Some("--") {
-                    return (
-                        vec![],
-                        vec![g(
-                            object,
-                            Effect::Clean(Cleaned::of(&[SinkKind::ArgInjection])),
-                            m,
-                        )],
-                    );
-                }
-                if base
-                    .as_str()
-                    .is_some_and(|s| s.starts_with('/') && s.len() == 1)
-                {
-                    return (vec![], vec![g(object, Effect::Flag(Flags::ABS_CHECKED), m)]);
-                }
-                let separator = self.ends_with_separator(base, state);
-                return (vec![g(object, Effect::Prefix { separator }, m)], vec![]);
-            }
-            if matches!(
-                m,
-                "isdigit" | "isdecimal" | "isnumeric" | "isalnum" | "isidentifier" | "isalpha"
-            ) {
-                return (vec![g(object, Effect::Allowlisted, m)], vec![]);
-            }
-            if self
-                .catalog
-                .containment_checks
-                .iter()
-                .any(|c| matches!(c, Callee::Method(cm) if *cm == m))
-            {
-                return (vec![g(object, Effect::Contained, m)], vec![]);
-            }
-        }
-        match path.as_deref() {
-            Some("os.path.isabs") => {
-                if let Some(a) = args.first() {
-                    return (
-                        vec![],
-                        vec![g(&a.value, Effect::Flag(Flags::ABS_CHECKED), "isabs")],
-                    );
-                }
-            }
-            Some("re.fullmatch" | "re.match") => {
-                if let (Some(pattern), Some(value)) =
-                    (args.first().and_then(|a| a.value.as_str()), args.get(1))
-                {
-                    let full = path.as_deref() == Some("re.fullmatch")
-                        || pattern.ends_with('$')
-                        || pattern.ends_with("\\Z");
-                    if full && let Some(cleans) = regex_cleans(pattern) {
-                        return (
-                            vec![g(&value.value, Effect::Clean(cleans), "regex")],
-                            vec![],
-                        );
-                    }
-                }
-            }
-            _ => {}
-        }
-        (vec![], vec![])
-    }
-
-    fn ends_with_separator(&self, base: &Expr, _state: &State) -> bool {
-        match &base.kind {
-            ExprKind::Str(s) => s.ends_with('/') || s.ends_with('\\'),
-            ExprKind::Binary { right, .. } => {
-                right.dotted().is_some_and(|d| {
-                    self.catalog
-                        .separators
-                        .contains(&self.resolve_dotted(&d).as_str())
-                }) || right
-                    .as_str()
-                    .is_some_and(|s| s.ends_with('/') || s.ends_with('\\'))
-            }
-            ExprKind::Template(parts) => parts.last().is_some_and(|p| {
-                p.as_str()
-                    .is_some_and(|s| s.ends_with('/') || s.ends_with('\\'))
-                    || p.dotted().is_some_and(|d| {
-                        self.catalog
-                            .separators
-                            .contains(&self.resolve_dotted(&d).as_str())
-                    })
-            }),
-            // `os.path.join(base, "")` adds the separator.
-            ExprKind::Call { args, .. } => args.last().and_then(|a| a.value.as_str()) == Some(""),
-            // A tuple of prefixes: all must end with one.
-            ExprKind::Seq(items) => {
-                !items.is_empty() && items.iter().all(|i| self.ends_with_separator(i, _state))
-            }
-            _ => false,
-        }
-    }
-
-    fn apply(&mut self, guards: &[Guard], state: &mut State) {
-        for guard in guards {
-            let Some(root) = guard_root(&guard.target) else {
-                continue;
-            };
-            let mut targets = vec![root.clone()];
-            if let Some(parents) = state.derived.get(&root) {
-                targets.extend(parents.iter().cloned());
-            }
-            for target in targets {
-                let Some(labels) = state.vars.get(&target).cloned() else {
-                    continue;
-                };
-                let mut out = Labels::default();
-                for l in labels.0 {
-                    out.add(self.judge(l, guard));
-                }
-                state.vars.insert(target, out);
-            }
-        }
-    }
-
-    /// A label after passing a check; weak checks become findings of their own here.
-    fn judge(&mut self, l: Label, guard: &Guard) -> Label {
-        match guard.effect {
-            Effect::Allowlisted => Label {
-                cleaned: Cleaned::ALL,
-                ..l
-            },
-            Effect::Clean(c) => Label {
-                cleaned: l.cleaned.with(c),
-                ..l
-            },
-            Effect::Flag(f) => Label {
-                flags: l.flags.with(f),
-                ..l
-            },
-            Effect::Prefix { separator } => {
-                let path_clean = Label {
-                    cleaned: l
-                        .cleaned
-                        .with(Cleaned::of(&[SinkKind::Path, SinkKind::Archive])),
-                    ..l.clone()
-                };
-                if l.flags.has(Flags::RESOLVED) {
-                    if !separator {
-                        self.broken(Broken::PrefixBypass, guard, &l);
-                    }
-                    path_clean
-                } else if l.flags.has(Flags::NORMALIZED) {
-                    self.broken(Broken::SymlinkEscape, guard, &l);
-                    path_clean
-                } else {
-                    Label {
-                        flags: l.flags.with(Flags::PREFIX_CHECKED),
-                        ..l
-                    }
-                }
-            }
-            Effect::Contained => {
-                let path_clean = Label {
-                    cleaned: l
-                        .cleaned
-                        .with(Cleaned::of(&[SinkKind::Path, SinkKind::Archive])),
-                    ..l.clone()
-                };
-                if l.flags.has(Flags::RESOLVED) {
-                    path_clean
-                } else if l.flags.has(Flags::NORMALIZED) {
-                    self.broken(Broken::SymlinkEscape, guard, &l);
-                    path_clean
-                } else {
-                    l
-                }
-            }
-        }
-    }
-
-    fn broken(&mut self, kind: Broken, guard: &Guard, l: &Label) {
-        if l.cleaned.has(SinkKind::Path) {
-            return;
-        }
-        let labels = Labels(vec![l.step(self.step(
-            guard.span,
-            format!("checked with `{}`", self.short(guard.span)),
-        ))]);
-        self.push_hit(Hit {
-            kind: HitKind::Broken(kind),
-            module: self.module_index,
-            span: guard.span,
-            what: guard.what.clone(),
-            labels,
-        });
-    }
-
-    fn flag_var(&self, root: &str, flag: Flags, state: &mut State) {
-        let mut targets = vec![root.to_string()];
-        if let Some(parents) = state.derived.get(root) {
-            targets.extend(parents.iter().cloned());
-        }
-        for t in targets {
-            if let Some(labels) = state.vars.get(&t).cloned() {
-                state.vars.insert(t, labels.with_flags(flag));
-            }
-        }
-    }
-
     // ---- names ----
 
     /// The canonical path of a callee after resolving imports and known instance classes.
@@ -1360,6 +1031,44 @@ impl<'a> Analyzer<'a> {
                 }
                 let base = object.dotted()?;
                 Some(format!("{}.{name}", self.resolve_dotted(&base)))
+            }
+            _ => None,
+        }
+    }
+
+    /// The text an expression always has, when the module fixes it: a literal, a module
+    /// constant, or these joined (`BASE + "/"`, `os.path.join(BASE, "")`).
+    fn constant_text(&self, e: &Expr) -> Option<String> {
+        match &e.kind {
+            ExprKind::Str(s) => Some(s.clone()),
+            ExprKind::Name(n) => self
+                .project
+                .constant(self.module_index, n)
+                .map(str::to_string),
+            ExprKind::Binary {
+                op: BinOp::Add,
+                left,
+                right,
+            } => Some(self.constant_text(left)? + &self.constant_text(right)?),
+            ExprKind::Template(parts) => parts.iter().map(|p| self.constant_text(p)).collect(),
+            ExprKind::Call { callee, args, .. } => {
+                let path = self.resolve_dotted(&callee.dotted()?);
+                match path.as_str() {
+                    "os.path.join" if args.last().and_then(|a| a.value.as_str()) == Some("") => {
+                        let base = self.constant_text(&args.first()?.value)?;
+                        Some(format!("{}/", base.trim_end_matches('/')))
+                    }
+                    // These drop a trailing separator.
+                    "os.path.realpath" | "os.path.abspath" | "os.path.normpath" | "str" => {
+                        let inner = self.constant_text(&args.first()?.value)?;
+                        Some(if path == "str" {
+                            inner
+                        } else {
+                            inner.trim_end_matches('/').to_string()
+                        })
+                    }
+                    _ => None,
+                }
             }
             _ => None,
         }
@@ -1493,73 +1202,6 @@ fn select_arg(args: &[Arg], labels: &[Labels], index: usize, keyword: &str) -> L
     out
 }
 
-/// The variable a check is about: `x`, `self.x`, `parsed.hostname` -> `parsed`.
-fn guard_root(e: &Expr) -> Option<String> {
-    match &e.kind {
-        ExprKind::Name(n) => Some(n.clone()),
-        ExprKind::Attr { object, .. } => e.dotted().or_else(|| guard_root(object)),
-        ExprKind::Call { callee, args, .. } => match &callee.kind {
-            // `str(p)`, `Path(p).resolve()`: about p.
-            ExprKind::Attr { object, .. } => guard_root(object),
-            _ => args.first().and_then(|a| guard_root(&a.value)),
-        },
-        ExprKind::Subscript { object, .. } => guard_root(object),
-        ExprKind::Await(inner) => guard_root(inner),
-        _ => None,
-    }
-    .map(|r| {
-        r.split('.').next().map_or(r.clone(), |h| {
-            if r.starts_with("self.") {
-                r.clone()
-            } else {
-                h.to_string()
-            }
-        })
-    })
-}
-
-/// `cmd.split()[0]`, `shlex.split(cmd)[0]`: a check on the first word of `cmd`.
-fn first_word_of(e: &Expr) -> Option<Expr> {
-    let ExprKind::Subscript { object, index } = &e.kind else {
-        return None;
-    };
-    if !matches!(index.kind, ExprKind::Num(ref n) if n == "0") {
-        return None;
-    }
-    let ExprKind::Call { callee, args, .. } = &object.kind else {
-        return None;
-    };
-    match &callee.kind {
-        ExprKind::Attr { object, name, .. } if name == "split" => Some((**object).clone()),
-        ExprKind::Attr { name, .. } if name == "split" => None,
-        _ if callee.dotted().is_some_and(|d| d.ends_with("split")) => {
-            args.first().map(|a| a.value.clone())
-        }
-        _ => None,
-    }
-}
-
-/// `os.path.getsize(p)`, `p.stat().st_size`, `len(data)`: what a size comparison is about.
-fn size_target(e: &Expr) -> Option<Expr> {
-    match &e.kind {
-        ExprKind::Call { callee, args, .. }
-            if callee
-                .dotted()
-                .is_some_and(|d| d.ends_with("getsize") || d == "len") =>
-        {
-            args.first().map(|a| a.value.clone())
-        }
-        ExprKind::Attr { object, name, .. } if name == "st_size" => match &object.kind {
-            ExprKind::Call { callee, args, .. } => match &callee.kind {
-                ExprKind::Attr { object, .. } => Some((**object).clone()),
-                _ => args.first().map(|a| a.value.clone()),
-            },
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 fn root_name(e: &Expr) -> Option<String> {
     match &e.kind {
         ExprKind::Name(n) => Some(n.clone()),
@@ -1639,49 +1281,9 @@ fn looks_secret(name: &str) -> bool {
         .any(|w| upper.contains(w))
 }
 
-/// What a full-match regular expression made of one character class excludes: `^[a-z0-9_-]+$`
-/// keeps shell metacharacters, quotes and path separators out.
-fn regex_cleans(pattern: &str) -> Option<Cleaned> {
-    let p = pattern
-        .trim_start_matches('^')
-        .trim_end_matches('$')
-        .trim_end_matches("\\Z");
-    let class = p.strip_prefix('[')?;
-    let end = class.find(']')?;
-    let (chars, quant) = (&class[..end], &class[end + 1..]);
-    if !(quant == "+" || quant == "*" || quant.starts_with('{')) {
-        return None;
-    }
-    let has = |c: char| chars.contains(c);
-    let mut kinds = vec![SinkKind::Sql, SinkKind::CodeEval, SinkKind::Template];
-    if !";&|`$<>(){}\\\"' \n*?".chars().any(has) {
-        kinds.push(SinkKind::Shell);
-    }
-    // No separators and no dots: nothing can climb out or name another folder.
-    if !has('/') && !has('\\') && !has('.') {
-        kinds.push(SinkKind::Path);
-    }
-    if !has(':') && !has('/') {
-        kinds.push(SinkKind::Ssrf);
-    }
-    if !chars.starts_with('-') && !chars.ends_with('-') && !chars.contains("\\-") {
-        kinds.push(SinkKind::ArgInjection);
-    }
-    Some(Cleaned::of(&kinds))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn regex_cleaning_reads_the_class() {
-        let c = regex_cleans("^[A-Za-z0-9_]+$").unwrap();
-        assert!(c.has(SinkKind::Shell) && c.has(SinkKind::Path) && c.has(SinkKind::ArgInjection));
-        let c = regex_cleans("^[A-Za-z0-9_./-]+$").unwrap();
-        assert!(!c.has(SinkKind::Path) && !c.has(SinkKind::ArgInjection));
-        assert!(regex_cleans("^a.*$").is_none());
-    }
 
     #[test]
     fn fixed_hosts() {

@@ -1,0 +1,711 @@
+//! Conditions as sanitizers: what an `if` test proves about a value on each side, and whether
+//! that proof is enough. Weak proofs (a prefix without a separator, containment on an
+//! unresolved path) are recorded as hits of their own where the check is.
+
+use super::{Analyzer, State};
+use crate::code::catalog::{Callee, Cleaned, SinkKind};
+use crate::code::ir::{Arg, BoolOp, CmpOp, Expr, ExprKind, Stmt, StmtKind};
+use crate::code::taint::label::{Flags, Label, Labels};
+use crate::code::taint::{Broken, Hit, HitKind};
+use crate::span::Span;
+
+/// What a condition proves about a value on one side of a branch.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Effect {
+    /// Compared with a fixed set of values: clean for everything.
+    Allowlisted,
+    /// Cleaned for these kinds.
+    Clean(Cleaned),
+    /// `value.startswith(base)`: judged by what the value went through.
+    Prefix { separator: bool },
+    /// `is_relative_to`, `commonpath`: containment, judged by resolution.
+    Contained,
+    /// A flag to add (checks that matter only in combination).
+    Flag(Flags),
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Guard {
+    pub target: Expr,
+    pub effect: Effect,
+    pub span: Span,
+    pub what: String,
+}
+
+impl Guard {
+    /// Checks worth judging even where the logic cannot tell which side holds (inside `and`
+    /// and `or`): containment and the weak checks that become findings.
+    fn is_path_check(&self) -> bool {
+        matches!(
+            self.effect,
+            Effect::Prefix { .. } | Effect::Contained | Effect::Flag(_)
+        )
+    }
+
+    fn same_as(&self, other: &Guard) -> bool {
+        self.effect == other.effect && root_key(&self.target) == root_key(&other.target)
+    }
+}
+
+type Sides = (Vec<Guard>, Vec<Guard>);
+
+impl Analyzer<'_> {
+    /// What a condition proves when true and when false.
+    pub(super) fn guards(&mut self, test: &Expr, state: &mut State) -> Sides {
+        let g = |target: &Expr, effect: Effect, what: &str| Guard {
+            target: target.clone(),
+            effect,
+            span: test.span,
+            what: what.to_string(),
+        };
+        match &test.kind {
+            ExprKind::Not(inner) => {
+                let (t, f) = self.guards(inner, state);
+                (f, t)
+            }
+            // `a and b` holds when both do. When it fails one of them failed: what every
+            // conjunct's failure proves holds (`s != "a" and s != "b"`), and a containment check
+            // inside is what the code relies on, so it is kept and judged.
+            ExprKind::Logical {
+                op: BoolOp::And,
+                values,
+            } => {
+                let sides: Vec<Sides> = values.iter().map(|v| self.guards(v, state)).collect();
+                let t = sides.iter().flat_map(|s| s.0.iter().cloned()).collect();
+                (t, either(sides.iter().map(|s| &s.1)))
+            }
+            ExprKind::Logical {
+                op: BoolOp::Or,
+                values,
+            } => {
+                let sides: Vec<Sides> = values.iter().map(|v| self.guards(v, state)).collect();
+                let f = sides.iter().flat_map(|s| s.1.iter().cloned()).collect();
+                (either(sides.iter().map(|s| &s.0)), f)
+            }
+            // `ipaddress.ip_address(host).is_private`: true means the host is refused.
+            ExprKind::Attr { object, name, .. }
+                if matches!(
+                    name.as_str(),
+                    "is_private"
+                        | "is_loopback"
+                        | "is_link_local"
+                        | "is_reserved"
+                        | "is_multicast"
+                        | "is_unspecified"
+                        | "is_global"
+                ) =>
+            {
+                let target = match &object.kind {
+                    ExprKind::Call { args, .. } => args.first().map(|a| a.value.clone()),
+                    _ => Some((**object).clone()),
+                };
+                let Some(target) = target else {
+                    return (vec![], vec![]);
+                };
+                let guard = g(&target, Effect::Flag(Flags::BLOCKLISTED), name);
+                if name == "is_global" {
+                    (vec![guard], vec![])
+                } else {
+                    (vec![], vec![guard])
+                }
+            }
+            ExprKind::Compare { left, ops, rights } if ops.len() == 1 => {
+                self.compare_guard(test, left, ops[0], &rights[0], state)
+            }
+            ExprKind::Call { callee, args, .. } => self.call_guard(test, callee, args, state),
+            _ => (vec![], vec![]),
+        }
+    }
+
+    fn compare_guard(
+        &mut self,
+        test: &Expr,
+        left: &Expr,
+        op: CmpOp,
+        right: &Expr,
+        state: &mut State,
+    ) -> Sides {
+        let g = |target: &Expr, effect: Effect, what: &str| Guard {
+            target: target.clone(),
+            effect,
+            span: test.span,
+            what: what.to_string(),
+        };
+        // `os.path.commonpath([base, p]) == base`: containment of p.
+        for (call, other) in [(left, right), (right, left)] {
+            if let ExprKind::Call { callee, args, .. } = &call.kind
+                && let Some(path) = self.canonical(callee, state)
+                && matches!(path.as_str(), "os.path.commonpath" | "os.path.commonprefix")
+            {
+                let items: Vec<&Expr> = match args.first().map(|a| &a.value.kind) {
+                    Some(ExprKind::Seq(items)) => items.iter().collect(),
+                    _ => args.iter().map(|a| &a.value).collect(),
+                };
+                let other_root = root_key(other);
+                let Some(target) = items.into_iter().find(|e| root_key(e) != other_root) else {
+                    break;
+                };
+                let effect = if path.ends_with("commonpath") {
+                    Effect::Contained
+                } else {
+                    // commonprefix compares characters: `/srv/data-evil` shares `/srv/data`.
+                    Effect::Prefix { separator: false }
+                };
+                let guard = g(target, effect, "commonpath");
+                return match op {
+                    CmpOp::Eq => (vec![guard], vec![]),
+                    CmpOp::NotEq => (vec![], vec![guard]),
+                    _ => (vec![], vec![]),
+                };
+            }
+        }
+        match op {
+            CmpOp::In | CmpOp::NotIn => {
+                let holds_in = op == CmpOp::In;
+                let flag = |e: &Expr, f: Flags, holds: bool| -> Sides {
+                    let guard = g(e, Effect::Flag(f), "in");
+                    if holds {
+                        (vec![], vec![guard])
+                    } else {
+                        (vec![guard], vec![])
+                    }
+                };
+                // `".." in path`: refused when true.
+                if left.as_str() == Some("..") {
+                    return flag(right, Flags::DOTDOT_CHECKED, holds_in);
+                }
+                // `"localhost" in url`: refused when true.
+                if left.as_str().is_some_and(looks_like_local_host) {
+                    return flag(right, Flags::BLOCKLISTED, holds_in);
+                }
+                if !self.quiet(|a| a.eval(right, state)).is_empty() {
+                    return (vec![], vec![]);
+                }
+                let (target, allow) = match first_word_of(left) {
+                    Some(root) => (root, Effect::Flag(Flags::PREFIX_CHECKED)),
+                    None => (left.clone(), Effect::Allowlisted),
+                };
+                // In a set: allowed. Not in a set (and refused otherwise): a blocklist.
+                let block = g(&target, Effect::Flag(Flags::BLOCKLISTED), "in");
+                let allow = g(&target, allow, "in");
+                if holds_in {
+                    (vec![allow], vec![block])
+                } else {
+                    (vec![block], vec![allow])
+                }
+            }
+            CmpOp::Eq | CmpOp::NotEq if right.as_str().is_some() || left.as_str().is_some() => {
+                let (target, literal) = if left.as_str().is_some() {
+                    (right, left.as_str())
+                } else {
+                    (left, right.as_str())
+                };
+                let (target, effect) = match first_word_of(target) {
+                    Some(root) => (root, Effect::Flag(Flags::PREFIX_CHECKED)),
+                    None => (target.clone(), Effect::Allowlisted),
+                };
+                let equal = vec![g(&target, effect, "==")];
+                // `host == "localhost"` refused: a blocklist entry.
+                let differ = if literal.is_some_and(looks_like_local_host) {
+                    vec![g(&target, Effect::Flag(Flags::BLOCKLISTED), "==")]
+                } else {
+                    vec![]
+                };
+                if op == CmpOp::Eq {
+                    (equal, differ)
+                } else {
+                    (differ, equal)
+                }
+            }
+            CmpOp::Lt | CmpOp::LtE | CmpOp::Gt | CmpOp::GtE => {
+                // A size compared with a bound: `getsize(p) > LIMIT` refused, or `<= LIMIT`
+                // required. Either way round, reading after it is bounded.
+                let mut size = Vec::new();
+                for side in [left, right] {
+                    if let Some(t) = size_target(side) {
+                        size.push(g(&t, Effect::Flag(Flags::SIZE_CHECKED), "size"));
+                    }
+                }
+                let bounded = [left, right]
+                    .iter()
+                    .any(|e| matches!(e.kind, ExprKind::Num(ref n) if n != "0"))
+                    || [left, right].iter().any(|e| e.dotted().is_some());
+                if bounded {
+                    (size.clone(), size)
+                } else {
+                    (vec![], vec![])
+                }
+            }
+            _ => (vec![], vec![]),
+        }
+    }
+
+    fn call_guard(&mut self, test: &Expr, callee: &Expr, args: &[Arg], state: &mut State) -> Sides {
+        let g = |target: &Expr, effect: Effect, what: &str| Guard {
+            target: target.clone(),
+            effect,
+            span: test.span,
+            what: what.into(),
+        };
+        let path = self.canonical(callee, state);
+        if let ExprKind::Attr { object, name, .. } = &callee.kind {
+            let m = name.as_str();
+            if self.catalog.prefix_checks.contains(&m) {
+                let Some(base) = args.first().map(|a| &a.value) else {
+                    return (vec![], vec![]);
+                };
+                let literals: Vec<&str> = match &base.kind {
+                    ExprKind::Seq(items) => items.iter().filter_map(Expr::as_str).collect(),
+                    _ => base.as_str().into_iter().collect(),
+                };
+                // `x.startswith("-")`: refusing it keeps x from being an option.
+                if literals.iter().any(|s| *s == "-" || *s == "--") {
+                    return (
+                        vec![],
+                        vec![g(
+                            object,
+                            Effect::Clean(Cleaned::of(&[SinkKind::ArgInjection])),
+                            m,
+                        )],
+                    );
+                }
+                // `x.startswith("/")`: refusing it keeps x relative.
+                if literals.iter().any(|s| *s == "/" || *s == "\\") {
+                    return (vec![], vec![g(object, Effect::Flag(Flags::ABS_CHECKED), m)]);
+                }
+                if !literals.is_empty() && literals.iter().all(|s| looks_like_local_host(s)) {
+                    return (vec![], vec![g(object, Effect::Flag(Flags::BLOCKLISTED), m)]);
+                }
+                let separator = self.ends_with_separator(base, state);
+                return (vec![g(object, Effect::Prefix { separator }, m)], vec![]);
+            }
+            if m == "is_absolute" {
+                return (vec![], vec![g(object, Effect::Flag(Flags::ABS_CHECKED), m)]);
+            }
+            if matches!(
+                m,
+                "isdigit" | "isdecimal" | "isnumeric" | "isalnum" | "isidentifier" | "isalpha"
+            ) {
+                return (vec![g(object, Effect::Allowlisted, m)], vec![]);
+            }
+            if self
+                .catalog
+                .containment_checks
+                .iter()
+                .any(|c| matches!(c, Callee::Method(cm) if *cm == m))
+            {
+                return (vec![g(object, Effect::Contained, m)], vec![]);
+            }
+        }
+        match path.as_deref() {
+            Some("os.path.isabs") => {
+                if let Some(a) = args.first() {
+                    return (
+                        vec![],
+                        vec![g(&a.value, Effect::Flag(Flags::ABS_CHECKED), "isabs")],
+                    );
+                }
+            }
+            Some("re.fullmatch" | "re.match") => {
+                if let (Some(pattern), Some(value)) =
+                    (args.first().and_then(|a| a.value.as_str()), args.get(1))
+                {
+                    let full = path.as_deref() == Some("re.fullmatch")
+                        || pattern.ends_with('$')
+                        || pattern.ends_with("\\Z");
+                    if full && let Some(cleans) = regex_cleans(pattern) {
+                        return (
+                            vec![g(&value.value, Effect::Clean(cleans), "regex")],
+                            vec![],
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+        (vec![], vec![])
+    }
+
+    /// `try: p.relative_to(base) except ValueError: raise`: after it, p is inside base.
+    pub(super) fn try_guards(&self, body: &[Stmt]) -> Vec<Guard> {
+        body.iter()
+            .filter_map(|stmt| {
+                let (StmtKind::Expr(e) | StmtKind::Assign { value: e, .. }) = &stmt.kind else {
+                    return None;
+                };
+                let ExprKind::Call { callee, .. } = &e.kind else {
+                    return None;
+                };
+                let ExprKind::Attr { object, name, .. } = &callee.kind else {
+                    return None;
+                };
+                (name == "relative_to").then(|| Guard {
+                    target: (**object).clone(),
+                    effect: Effect::Contained,
+                    span: e.span,
+                    what: "relative_to".into(),
+                })
+            })
+            .collect()
+    }
+
+    /// Whether a prefix ends with a path separator: literally, through a constant of the
+    /// module, `base + os.sep`, or `os.path.join(base, "")`.
+    fn ends_with_separator(&self, base: &Expr, state: &State) -> bool {
+        let is_sep = |e: &Expr| {
+            e.dotted().is_some_and(|d| {
+                self.catalog
+                    .separators
+                    .contains(&self.resolve_dotted(&d).as_str())
+            })
+        };
+        if let Some(text) = self.constant_text(base) {
+            return text.ends_with('/') || text.ends_with('\\');
+        }
+        match &base.kind {
+            ExprKind::Binary { right, .. } => {
+                is_sep(right) || self.ends_with_separator(right, state)
+            }
+            ExprKind::Template(parts) => parts
+                .last()
+                .is_some_and(|p| is_sep(p) || self.ends_with_separator(p, state)),
+            // `os.path.join(base, "")` adds the separator.
+            ExprKind::Call { args, .. } => args.last().and_then(|a| a.value.as_str()) == Some(""),
+            // A tuple of prefixes: all must end with one.
+            ExprKind::Seq(items) => {
+                !items.is_empty() && items.iter().all(|i| self.ends_with_separator(i, state))
+            }
+            _ => false,
+        }
+    }
+
+    pub(super) fn apply(&mut self, guards: &[Guard], state: &mut State) {
+        for guard in guards {
+            // An allowlist says something about exactly what it compared: `x in ALLOWED` cleans
+            // `x`; `parsed.hostname in HOSTS` cleans the URL for requests only; `parsed.scheme
+            // in (...)` or `len(x) < 10` say nothing about the rest.
+            let narrowed;
+            let guard = match (&guard.effect, &guard.target.kind) {
+                (Effect::Allowlisted, ExprKind::Name(_)) => guard,
+                (Effect::Allowlisted, ExprKind::Attr { .. })
+                    if guard.target.dotted().is_some_and(|d| is_field(&d)) =>
+                {
+                    guard
+                }
+                (Effect::Allowlisted, ExprKind::Attr { name, .. })
+                    if matches!(name.as_str(), "hostname" | "netloc" | "host") =>
+                {
+                    narrowed = Guard {
+                        effect: Effect::Clean(Cleaned::of(&[SinkKind::Ssrf])),
+                        ..guard.clone()
+                    };
+                    &narrowed
+                }
+                (Effect::Allowlisted, _) => continue,
+                _ => guard,
+            };
+            let Some(root) = guard_root(&guard.target) else {
+                continue;
+            };
+            let mut targets = vec![root.clone()];
+            if let Some(parents) = state.derived.get(&root) {
+                targets.extend(parents.iter().cloned());
+            }
+            for target in targets {
+                let Some(labels) = state.vars.get(&target).cloned() else {
+                    continue;
+                };
+                let mut out = Labels::default();
+                for l in labels.0 {
+                    out.add(self.judge(l, guard));
+                }
+                state.vars.insert(target, out);
+            }
+        }
+    }
+
+    /// A label after passing a check; weak checks become findings of their own here.
+    fn judge(&mut self, l: Label, guard: &Guard) -> Label {
+        let path_clean = |l: &Label| Label {
+            cleaned: l
+                .cleaned
+                .with(Cleaned::of(&[SinkKind::Path, SinkKind::Archive])),
+            ..l.clone()
+        };
+        match guard.effect {
+            Effect::Allowlisted => Label {
+                cleaned: Cleaned::ALL,
+                ..l
+            },
+            Effect::Clean(c) => Label {
+                cleaned: l.cleaned.with(c),
+                ..l
+            },
+            Effect::Flag(f) => Label {
+                flags: l.flags.with(f),
+                ..l
+            },
+            Effect::Prefix { separator } => {
+                if l.flags.has(Flags::RESOLVED) {
+                    if !separator {
+                        self.broken(Broken::PrefixBypass, guard, &l);
+                    }
+                    path_clean(&l)
+                } else if l.flags.has(Flags::NORMALIZED) {
+                    self.broken(Broken::SymlinkEscape, guard, &l);
+                    path_clean(&l)
+                } else {
+                    Label {
+                        flags: l.flags.with(Flags::PREFIX_CHECKED),
+                        ..l
+                    }
+                }
+            }
+            Effect::Contained => {
+                if l.flags.has(Flags::RESOLVED) {
+                    path_clean(&l)
+                } else if l.flags.has(Flags::NORMALIZED) {
+                    self.broken(Broken::SymlinkEscape, guard, &l);
+                    path_clean(&l)
+                } else {
+                    l
+                }
+            }
+        }
+    }
+
+    fn broken(&mut self, kind: Broken, guard: &Guard, l: &Label) {
+        if l.cleaned.has(SinkKind::Path) {
+            return;
+        }
+        let step = self.step(
+            guard.span,
+            format!("checked with `{}`", self.short(guard.span)),
+        );
+        let labels = Labels(vec![l.step(step)]);
+        self.push_hit(Hit {
+            kind: HitKind::Broken(kind),
+            module: self.module_index,
+            span: guard.span,
+            what: guard.what.clone(),
+            labels,
+        });
+    }
+
+    pub(super) fn flag_var(&self, root: &str, flag: Flags, state: &mut State) {
+        let mut targets = vec![root.to_string()];
+        if let Some(parents) = state.derived.get(root) {
+            targets.extend(parents.iter().cloned());
+        }
+        for t in targets {
+            if let Some(labels) = state.vars.get(&t).cloned() {
+                state.vars.insert(t, labels.with_flags(flag));
+            }
+        }
+    }
+}
+
+/// What holds whichever of several sides is taken: the guards all of them prove, plus every
+/// path check (judged wherever it is).
+fn either<'a>(sides: impl Iterator<Item = &'a Vec<Guard>> + Clone) -> Vec<Guard> {
+    let all: Vec<&Vec<Guard>> = sides.collect();
+    let mut out: Vec<Guard> = all
+        .iter()
+        .flat_map(|s| s.iter().filter(|g| g.is_path_check()).cloned())
+        .collect();
+    if let Some((first, rest)) = all.split_first() {
+        for g in first.iter() {
+            if !g.is_path_check() && rest.iter().all(|s| s.iter().any(|o| o.same_as(g))) {
+                out.push(g.clone());
+            }
+        }
+    }
+    out
+}
+
+/// `self.x`: a field of the instance.
+fn is_field(dotted: &str) -> bool {
+    dotted.starts_with("self.") && dotted.matches('.').count() == 1
+}
+
+fn root_key(e: &Expr) -> Option<String> {
+    guard_root(e)
+}
+
+/// The variable a check is about: `x`, `self.x`, `parsed.hostname` -> `parsed`.
+pub(super) fn guard_root(e: &Expr) -> Option<String> {
+    let root = match &e.kind {
+        ExprKind::Name(n) => Some(n.clone()),
+        ExprKind::Attr { object, .. } => e.dotted().or_else(|| guard_root(object)),
+        ExprKind::Call { callee, args, .. } => match &callee.kind {
+            // `str(p)`, `Path(p).resolve()`: about p.
+            ExprKind::Attr { object, .. } => guard_root(object),
+            _ => args.first().and_then(|a| guard_root(&a.value)),
+        },
+        ExprKind::Subscript { object, .. } => guard_root(object),
+        ExprKind::Await(inner) => guard_root(inner),
+        _ => None,
+    }?;
+    if root.starts_with("self.") {
+        let mut parts = root.splitn(3, '.');
+        return Some(format!("self.{}", parts.nth(1).unwrap_or("")));
+    }
+    Some(root.split('.').next().unwrap_or(&root).to_string())
+}
+
+/// `cmd.split()[0]`, `shlex.split(cmd)[0]`: a check on the first word of `cmd`.
+fn first_word_of(e: &Expr) -> Option<Expr> {
+    let ExprKind::Subscript { object, index } = &e.kind else {
+        return None;
+    };
+    if !matches!(index.kind, ExprKind::Num(ref n) if n == "0") {
+        return None;
+    }
+    let ExprKind::Call { callee, args, .. } = &object.kind else {
+        return None;
+    };
+    match &callee.kind {
+        // `shlex.split(cmd)`: a module function; the string is its argument.
+        ExprKind::Attr { name, .. }
+            if name == "split" && callee.dotted().is_some_and(|d| d.ends_with("shlex.split")) =>
+        {
+            args.first().map(|a| a.value.clone())
+        }
+        // `cmd.split()`: a method of the string.
+        ExprKind::Attr { object, name, .. } if name == "split" => Some((**object).clone()),
+        _ => None,
+    }
+}
+
+/// `os.path.getsize(p)`, `p.stat().st_size`, `len(data)`: what a size comparison is about.
+fn size_target(e: &Expr) -> Option<Expr> {
+    match &e.kind {
+        ExprKind::Call { callee, args, .. }
+            if callee
+                .dotted()
+                .is_some_and(|d| d.ends_with("getsize") || d == "len") =>
+        {
+            args.first().map(|a| a.value.clone())
+        }
+        ExprKind::Attr { object, name, .. } if name == "st_size" => match &object.kind {
+            ExprKind::Call { callee, args, .. } => match &callee.kind {
+                ExprKind::Attr { object, .. } => Some((**object).clone()),
+                _ => args.first().map(|a| a.value.clone()),
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `localhost`, `127.0.0.1`, `169.254.169.254`, `10.`: what host blocklists list.
+pub(super) fn looks_like_local_host(s: &str) -> bool {
+    let s = s.trim().to_ascii_lowercase();
+    s.contains("localhost")
+        || s.starts_with("127.")
+        || s.starts_with("169.254")
+        || s.starts_with("10.")
+        || s.starts_with("192.168.")
+        || s.starts_with("172.16.")
+        || s.starts_with("0.0.0.0")
+        || s == "::1"
+        || s == "[::1]"
+        || s.contains("metadata.google.internal")
+}
+
+/// The characters a regular expression's single character class allows, roughly: `\w`, `\d`
+/// and `\s` expanded, ranges kept as their ends (enough to tell which metacharacters are in).
+fn class_chars(class: &str) -> String {
+    let mut out = String::new();
+    let mut chars = class.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('w') => out.push_str("azAZ09_"),
+                Some('d') => out.push_str("09"),
+                Some('s') => out.push_str(" \t\n"),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What a full-match regular expression made of one character class keeps out: `^[a-z0-9_-]+$`
+/// keeps shell metacharacters, quotes and path separators out; `[\w().,]+` still allows
+/// `__import__("os")`, so it cleans nothing for code.
+fn regex_cleans(pattern: &str) -> Option<Cleaned> {
+    let p = pattern
+        .trim_start_matches('^')
+        .trim_end_matches('$')
+        .trim_end_matches("\\Z");
+    let class = p.strip_prefix('[')?;
+    let end = class.find(']')?;
+    let (raw, quant) = (&class[..end], &class[end + 1..]);
+    if !(quant == "+" || quant == "*" || quant.starts_with('{')) || raw.starts_with('^') {
+        return None;
+    }
+    let chars = class_chars(raw);
+    let has_any = |set: &str| set.chars().any(|c| chars.contains(c));
+    let letters = chars.chars().any(|c| c.is_ascii_alphabetic()) || chars.contains('_');
+    let mut kinds = Vec::new();
+    if !has_any(";&|`$<>(){}\"' \n*?\\") {
+        kinds.push(SinkKind::Shell);
+    }
+    if !has_any("/\\.") {
+        kinds.push(SinkKind::Path);
+    }
+    if !has_any(":/@") {
+        kinds.push(SinkKind::Ssrf);
+    }
+    if !raw.starts_with('-') && !raw.ends_with('-') && !raw.contains("\\-") {
+        kinds.push(SinkKind::ArgInjection);
+    }
+    if !has_any("'\";\\=() -") {
+        kinds.push(SinkKind::Sql);
+    }
+    if !letters {
+        kinds.push(SinkKind::CodeEval);
+    }
+    if !has_any("{}%<>") {
+        kinds.push(SinkKind::Template);
+    }
+    Some(Cleaned::of(&kinds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regex_cleaning_reads_the_class() {
+        let c = regex_cleans("^[A-Za-z0-9_]+$").unwrap();
+        assert!(
+            c.has(SinkKind::Shell)
+                && c.has(SinkKind::Path)
+                && c.has(SinkKind::ArgInjection)
+                && c.has(SinkKind::Sql)
+        );
+        assert!(!c.has(SinkKind::CodeEval));
+        let c = regex_cleans("^[A-Za-z0-9_./-]+$").unwrap();
+        assert!(!c.has(SinkKind::Path) && !c.has(SinkKind::ArgInjection));
+        let c = regex_cleans(r"[\w().,]+").unwrap();
+        assert!(!c.has(SinkKind::CodeEval) && !c.has(SinkKind::Shell));
+        let c = regex_cleans(r"^[0-9+*/ .]+$").unwrap();
+        assert!(c.has(SinkKind::CodeEval));
+        assert!(regex_cleans("^a.*$").is_none());
+    }
+
+    #[test]
+    fn local_hosts() {
+        assert!(
+            looks_like_local_host("localhost")
+                && looks_like_local_host("169.254.169.254")
+                && looks_like_local_host("10.")
+        );
+        assert!(!looks_like_local_host("example.com"));
+    }
+}
