@@ -616,20 +616,30 @@ pub(super) fn looks_like_local_host(s: &str) -> bool {
 /// The characters a regular expression's single character class allows, roughly: `\w`, `\d`
 /// and `\s` expanded, ranges kept as their ends (enough to tell which metacharacters are in).
 fn class_chars(class: &str) -> String {
-    let mut out = String::new();
-    let mut chars = class.chars().peekable();
+    // Read into single characters first (escapes expanded), then join ranges: a `-` between
+    // two characters is a range, not a dash.
+    let mut items: Vec<String> = Vec::new();
+    let mut chars = class.chars();
     while let Some(c) = chars.next() {
         if c == '\\' {
             match chars.next() {
-                Some('w') => out.push_str("azAZ09_"),
-                Some('d') => out.push_str("09"),
-                Some('s') => out.push_str(" \t\n"),
-                Some(other) => out.push(other),
+                Some('w') => items.push("azAZ09_".into()),
+                Some('d') => items.push("09".into()),
+                Some('s') => items.push(" \t\n".into()),
+                Some(other) => items.push(format!("\\{other}")),
                 None => {}
             }
         } else {
-            out.push(c);
+            items.push(c.to_string());
         }
+    }
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        let is_range_dash = item == "-" && i > 0 && i + 1 < items.len();
+        if is_range_dash {
+            continue;
+        }
+        out.push_str(item.strip_prefix('\\').unwrap_or(item));
     }
     out
 }
