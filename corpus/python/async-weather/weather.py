@@ -18,6 +18,9 @@ mcp = FastMCP("weather")
 async def nws_get(session: aiohttp.ClientSession, url: str) -> dict[str, Any] | None:
     headers = {"User-Agent": USER_AGENT, "Accept": "application/geo+json"}
     try:
+        # Callers pass URLs on api.weather.gov, except station_observation, whose prefix check
+        # does not fix the host.
+        # ruleid: request-to-tool-chosen-url
         async with session.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=30)) as resp:
             resp.raise_for_status()
             return await resp.json()
@@ -32,7 +35,6 @@ async def get_alerts(state: str) -> str:
     if len(state) != 2 or not state.isalpha():
         return "Please give a two-letter state code."
     async with aiohttp.ClientSession() as session:
-        # ok: request-to-tool-chosen-url
         data = await nws_get(session, f"{NWS_API}/alerts/active/area/{state.upper()}")
     if not data or not data.get("features"):
         return "No active alerts."
@@ -93,7 +95,6 @@ async def station_observation(station_url: str) -> str:
     if not station_url.startswith(NWS_API):
         return "Only api.weather.gov station URLs"
     async with aiohttp.ClientSession() as session:
-        # ruleid: request-to-tool-chosen-url
         data = await nws_get(session, station_url + "/observations/latest")
     if not data:
         return "no observation"
