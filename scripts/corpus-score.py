@@ -21,6 +21,7 @@ It measures and never gates: the exit status is always 0.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import re
@@ -31,8 +32,16 @@ from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# Rules that describe one hazard at different precision: a miss of one paired with a finding of
+# another in the same function is the same bug reported under the wrong rule.
+FAMILIES = [
+    {"shell-command-from-tool-argument", "command-allowlist-checks-only-prefix", "partial-shell-escaping",
+     "argument-injection-from-tool-argument"},
+    {"path-traversal-from-tool-argument", "prefix-check-without-separator", "archive-extraction-without-member-checks",
+     "containment-check-without-resolving-links", "dotdot-check-misses-absolute-paths"},
+    {"request-to-tool-chosen-url", "host-blocklist-without-dns-resolution"},
+]
 KINDS = [("todoruleid:", "ruleid"), ("todook:", "ok"), ("ruleid:", "ruleid"), ("ok:", "ok")]
-NEAR = 8  # lines either side for "right rule, wrong line" hints (a check and its sink)
 
 
 def binary(arg: str | None) -> str:
@@ -88,6 +97,24 @@ def annotations(root: Path) -> tuple[dict, list[str]]:
     return notes, problems
 
 
+def functions(file: Path) -> list[tuple[int, int, str]]:
+    """(first line, last line, name) of every function in a Python file."""
+    try:
+        tree = ast.parse(file.read_text(encoding="utf-8", errors="replace"))
+    except (SyntaxError, OSError):
+        return []
+    return [(n.lineno, n.end_lineno, n.name) for n in ast.walk(tree)
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def enclosing(cache: dict, file: Path, line: int) -> tuple[str, str] | None:
+    """The innermost function around a line, as (file, name), for pairing misses with findings."""
+    if file not in cache:
+        cache[file] = functions(file)
+    spans = [(end - start, name) for start, end, name in cache[file] if start <= line <= end]
+    return (str(file), min(spans)[1]) if spans else None
+
+
 def scan(exe: str, target: Path) -> list[dict]:
     """PC1xx findings as dicts with an absolute `file`, deduplicated by (file, rule, line)."""
     proc = subprocess.run(
@@ -108,7 +135,8 @@ def scan(exe: str, target: Path) -> list[dict]:
         if key in seen:
             continue
         seen.add(key)
-        findings.append({**f, "file": file, "line": f["start"]["line"]})
+        steps = [((target / t["path"]).resolve(), t["start"]["line"]) for t in f.get("trace", [])]
+        findings.append({**f, "file": file, "line": f["start"]["line"], "steps": [(file, key[2]), *steps]})
     return findings
 
 
@@ -121,6 +149,7 @@ def score_corpus(exe: str, corpus: Path, rules: dict[str, str]) -> None:
     per_rule = {name: defaultdict(int) for name in rules}
     per_server = []
     misses, false_alarms, near, problems = [], [], [], []
+    funcs: dict = {}
     for server in servers:
         notes, probs = annotations(server)
         problems += probs
@@ -150,10 +179,19 @@ def score_corpus(exe: str, corpus: Path, rules: dict[str, str]) -> None:
             per_rule[key[1]][f"fp_{where}"] += 1
             counts["fp"] += 1
             false_alarms.append((server.name, *key, where, f["message"]))
+        # Pair each miss with findings that pass through the same function: the same bug
+        # reported on another line (a check vs its sink) or under another rule.
+        fp_keys = [k for k in got if truth.get(k) != "ruleid"]
         for (srv, rel, rule, line) in [m for m in misses if m[0] == server.name]:
-            for (frel, frule, fline) in got:
-                if (frel, frule) == (rel, rule) and truth.get((frel, frule, fline)) != "ruleid" and abs(fline - line) <= NEAR:
-                    near.append((srv, rel, rule, line, fline))
+            home = enclosing(funcs, server.resolve() / rel, line)
+            if home is None:
+                continue
+            for key in fp_keys:
+                f = got[key]
+                related = key[1] == rule or any({rule, key[1]} <= fam for fam in FAMILIES)
+                if related and home in {enclosing(funcs, Path(p), l) for p, l in f["steps"]}:
+                    kind = "line" if key[1] == rule else "rule"
+                    near.append((kind, srv, rel, rule, line, key[0], key[1], key[2]))
         lines = sum(len(p.read_text(errors="replace").splitlines()) for p in server.rglob("*.py"))
         per_server.append((server.name, lines, counts["tp"], counts["fp"], counts["fn"]))
 
@@ -184,10 +222,12 @@ def score_corpus(exe: str, corpus: Path, rules: dict[str, str]) -> None:
     print("\n## Corpus: false alarms (reported, not labelled `ruleid`)\n")
     for srv, rel, rule, line, where, msg in sorted(false_alarms):
         print(f"- `{srv}/{rel}:{line}` {rules[rule]} ({where}): {msg}")
-    if near:
-        print(f"\n## Corpus: right rule, wrong line (within {NEAR} lines; counted as one FN and one FP)\n")
-        for srv, rel, rule, line, fline in sorted(near):
-            print(f"- `{srv}/{rel}` {rules[rule]} {rule}: labelled line {line}, reported line {fline}")
+    for kind, title in (("line", "same rule, another line"), ("rule", "another rule")):
+        pairs = sorted(n[1:] for n in near if n[0] == kind)
+        if pairs:
+            print(f"\n## Corpus: misses reported as {title} in the same function (one FN + one FP each)\n")
+            for srv, rel, rule, line, frel, frule, fline in pairs:
+                print(f"- `{srv}/{rel}:{line}` {rules[rule]} {rule} → reported as {rules[frule]} {frule} at `{frel}:{fline}`")
     if problems:
         print("\n## Corpus: annotation problems\n")
         for p in problems:
