@@ -1,0 +1,1 @@
+"""local-search-mcp: fast search over your local projects with ripgrep and fd."""

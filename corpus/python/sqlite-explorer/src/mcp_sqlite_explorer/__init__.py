@@ -1,0 +1,7 @@
+from . import server
+
+
+def main():
+    import asyncio
+
+    asyncio.run(server.main())
