@@ -227,6 +227,7 @@ pub fn all_rules() -> Vec<&'static RuleMeta> {
         .iter()
         .map(|r| r.meta())
         .chain(crate::rules::code::RULES.iter().map(|r| r.meta))
+        .chain(crate::rules::code::PROJECT_RULES.iter().map(|r| r.meta()))
         .chain(crate::rules::supply::RULES.iter().map(|r| r.meta()))
         .chain(crate::rules::scanner::RULES.iter().copied())
         .collect();

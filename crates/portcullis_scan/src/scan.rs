@@ -159,6 +159,12 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
         let project = Project::new(modules);
         let findings = analyze_project(&project);
         diagnostics.extend(crate::rules::code::diagnostics(&project, &findings));
+        for rule in crate::rules::code::PROJECT_RULES
+            .iter()
+            .filter(|r| options.settings.is_enabled(r.meta()))
+        {
+            rule.check(&project, &mut diagnostics);
+        }
     }
     let (findings, suppressed) = sink(diagnostics, &sources, options);
     report.findings = findings;

@@ -41,6 +41,146 @@ pub struct Module {
     pub syntax_errors: Vec<Span>,
 }
 
+impl Module {
+    /// The dotted path an expression names after resolving this module's imports:
+    /// `sp.run` with `import subprocess as sp` is `subprocess.run`. `None` for anything that is
+    /// not a plain chain of names.
+    pub fn canonical(&self, expr: &Expr) -> Option<String> {
+        let dotted = expr.dotted()?;
+        Some(self.resolve_dotted(&dotted))
+    }
+
+    /// Resolves the first component of a dotted name through the imports.
+    pub fn resolve_dotted(&self, dotted: &str) -> String {
+        let (head, rest) = dotted
+            .split_once('.')
+            .map_or((dotted, None), |(h, r)| (h, Some(r)));
+        let resolved = self
+            .imports
+            .iter()
+            .rev()
+            .find(|i| i.local == head)
+            .map_or(head, |i| i.path.as_str());
+        match rest {
+            Some(r) => format!("{resolved}.{r}"),
+            None => resolved.to_string(),
+        }
+    }
+
+    /// Every call expression in the module's functions, with the function it is in.
+    pub fn calls<'a>(&'a self) -> Vec<(FunctionId, &'a Expr)> {
+        let mut out: Vec<(FunctionId, &'a Expr)> = Vec::new();
+        for (id, f) in self.functions.iter().enumerate() {
+            let mut visit = |e: &'a Expr| {
+                if matches!(e.kind, ExprKind::Call { .. }) {
+                    out.push((id, e));
+                }
+            };
+            for stmt in &f.body {
+                walk_stmt(stmt, &mut visit);
+            }
+            for d in &f.decorators {
+                walk_expr(d, &mut visit);
+            }
+        }
+        out
+    }
+}
+
+/// Visits every expression under a statement (not into nested function bodies, which are
+/// functions of their own).
+pub fn walk_stmt<'a>(stmt: &'a Stmt, visit: &mut dyn FnMut(&'a Expr)) {
+    let block =
+        |b: &'a [Stmt], visit: &mut dyn FnMut(&'a Expr)| b.iter().for_each(|s| walk_stmt(s, visit));
+    match &stmt.kind {
+        StmtKind::Assign { value, .. } => walk_expr(value, visit),
+        StmtKind::Expr(e) | StmtKind::Return(Some(e)) | StmtKind::Raise(Some(e)) => {
+            walk_expr(e, visit)
+        }
+        StmtKind::If { test, then, orelse } => {
+            walk_expr(test, visit);
+            block(then, visit);
+            block(orelse, visit);
+        }
+        StmtKind::Loop {
+            iter, body, orelse, ..
+        } => {
+            if let Some(i) = iter {
+                walk_expr(i, visit);
+            }
+            block(body, visit);
+            block(orelse, visit);
+        }
+        StmtKind::Try {
+            body,
+            handlers,
+            orelse,
+            finally,
+        } => {
+            block(body, visit);
+            for h in handlers {
+                block(&h.body, visit);
+            }
+            block(orelse, visit);
+            block(finally, visit);
+        }
+        StmtKind::With { items, body } => {
+            for (e, _) in items {
+                walk_expr(e, visit);
+            }
+            block(body, visit);
+        }
+        _ => {}
+    }
+}
+
+/// Visits an expression and every expression inside it, depth first.
+pub fn walk_expr<'a>(expr: &'a Expr, visit: &mut dyn FnMut(&'a Expr)) {
+    // An explicit stack: expressions can nest deeply.
+    let mut stack = vec![expr];
+    while let Some(e) = stack.pop() {
+        visit(e);
+        match &e.kind {
+            ExprKind::Attr { object, .. } => stack.push(object),
+            ExprKind::Subscript { object, index } => {
+                stack.push(object);
+                stack.push(index);
+            }
+            ExprKind::Call { callee, args, .. } => {
+                stack.push(callee);
+                stack.extend(args.iter().map(|a| &a.value));
+            }
+            ExprKind::Template(parts) | ExprKind::Seq(parts) | ExprKind::Unknown(parts) => {
+                stack.extend(parts.iter())
+            }
+            ExprKind::Binary { left, right, .. } => {
+                stack.push(left);
+                stack.push(right);
+            }
+            ExprKind::Compare { left, rights, .. } => {
+                stack.push(left);
+                stack.extend(rights.iter());
+            }
+            ExprKind::Logical { values, .. } => stack.extend(values.iter()),
+            ExprKind::Not(e) | ExprKind::Spread(e) | ExprKind::Await(e) => stack.push(e),
+            ExprKind::Conditional { test, then, orelse } => {
+                stack.push(test);
+                stack.push(then);
+                stack.push(orelse);
+            }
+            ExprKind::Map(entries) => {
+                for (k, v) in entries {
+                    if let Some(k) = k {
+                        stack.push(k);
+                    }
+                    stack.push(v);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// `import a.b as c`, `from a import b`, `import { b } from "a"`: a local name bound to a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Import {

@@ -80,6 +80,16 @@ pub static RULES: &[&TaintRule] = &[
     &host_blocklist_without_dns_resolution::RULE,
 ];
 
+/// A rule over a whole project's code that is not a flow: missing timeouts, rate limits,
+/// logging, transport protection. Reads the IR; never re-parses.
+pub trait ProjectRule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, project: &Project, out: &mut Vec<Diagnostic>);
+}
+
+/// Every rule over a project's structure.
+pub static PROJECT_RULES: &[&dyn ProjectRule] = &[];
+
 /// Turns the engine's findings into diagnostics.
 pub fn diagnostics(project: &Project, findings: &[Finding]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
