@@ -27,7 +27,7 @@ const SAFE_YAML: &[&str] = &[
     "BaseLoader",
     "yaml.BaseLoader",
 ];
-const SAFE_TAR: &[&str] = &["data", "tar"];
+const SAFE_TAR: &[&str] = &["data", "tar", "data_filter", "tar_filter"];
 
 static SINKS: &[Sink] = &[
     // Shell.
@@ -364,6 +364,83 @@ static SINKS: &[Sink] = &[
     sink(P("sqlalchemy.text"), At(0, "text"), Sql, When::Built),
     sink(P("pandas.read_sql"), At(0, "sql"), Sql, When::Built),
     sink(P("pandas.read_sql_query"), At(0, "sql"), Sql, When::Built),
+    sink(P("httpx.Client.put"), At(0, "url"), Ssrf, When::Always),
+    sink(P("httpx.Client.patch"), At(0, "url"), Ssrf, When::Always),
+    sink(P("httpx.Client.delete"), At(0, "url"), Ssrf, When::Always),
+    sink(P("httpx.Client.head"), At(0, "url"), Ssrf, When::Always),
+    sink(P("httpx.AsyncClient.put"), At(0, "url"), Ssrf, When::Always),
+    sink(
+        P("httpx.AsyncClient.patch"),
+        At(0, "url"),
+        Ssrf,
+        When::Always,
+    ),
+    sink(
+        P("httpx.AsyncClient.delete"),
+        At(0, "url"),
+        Ssrf,
+        When::Always,
+    ),
+    sink(
+        P("httpx.AsyncClient.head"),
+        At(0, "url"),
+        Ssrf,
+        When::Always,
+    ),
+    sink(P("httpx.head"), At(0, "url"), Ssrf, When::Always),
+    sink(P("httpx.patch"), At(0, "url"), Ssrf, When::Always),
+    sink(P("requests.Session.put"), At(0, "url"), Ssrf, When::Always),
+    sink(
+        P("requests.Session.delete"),
+        At(0, "url"),
+        Ssrf,
+        When::Always,
+    ),
+    sink(P("requests.Session.head"), At(0, "url"), Ssrf, When::Always),
+    sink(
+        P("aiohttp.ClientSession.put"),
+        At(0, "url"),
+        Ssrf,
+        When::Always,
+    ),
+    sink(
+        P("aiohttp.ClientSession.delete"),
+        At(0, "url"),
+        Ssrf,
+        When::Always,
+    ),
+    sink(
+        P("aiohttp.ClientSession.head"),
+        At(0, "url"),
+        Ssrf,
+        When::Always,
+    ),
+    sink(
+        P("joblib.load"),
+        At(0, "filename"),
+        Deserialize,
+        When::Always,
+    ),
+    sink(
+        P("pickle.Unpickler"),
+        At(0, "file"),
+        Deserialize,
+        When::Always,
+    ),
+    sink(
+        P("numpy.load"),
+        At(0, "file"),
+        Deserialize,
+        When::KeywordTrue("allow_pickle"),
+    ),
+    sink(P("sympy.sympify"), At(0, "a"), CodeEval, When::Always),
+    sink(P("sympy.parse_expr"), At(0, "s"), CodeEval, When::Always),
+    sink(M("fetch"), At(0, "query"), Sql, When::Built),
+    sink(M("fetchrow"), At(0, "query"), Sql, When::Built),
+    sink(M("fetchval"), At(0, "query"), Sql, When::Built),
+    // boto3: the local file uploaded or written.
+    sink(M("upload_file"), At(0, "Filename"), Path, When::Always),
+    sink(M("download_file"), At(2, "Filename"), Path, When::Always),
 ];
 
 static SANITIZERS: &[Sanitizer] = &[
@@ -414,6 +491,10 @@ static SANITIZERS: &[Sanitizer] = &[
     Sanitizer {
         callee: P("hashlib.md5"),
         cleans: &SinkKind::ALL,
+    },
+    Sanitizer {
+        callee: P("shlex.join"),
+        cleans: &[Shell],
     },
 ];
 
@@ -473,6 +554,7 @@ static OPAQUE: &[Callee] = &[
     M("count"),
     M("find"),
     M("index"),
+    M("keys"),
 ];
 
 static SOURCES: &[Source] = &[
@@ -531,6 +613,38 @@ static SOURCES: &[Source] = &[
     Source {
         callee: M("fetchmany"),
         kind: SourceKind::UntrustedContent,
+    },
+    Source {
+        callee: P("httpx.post"),
+        kind: SourceKind::UntrustedContent,
+    },
+    Source {
+        callee: P("httpx.Client.post"),
+        kind: SourceKind::UntrustedContent,
+    },
+    Source {
+        callee: P("httpx.AsyncClient.post"),
+        kind: SourceKind::UntrustedContent,
+    },
+    Source {
+        callee: P("requests.Session.get"),
+        kind: SourceKind::UntrustedContent,
+    },
+    Source {
+        callee: P("requests.Session.post"),
+        kind: SourceKind::UntrustedContent,
+    },
+    Source {
+        callee: P("aiohttp.ClientSession.post"),
+        kind: SourceKind::UntrustedContent,
+    },
+    Source {
+        callee: P("traceback.format_tb"),
+        kind: SourceKind::ErrorDetail,
+    },
+    Source {
+        callee: P("traceback.format_stack"),
+        kind: SourceKind::ErrorDetail,
     },
 ];
 

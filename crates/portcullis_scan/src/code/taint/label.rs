@@ -35,6 +35,9 @@ impl Flags {
     pub const MARKED: Flags = Flags(1 << 10);
     /// Checked for length or size.
     pub const SIZE_CHECKED: Flags = Flags(1 << 11);
+    /// Passed through something that opens a file (`open`, `Path(...)`): a read of it is a
+    /// file read, not a pipe or a socket.
+    pub const FILE: Flags = Flags(1 << 12);
 
     pub fn has(self, f: Flags) -> bool {
         self.0 & f.0 == f.0
@@ -74,6 +77,9 @@ pub struct Label {
     pub cleaned: Cleaned,
     pub flags: Flags,
     pub trace: Arc<Vec<Step>>,
+    /// The last weak check the value passed (a `..` test, a first-word allowlist, a host
+    /// blocklist, hand-made escaping): where such a finding belongs.
+    pub check: Option<Step>,
 }
 
 impl Label {
@@ -83,6 +89,7 @@ impl Label {
             cleaned: Cleaned::NONE,
             flags: Flags::default(),
             trace: Arc::new(vec![step]),
+            check: None,
         }
     }
 

@@ -9,7 +9,7 @@ use super::analyze::Analyzer;
 use super::label::{Flags, Labels, Origin, Step};
 use super::{Hit, HitKind};
 use crate::code::catalog::{Catalog, SinkKind, SourceKind};
-use crate::code::ir::{Expr, ExprKind, FunctionId, Language, Module};
+use crate::code::ir::{Expr, ExprKind, FunctionId, Language, Module, Pattern, StmtKind};
 use crate::registry::Confidence;
 use crate::span::Span;
 
@@ -67,6 +67,14 @@ pub struct Project {
     classes: HashMap<(usize, String), usize>,
     /// Module-level names bound once to literal text (`BASE = "/srv/data/"`).
     constants: HashMap<(usize, String), String>,
+    /// What module-level names and instance fields hold: a catalogued class
+    /// (`httpx.AsyncClient`) or a project class (`@<module>:<Class>`).
+    global_types: HashMap<(usize, String), String>,
+    field_types: HashMap<(usize, String, String), String>,
+    /// Module-level names and instance fields bound to a secret from the environment
+    /// (`TOKEN = os.getenv("GITHUB_TOKEN")`), with where.
+    global_secrets: HashMap<(usize, String), (Span, String)>,
+    field_secrets: HashMap<(usize, String, String), (Span, String)>,
 }
 
 impl Project {
@@ -95,14 +103,145 @@ impl Project {
             }
         }
         let constants = module_constants(&modules);
-        Project {
+        let mut project = Project {
+            global_types: HashMap::new(),
+            field_types: HashMap::new(),
+            global_secrets: HashMap::new(),
+            field_secrets: HashMap::new(),
             constants,
             modules,
             by_name,
             functions,
             methods,
             classes,
+        };
+        project.collect_bindings();
+        project
+    }
+
+    /// Reads what module-level names and `self.` fields are bound to, once, from the IR.
+    fn collect_bindings(&mut self) {
+        for m in 0..self.modules.len() {
+            let module = &self.modules[m];
+            let mut globals = Vec::new();
+            let mut fields = Vec::new();
+            if let Some(top) = module.functions.first() {
+                for stmt in &top.body {
+                    if let StmtKind::Assign {
+                        target: Pattern::Name(n, _),
+                        value,
+                    } = &stmt.kind
+                    {
+                        globals.push((n.clone(), value, stmt.span));
+                    }
+                }
+            }
+            for f in &module.functions {
+                let Some(class) = f.class.and_then(|c| module.classes.get(c)) else {
+                    continue;
+                };
+                for stmt in &f.body {
+                    if let StmtKind::Assign {
+                        target: Pattern::Attr(object, field),
+                        value,
+                    } = &stmt.kind
+                        && matches!(&object.kind, ExprKind::Name(s) if s == "self")
+                    {
+                        fields.push((class.name.clone(), field.clone(), value, stmt.span));
+                    }
+                }
+            }
+            let mut global_types = Vec::new();
+            let mut global_secrets = Vec::new();
+            for (name, value, span) in globals {
+                if let Some(t) = self.type_of(m, value) {
+                    global_types.push(((m, name.clone()), t));
+                }
+                if let Some(var) = env_secret(module, value) {
+                    global_secrets.push(((m, name), (span, var)));
+                }
+            }
+            let mut field_types = Vec::new();
+            let mut field_secrets = Vec::new();
+            for (class, field, value, span) in fields {
+                if let Some(t) = self.type_of(m, value) {
+                    field_types.push(((m, class.clone(), field.clone()), t));
+                }
+                if let Some(var) = env_secret(module, value) {
+                    field_secrets.push(((m, class, field), (span, var)));
+                }
+            }
+            self.global_types.extend(global_types);
+            self.global_secrets.extend(global_secrets);
+            self.field_types.extend(field_types);
+            self.field_secrets.extend(field_secrets);
         }
+    }
+
+    /// The class of what a constructor call makes: catalogued or of this project.
+    pub(super) fn type_of(&self, module: usize, value: &Expr) -> Option<String> {
+        let ExprKind::Call { callee, .. } = &value.kind else {
+            return match &value.kind {
+                ExprKind::Await(inner) => self.type_of(module, inner),
+                _ => None,
+            };
+        };
+        let path = self.modules[module].canonical(callee)?;
+        if let Some(c) = self.catalog(module).classes.iter().find(|c| **c == path) {
+            return Some(c.to_string());
+        }
+        self.project_class(module, callee)
+    }
+
+    /// `@<module>:<Class>` when `callee` names a class of the project.
+    pub(super) fn project_class(&self, module: usize, callee: &Expr) -> Option<String> {
+        let ExprKind::Name(name) = &callee.kind else {
+            return None;
+        };
+        if self.classes.contains_key(&(module, name.clone())) {
+            return Some(format!("@{module}:{name}"));
+        }
+        let import = self.modules[module]
+            .imports
+            .iter()
+            .rev()
+            .find(|i| &i.local == name)?;
+        let (target, class) = self.resolve_import_path(module, &import.path)?;
+        self.classes
+            .contains_key(&(target, class.clone()))
+            .then(|| format!("@{target}:{class}"))
+    }
+
+    /// The method `name` of a project class type (`@<module>:<Class>`).
+    pub(super) fn method_of_type(&self, ty: &str, name: &str) -> Option<(usize, FunctionId)> {
+        let (module, class) = ty.strip_prefix('@')?.split_once(':')?;
+        let module: usize = module.parse().ok()?;
+        self.methods
+            .get(&(module, class.to_string(), name.to_string()))
+            .map(|&f| (module, f))
+    }
+
+    pub(super) fn global_type(&self, module: usize, name: &str) -> Option<&String> {
+        self.global_types.get(&(module, name.to_string()))
+    }
+
+    pub(super) fn field_type(&self, module: usize, class: &str, field: &str) -> Option<&String> {
+        self.field_types
+            .get(&(module, class.to_string(), field.to_string()))
+    }
+
+    pub(super) fn global_secret(&self, module: usize, name: &str) -> Option<&(Span, String)> {
+        self.global_secrets.get(&(module, name.to_string()))
+    }
+
+    pub(super) fn field_secret(
+        &self,
+        module: usize,
+        class: &str,
+        field: &str,
+    ) -> Option<&(Span, String)> {
+        self.field_secrets
+            .get(&(module, class.to_string(), field.to_string()))
     }
 
     /// The literal text a module-level name is bound to, if it is bound once to one.
@@ -216,6 +355,30 @@ impl Project {
                 .min()
         })
     }
+}
+
+/// `os.getenv("X")`, `os.environ["X"]`, `os.environ.get("X")` with a secret-like name X.
+fn env_secret(module: &Module, value: &Expr) -> Option<String> {
+    let name = match &value.kind {
+        ExprKind::Call { callee, args, .. } => {
+            let path = module.canonical(callee)?;
+            if !matches!(path.as_str(), "os.getenv" | "os.environ.get") {
+                return None;
+            }
+            args.first()?.value.as_str()?
+        }
+        ExprKind::Subscript { object, index }
+            if module.canonical(object).as_deref() == Some("os.environ") =>
+        {
+            index.as_str()?
+        }
+        _ => return None,
+    };
+    let upper = name.to_ascii_uppercase();
+    ["KEY", "TOKEN", "SECRET", "PASSW", "CREDENTIAL", "AUTH"]
+        .iter()
+        .any(|w| upper.contains(w))
+        .then(|| name.to_string())
 }
 
 /// Names each module binds exactly once, at top level, to a literal string.
@@ -348,6 +511,10 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                     let Origin::Source(kind) = label.origin else {
                         continue;
                     };
+                    // `bool(os.getenv(...))`, `int(row[0])`: nothing of the content is left.
+                    if label.cleaned == crate::code::catalog::Cleaned::ALL {
+                        continue;
+                    }
                     if kind == SourceKind::UntrustedContent && label.flags.has(Flags::MARKED) {
                         continue;
                     }

@@ -276,7 +276,7 @@ impl Analyzer<'_> {
                 if !literals.is_empty() && literals.iter().all(|s| looks_like_local_host(s)) {
                     return (vec![], vec![g(object, Effect::Flag(Flags::BLOCKLISTED), m)]);
                 }
-                let separator = self.ends_with_separator(base, state);
+                let separator = self.ends_with_separator(base);
                 return (vec![g(object, Effect::Prefix { separator }, m)], vec![]);
             }
             if m == "is_absolute" {
@@ -351,7 +351,7 @@ impl Analyzer<'_> {
 
     /// Whether a prefix ends with a path separator: literally, through a constant of the
     /// module, `base + os.sep`, or `os.path.join(base, "")`.
-    fn ends_with_separator(&self, base: &Expr, state: &State) -> bool {
+    fn ends_with_separator(&self, base: &Expr) -> bool {
         let is_sep = |e: &Expr| {
             e.dotted().is_some_and(|d| {
                 self.catalog
@@ -363,17 +363,15 @@ impl Analyzer<'_> {
             return text.ends_with('/') || text.ends_with('\\');
         }
         match &base.kind {
-            ExprKind::Binary { right, .. } => {
-                is_sep(right) || self.ends_with_separator(right, state)
-            }
+            ExprKind::Binary { right, .. } => is_sep(right) || self.ends_with_separator(right),
             ExprKind::Template(parts) => parts
                 .last()
-                .is_some_and(|p| is_sep(p) || self.ends_with_separator(p, state)),
+                .is_some_and(|p| is_sep(p) || self.ends_with_separator(p)),
             // `os.path.join(base, "")` adds the separator.
             ExprKind::Call { args, .. } => args.last().and_then(|a| a.value.as_str()) == Some(""),
             // A tuple of prefixes: all must end with one.
             ExprKind::Seq(items) => {
-                !items.is_empty() && items.iter().all(|i| self.ends_with_separator(i, state))
+                !items.is_empty() && items.iter().all(|i| self.ends_with_separator(i))
             }
             _ => false,
         }
@@ -408,8 +406,29 @@ impl Analyzer<'_> {
                 continue;
             };
             let mut targets = vec![root.clone()];
-            if let Some(parents) = state.derived.get(&root) {
+            // A check on a value computed from another says something about that other only
+            // when it is about the same thing: a host refused or required (`parsed.hostname`),
+            // a blocklist, a `..` test. Allowlisting `first = cmd.split()[0]` allows no `cmd`.
+            let carries_over = matches!(guard.effect, Effect::Flag(_))
+                || guard.effect == Effect::Clean(Cleaned::of(&[SinkKind::Ssrf]));
+            if carries_over && let Some(parents) = state.derived.get(&root) {
                 targets.extend(parents.iter().cloned());
+            }
+            // `first = cmd.split()[0]; if first in ALLOWED`: `cmd` passed a first-word check.
+            if let (Effect::Allowlisted, Some(whole)) =
+                (&guard.effect, state.first_word.get(&root).cloned())
+            {
+                let flag = Guard {
+                    effect: Effect::Flag(Flags::PREFIX_CHECKED),
+                    ..guard.clone()
+                };
+                if let Some(labels) = state.vars.get(&whole).cloned() {
+                    let mut out = Labels::default();
+                    for l in labels.0 {
+                        out.add(self.judge(l, &flag));
+                    }
+                    state.vars.insert(whole, out);
+                }
             }
             for target in targets {
                 let Some(labels) = state.vars.get(&target).cloned() else {
@@ -427,11 +446,14 @@ impl Analyzer<'_> {
     /// A label after passing a check; weak checks become findings of their own here.
     fn judge(&mut self, l: Label, guard: &Guard) -> Label {
         let path_clean = |l: &Label| Label {
-            cleaned: l
-                .cleaned
-                .with(Cleaned::of(&[SinkKind::Path, SinkKind::Archive])),
+            // Containment of the archive's own path says nothing about its members.
+            cleaned: l.cleaned.with(Cleaned::of(&[SinkKind::Path])),
             ..l.clone()
         };
+        let check = Some(self.step(
+            guard.span,
+            format!("checked with `{}`", self.short(guard.span)),
+        ));
         match guard.effect {
             Effect::Allowlisted => Label {
                 cleaned: Cleaned::ALL,
@@ -443,6 +465,7 @@ impl Analyzer<'_> {
             },
             Effect::Flag(f) => Label {
                 flags: l.flags.with(f),
+                check,
                 ..l
             },
             Effect::Prefix { separator } => {
@@ -457,6 +480,7 @@ impl Analyzer<'_> {
                 } else {
                     Label {
                         flags: l.flags.with(Flags::PREFIX_CHECKED),
+                        check,
                         ..l
                     }
                 }
@@ -575,6 +599,11 @@ fn first_word_of(e: &Expr) -> Option<Expr> {
         ExprKind::Attr { object, name, .. } if name == "split" => Some((**object).clone()),
         _ => None,
     }
+}
+
+/// The variable whose first word an expression is (`cmd.split()[0]` -> `cmd`).
+pub(super) fn first_word_root(e: &Expr) -> Option<String> {
+    guard_root(&first_word_of(e)?)
 }
 
 /// `os.path.getsize(p)`, `p.stat().st_size`, `len(data)`: what a size comparison is about.

@@ -40,6 +40,8 @@ struct State {
     /// the other.
     derived: HashMap<String, Vec<String>>,
     argv: HashMap<String, Argv>,
+    /// Variables holding the first word of another (`first = cmd.split()[0]`).
+    first_word: HashMap<String, String>,
 }
 
 impl State {
@@ -64,6 +66,9 @@ impl State {
         }
     }
 }
+
+/// The program of an argument vector split from a model-chosen string: whatever the model says.
+const SPLIT_PROGRAM: &str = "\u{0}split";
 
 /// A call being evaluated: its expression, arguments and their labels.
 struct CallSite<'c> {
@@ -121,10 +126,15 @@ impl<'a> Analyzer<'a> {
                 continue;
             }
             let name = param.name().unwrap_or("argument");
-            let label = Label::new(
+            let mut label = Label::new(
                 Origin::Param(i),
                 self.step(param.span, format!("parameter `{name}`")),
             );
+            // The SDK validates handler arguments against their types: an `int` or a
+            // `Literal["a", "b"]` cannot carry a payload.
+            if self.is_sdk_handler() && param.annotation.as_ref().is_some_and(is_closed_type) {
+                label.cleaned = Cleaned::ALL;
+            }
             let labels = Labels(vec![label]);
             self.bind(&param.pattern, labels, &mut state);
         }
@@ -133,6 +143,19 @@ impl<'a> Analyzer<'a> {
         self.calls.sort_unstable();
         self.calls.dedup();
         (self.out, self.calls)
+    }
+
+    /// Whether this function is a high-level handler whose arguments the SDK validates by type.
+    fn is_sdk_handler(&self) -> bool {
+        let id = self
+            .module
+            .functions
+            .iter()
+            .position(|f| std::ptr::eq(f, self.function));
+        self.module
+            .handlers
+            .iter()
+            .any(|h| Some(h.function) == id && h.kind != crate::code::ir::HandlerKind::CallTool)
     }
 
     /// Evaluates without recording hits (for expressions already evaluated once).
@@ -189,7 +212,14 @@ impl<'a> Analyzer<'a> {
                 let labels = self.eval(value, state);
                 let argv = match &value.kind {
                     ExprKind::Seq(items) => Some(self.quiet(|a| a.argv_of(items, state))),
-                    _ => None,
+                    _ => self.split_source(value, state).map(|s| {
+                        let injectable = self.quiet(|a| a.eval(s, state));
+                        Argv {
+                            program: Some(SPLIT_PROGRAM.into()),
+                            injectable,
+                            ended_options: false,
+                        }
+                    }),
                 };
                 let labels = if labels.is_empty() {
                     labels
@@ -374,6 +404,14 @@ impl<'a> Analyzer<'a> {
                 state.types.remove(name);
             }
         }
+        match guards::first_word_root(value) {
+            Some(root) => {
+                state.first_word.insert(name.clone(), root);
+            }
+            None => {
+                state.first_word.remove(name);
+            }
+        }
         let mut roots = Vec::new();
         collect_roots(value, &mut roots);
         roots.retain(|r| r != name);
@@ -398,6 +436,20 @@ impl<'a> Analyzer<'a> {
 
     fn eval_inner(&mut self, expr: &Expr, state: &mut State) -> Labels {
         match &expr.kind {
+            ExprKind::Name(n)
+                if !state.vars.contains_key(n)
+                    && self.project.global_secret(self.module_index, n).is_some() =>
+            {
+                let (span, var) = self
+                    .project
+                    .global_secret(self.module_index, n)
+                    .cloned()
+                    .unwrap_or_default();
+                Labels(vec![Label::new(
+                    Origin::Source(SourceKind::Environment),
+                    self.step(span, format!("the environment variable `{var}`")),
+                )])
+            }
             ExprKind::Name(n) => {
                 let mut labels = state.get(n);
                 if let Some(kind) = self.source_name(n) {
@@ -407,6 +459,22 @@ impl<'a> Analyzer<'a> {
                     ));
                 }
                 labels
+            }
+            // A response's status says nothing the responder wrote.
+            ExprKind::Attr { name, .. }
+                if matches!(
+                    name.as_str(),
+                    "status_code"
+                        | "status"
+                        | "ok"
+                        | "reason"
+                        | "elapsed"
+                        | "is_success"
+                        | "is_error"
+                        | "encoding"
+                ) =>
+            {
+                Labels::default()
             }
             ExprKind::Attr { object, .. } => {
                 if let Some(path) = expr.dotted() {
@@ -419,6 +487,19 @@ impl<'a> Analyzer<'a> {
                     }
                     if let Some(field) = state.vars.get(&path) {
                         return field.clone();
+                    }
+                    if let Some(field) = path.strip_prefix("self.")
+                        && let Some(class) =
+                            self.function.class.and_then(|c| self.module.classes.get(c))
+                        && let Some((span, var)) = self
+                            .project
+                            .field_secret(self.module_index, &class.name, field)
+                            .cloned()
+                    {
+                        return Labels(vec![Label::new(
+                            Origin::Source(SourceKind::Environment),
+                            self.step(span, format!("the environment variable `{var}`")),
+                        )]);
                     }
                 }
                 self.eval(object, state)
@@ -449,7 +530,16 @@ impl<'a> Analyzer<'a> {
                 if stringy {
                     return self.build_string(&[left.as_ref(), right.as_ref()], state);
                 }
-                self.eval(left, state).union(self.eval(right, state))
+                let labels = self.eval(left, state).union(self.eval(right, state));
+                // `Path(base) / name` is a path object: reading it reads a file.
+                let path_object = [left, right].iter().any(|e| {
+                    matches!(&e.kind, ExprKind::Call { callee, .. } if self.canonical(callee, state).is_some_and(|p| p.ends_with("pathlib.Path") || p.ends_with("PurePath")))
+                }) || labels.iter().any(|l| l.flags.has(Flags::FILE));
+                if path_object {
+                    labels.with_flags(Flags::FILE)
+                } else {
+                    labels
+                }
             }
             ExprKind::Compare { left, rights, .. } => {
                 self.eval(left, state);
@@ -509,24 +599,37 @@ impl<'a> Analyzer<'a> {
     /// embedded, with what the literal text around them implies.
     fn build_string(&mut self, parts: &[&Expr], state: &mut State) -> Labels {
         let mut labels = Labels::default();
+        // What precedes the holes: `https://api.example.com/`, `/path/` (relative to a
+        // client's base URL), or a server-chosen value followed by `/...`.
         let mut prefix = String::new();
+        let mut untainted_value_first = false;
         let mut literal_text = String::new();
-        let mut seen_hole = false;
-        for part in parts {
+        let mut host_fixed = false;
+        for (i, part) in parts.iter().enumerate() {
             if let Some(s) = part.as_str() {
                 literal_text.push_str(s);
-                if !seen_hole {
-                    prefix.push_str(s);
-                }
+                prefix.push_str(s);
                 continue;
             }
             let mut hole = self.eval(part, state);
-            if !hole.is_empty() {
-                if !seen_hole && host_is_fixed(&prefix) {
-                    hole = hole.with_flags(Flags::HOST_FIXED);
-                }
-                seen_hole = true;
+            if hole.is_empty() {
+                untainted_value_first |= i == 0;
+                // Keep the shape: a value the server chose stands for a scheme and host.
+                prefix.push('\u{0}');
+                continue;
             }
+            host_fixed |= host_is_fixed(&prefix)
+                || prefix.starts_with('/')
+                || (untainted_value_first && prefix.trim_start_matches('\u{0}').starts_with('/'));
+            if host_fixed {
+                hole = hole.with_flags(Flags::HOST_FIXED);
+            }
+            // Pasted after something (`f"{BASE}/{name}"`): an absolute value cannot discard
+            // what comes before it, as `os.path.join` would.
+            if !prefix.is_empty() {
+                hole = hole.with_flags(Flags::ABS_CHECKED);
+            }
+            prefix.push('\u{1}');
             labels.extend(hole);
         }
         if labels.is_empty() {
@@ -601,11 +704,29 @@ impl<'a> Analyzer<'a> {
             .clone()
             .unwrap_or_else(|| method.map(|m| format!(".{m}")).unwrap_or_default());
         for sink in self.catalog.sinks.iter().filter(|s| matches(&s.callee)) {
-            if !self.condition_holds(sink.when, expr) {
+            if !self.condition_holds(sink.when, expr)
+                || self.is_safe_variant(sink.kind, receiver, args, state)
+            {
                 continue;
             }
             if sink.kind == SinkKind::ArgInjection {
                 if expr.keyword("shell").is_some_and(Expr::is_true) {
+                    continue;
+                }
+                let argv_items: Option<&[Expr]> = match sink.arg {
+                    ArgSel::At(i, kw) => args
+                        .iter()
+                        .find(|a| a.name.as_deref() == Some(kw))
+                        .or_else(|| args.iter().filter(|a| a.name.is_none()).nth(i))
+                        .and_then(|a| match &a.value.kind {
+                            ExprKind::Seq(items) => Some(items.as_slice()),
+                            _ => None,
+                        }),
+                    _ => None,
+                };
+                if let Some(script) = argv_items.and_then(|items| self.shell_in_argv(items)) {
+                    let labels = self.quiet(|a| a.eval(script, state));
+                    self.record_sink(SinkKind::Shell, expr.span, &call_text, labels, When::Always);
                     continue;
                 }
                 let injectable = self.quiet(|a| a.argv_labels(sink.arg, args, state));
@@ -630,17 +751,32 @@ impl<'a> Analyzer<'a> {
         }
 
         // Unbounded reads: `.read()` with no size of a file from a model-chosen path.
-        if matches!(
-            method,
-            Some("read" | "read_text" | "read_bytes" | "readlines")
-        ) && args.is_empty()
-        {
+        // `read_text` and `read_bytes` exist only on paths; `read` also on pipes and sockets,
+        // so it counts only on what was opened as a file.
+        let path_method = matches!(method, Some("read_text" | "read_bytes"));
+        let unbounded = match method {
+            // No size parameter at all.
+            Some("read_text" | "read_bytes") => true,
+            Some("read" | "readlines") => {
+                let positional: Vec<&Arg> = args.iter().filter(|a| a.name.is_none()).collect();
+                positional.is_empty()
+                    || positional[0].value.span.len() > 0
+                        && self.text(positional[0].value.span).trim() == "-1"
+            }
+            _ => false,
+        };
+        if unbounded {
             let labels: Labels = Labels(
                 recv_labels
                     .iter()
-                    // Any path, contained or not: the hazard is the size. An allowlisted
-                    // value names a file the server chose.
-                    .filter(|l| !l.flags.has(Flags::SIZE_CHECKED) && l.cleaned != Cleaned::ALL)
+                    // Any file path, contained or not: the hazard is the size. An
+                    // allowlisted value names a file the server chose; a pipe or a socket is
+                    // not a file.
+                    .filter(|l| {
+                        !l.flags.has(Flags::SIZE_CHECKED)
+                            && l.cleaned != Cleaned::ALL
+                            && (path_method || l.flags.has(Flags::FILE))
+                    })
                     .cloned()
                     .collect(),
             );
@@ -676,6 +812,19 @@ impl<'a> Analyzer<'a> {
         }
         if self.catalog.opaque.iter().any(&matches) {
             return Labels::default();
+        }
+        // `text(f"...")` was reported as SQL; the statement it returns is the same SQL.
+        if self.catalog.sinks.iter().any(|s| {
+            s.kind == SinkKind::Sql && matches!(s.callee, Callee::Path(_)) && matches(&s.callee)
+        }) {
+            return all_args.cleaned_for(Cleaned::of(&[SinkKind::Sql]));
+        }
+        // Opening a file: reads of the result are file reads.
+        if matches!(path.as_deref(), Some("open" | "io.open" | "codecs.open" | "aiofiles.open" | "pathlib.Path" | "pathlib.PurePath" | "os.fdopen"))
+            // `note.open()`: strings have no `open`; paths (and archives) do.
+            || (method == Some("open") && !recv_labels.is_empty())
+        {
+            return all_args.union(recv_labels).with_flags(Flags::FILE);
         }
         if let Some(source) = self.catalog.sources.iter().find(|s| matches(&s.callee)) {
             return Labels(vec![Label::new(
@@ -722,6 +871,18 @@ impl<'a> Analyzer<'a> {
                 .collect();
             return self.quiet(|a| a.build_string(&parts, state));
         }
+        // Growing a container: `items.append(x)` taints `items`.
+        if let (
+            Some("append" | "extend" | "insert" | "add" | "update" | "appendleft" | "setdefault"),
+            Some(ExprKind::Name(list)),
+        ) = (method, receiver.map(|r| &r.kind))
+        {
+            state
+                .vars
+                .entry(list.clone())
+                .or_default()
+                .extend(all_args_of(&arg_labels));
+        }
         // Growing an argument vector: `cmd.append(x)`, `cmd.extend([...])`.
         if let (Some("append" | "extend" | "insert"), Some(ExprKind::Name(list))) =
             (method, receiver.map(|r| &r.kind))
@@ -733,7 +894,7 @@ impl<'a> Analyzer<'a> {
                     _ => vec![a.value.clone()],
                 };
                 for item in &items {
-                    if item.as_str() == Some("--") {
+                    if matches!(item.as_str(), Some("--" | "--end-of-options")) {
                         argv.ended_options = true;
                     }
                     if !argv.ended_options && !starts_with_fixed_text(item) {
@@ -747,10 +908,17 @@ impl<'a> Analyzer<'a> {
         if matches!(method, Some("join")) && receiver.is_some_and(|r| r.as_str().is_some()) {
             return all_args.with_flags(Flags::EMBEDDED);
         }
-        if let Some((module, function, skip_receiver)) =
+        let typed = match (&callee.kind, receiver.and_then(|r| self.class_of(r, state))) {
+            (ExprKind::Attr { name, .. }, Some(ty)) => self
+                .project
+                .method_of_type(&ty, name)
+                .map(|(m, f)| (m, f, true)),
+            _ => None,
+        };
+        if let Some((module, function, skip_receiver)) = typed.or_else(|| {
             self.project
                 .resolve_call(self.module_index, self.function, callee)
-        {
+        }) {
             self.calls.push((module, function));
             let site = CallSite {
                 expr,
@@ -760,76 +928,83 @@ impl<'a> Analyzer<'a> {
             };
             return self.apply_summary(&site, (module, function), skip_receiver);
         }
-        // Unknown: the result carries everything that went in.
-        all_args.union(recv_labels)
+        // Unknown: the result carries everything that went in, except credentials handed to
+        // a client (`headers=`, `api_key=`): they authenticate the call, they are not its
+        // result.
+        let mut out = recv_labels;
+        for (a, l) in args.iter().zip(arg_labels) {
+            let credential = a
+                .name
+                .as_deref()
+                .is_some_and(|n| looks_secret(n) || matches!(n, "headers" | "auth" | "cookies"));
+            for label in l.0 {
+                if !(credential && label.origin == Origin::Source(SourceKind::Environment)) {
+                    out.add(label);
+                }
+            }
+        }
+        out
+    }
+
+    /// Safe variants of catalogued sinks: a sandboxed template environment, `compile` to an
+    /// AST only.
+    fn is_safe_variant(
+        &self,
+        kind: SinkKind,
+        receiver: Option<&Expr>,
+        args: &[Arg],
+        state: &State,
+    ) -> bool {
+        match kind {
+            SinkKind::Template => receiver.is_some_and(|r| {
+                self.class_of(r, state)
+                    .is_some_and(|c| c.contains("Sandboxed"))
+                    || self.text(r.span).contains("Sandboxed")
+            }),
+            SinkKind::CodeEval => args
+                .iter()
+                .any(|a| self.text(a.value.span).contains("PyCF_ONLY_AST")),
+            _ => false,
+        }
     }
 
     fn condition_holds(&self, when: When, call: &Expr) -> bool {
         match when {
             When::Always | When::Built => true,
             When::KeywordTrue(k) => call.keyword(k).is_some_and(Expr::is_true),
-            When::KeywordNotSafe(k, safe) => match call.keyword(k) {
-                None => true,
-                Some(v) => {
+            When::KeywordNotSafe(k, safe) => {
+                let is_safe = |v: &Expr| {
                     let text = v.as_str().map(str::to_string).or_else(|| v.dotted());
-                    !text.is_some_and(|t| {
+                    text.is_some_and(|t| {
                         safe.iter()
                             .any(|s| *s == t || t.ends_with(&format!(".{s}")))
                     })
+                };
+                match call.keyword(k) {
+                    Some(v) => !is_safe(v),
+                    // Passed by position (`yaml.load(text, yaml.SafeLoader)`).
+                    None => match &call.kind {
+                        ExprKind::Call { args, .. } => !args
+                            .iter()
+                            .filter(|a| a.name.is_none())
+                            .skip(1)
+                            .any(|a| is_safe(&a.value)),
+                        _ => true,
+                    },
                 }
-            },
+            }
         }
     }
 
     fn record_sink(&mut self, kind: SinkKind, span: Span, what: &str, labels: Labels, when: When) {
-        let mut by_kind: Vec<(HitKind, Labels)> = Vec::new();
+        let reach = self.step(span, format!("reaches `{what}`"));
         for l in labels.0 {
-            if !l.reaches(kind) {
-                continue;
-            }
             if matches!(when, When::Built) && !l.flags.has(Flags::EMBEDDED) {
                 continue;
             }
-            if kind == SinkKind::Ssrf && l.flags.has(Flags::HOST_FIXED) {
-                continue;
+            if let Some(hit) = classify(kind, l, &reach, what) {
+                self.push_hit(hit);
             }
-            let hit_kind = match kind {
-                SinkKind::Path
-                    if l.flags.has(Flags::DOTDOT_CHECKED) && !l.flags.has(Flags::ABS_CHECKED) =>
-                {
-                    HitKind::Broken(Broken::DotDotOnly)
-                }
-                SinkKind::Path if l.flags.has(Flags::DOTDOT_CHECKED) => continue,
-                SinkKind::Shell if l.flags.has(Flags::PREFIX_CHECKED) => {
-                    HitKind::Broken(Broken::ShellPrefixAllowlist)
-                }
-                SinkKind::Shell if l.flags.has(Flags::PARTIAL_ESCAPE) => {
-                    HitKind::Broken(Broken::PartialShellEscape)
-                }
-                SinkKind::Ssrf
-                    if l.flags.has(Flags::BLOCKLISTED) && l.flags.has(Flags::DNS_RESOLVED) =>
-                {
-                    continue;
-                }
-                SinkKind::Ssrf if l.flags.has(Flags::BLOCKLISTED) => {
-                    HitKind::Broken(Broken::BlocklistWithoutDns)
-                }
-                _ => HitKind::Sink(kind),
-            };
-            match by_kind.iter_mut().find(|(k, _)| *k == hit_kind) {
-                Some((_, ls)) => ls.add(l),
-                None => by_kind.push((hit_kind, Labels(vec![l]))),
-            }
-        }
-        for (kind, labels) in by_kind {
-            let labels = labels.step(&self.step(span, format!("reaches `{what}`")));
-            self.push_hit(Hit {
-                kind,
-                module: self.module_index,
-                span,
-                what: what.to_string(),
-                labels,
-            });
         }
     }
 
@@ -862,24 +1037,9 @@ impl<'a> Analyzer<'a> {
                     }
                     // `cmd.split()`, `shlex.split(cmd)`: a model-chosen string becomes the
                     // whole argument vector, program included.
-                    ExprKind::Call {
-                        callee,
-                        args: inner,
-                        ..
-                    } => {
-                        let is_split = match &callee.kind {
-                            ExprKind::Attr { name, object, .. } if name == "split" => {
-                                Some((**object).clone())
-                            }
-                            _ if self.canonical(callee, state).as_deref()
-                                == Some("shlex.split") =>
-                            {
-                                inner.first().map(|a| a.value.clone())
-                            }
-                            _ => None,
-                        };
-                        return match is_split {
-                            Some(s) => self.eval(&s, state),
+                    ExprKind::Call { .. } => {
+                        return match self.split_source(&arg.value, state) {
+                            Some(s) => self.eval(s, state),
                             None => Labels::default(),
                         };
                     }
@@ -896,7 +1056,42 @@ impl<'a> Analyzer<'a> {
         }
     }
 
+    /// The string an argument vector is split from: `cmd.split()` or `shlex.split(cmd)`.
+    fn split_source<'e>(&self, e: &'e Expr, state: &State) -> Option<&'e Expr> {
+        let ExprKind::Call { callee, args, .. } = &e.kind else {
+            return None;
+        };
+        if self.canonical(callee, state).as_deref() == Some("shlex.split") {
+            return args.first().map(|a| &a.value);
+        }
+        match &callee.kind {
+            ExprKind::Attr { name, object, .. } if name == "split" => Some(object),
+            _ => None,
+        }
+    }
+
+    /// `["bash", "-c", command]`: the command string a shell in an argument vector runs.
+    fn shell_in_argv<'e>(&self, items: &'e [Expr]) -> Option<&'e Expr> {
+        let program = crate::model::program_name(items.first()?.as_str()?);
+        if !matches!(
+            program,
+            "sh" | "bash" | "zsh" | "dash" | "ksh" | "fish" | "pwsh" | "powershell" | "cmd"
+        ) {
+            return None;
+        }
+        let at = items.iter().position(|e| {
+            matches!(
+                e.as_str(),
+                Some("-c" | "-lc" | "-ic" | "/c" | "/C" | "-Command" | "-command")
+            )
+        })?;
+        items.get(at + 1)
+    }
+
     fn has_options(&self, program: Option<&str>) -> bool {
+        if program == Some(SPLIT_PROGRAM) {
+            return true;
+        }
         program.is_some_and(|p| {
             let p = crate::model::program_name(p);
             self.catalog.option_programs.contains(&p)
@@ -909,7 +1104,7 @@ impl<'a> Analyzer<'a> {
             ..Argv::default()
         };
         for item in items.iter().skip(1) {
-            if item.as_str() == Some("--") {
+            if matches!(item.as_str(), Some("--" | "--end-of-options")) {
                 argv.ended_options = true;
             }
             let labels = self.eval(item, state);
@@ -956,6 +1151,7 @@ impl<'a> Analyzer<'a> {
                                 cleaned: al.cleaned.with(sl.cleaned),
                                 flags: al.flags.with(sl.flags),
                                 trace: std::sync::Arc::new(trace),
+                                check: sl.check.clone().or_else(|| al.check.clone()),
                             });
                         }
                     }
@@ -973,6 +1169,22 @@ impl<'a> Analyzer<'a> {
                     .collect(),
             );
             let labels = instantiate(&params_only);
+            if let HitKind::Sink(kind) = hit.kind {
+                // Judged again with the caller's checks: a `..` test in the tool makes the
+                // helper's plain path sink a weak-check finding.
+                for l in labels.0 {
+                    let mut trace = (*l.trace).clone();
+                    let Some(reach) = trace.pop() else { continue };
+                    let l = Label {
+                        trace: std::sync::Arc::new(trace),
+                        ..l
+                    };
+                    if let Some(hit) = classify(kind, l, &reach, &hit.what) {
+                        self.push_hit(hit);
+                    }
+                }
+                continue;
+            }
             let labels = Labels(
                 labels
                     .0
@@ -1103,8 +1315,23 @@ impl<'a> Analyzer<'a> {
                     .iter()
                     .find(|c| **c == path)
                     .map(|c| c.to_string())
+                    .or_else(|| self.project.project_class(self.module_index, callee))
             }
-            ExprKind::Name(n) => state.types.get(n).cloned(),
+            ExprKind::Name(n) => state.types.get(n).cloned().or_else(|| {
+                (!state.vars.contains_key(n))
+                    .then(|| self.project.global_type(self.module_index, n).cloned())
+                    .flatten()
+            }),
+            ExprKind::Attr { object, name, .. } if matches!(&object.kind, ExprKind::Name(s) if s == "self") =>
+            {
+                let class = self
+                    .function
+                    .class
+                    .and_then(|c| self.module.classes.get(c))?;
+                self.project
+                    .field_type(self.module_index, &class.name, name)
+                    .cloned()
+            }
             ExprKind::Await(inner) => self.class_of(inner, state),
             _ => None,
         }
@@ -1117,6 +1344,99 @@ impl<'a> Analyzer<'a> {
             .find(|(n, _)| *n == path)
             .map(|(_, k)| *k)
     }
+}
+
+/// What a tainted value reaching a sink is: the plain hazard, or, when it passed a weak check,
+/// the weak check (reported where the check is, with the sink as the last step). `None` when
+/// it does not reach the sink at all.
+fn classify(kind: SinkKind, l: Label, reach: &Step, what: &str) -> Option<Hit> {
+    if !l.reaches(kind) || (kind == SinkKind::Ssrf && l.flags.has(Flags::HOST_FIXED)) {
+        return None;
+    }
+    let f = l.flags;
+    let broken = match kind {
+        SinkKind::Path if f.has(Flags::DOTDOT_CHECKED) && f.has(Flags::ABS_CHECKED) => return None,
+        SinkKind::Path if f.has(Flags::DOTDOT_CHECKED) => Some(Broken::DotDotOnly),
+        SinkKind::Shell if f.has(Flags::PREFIX_CHECKED) => Some(Broken::ShellPrefixAllowlist),
+        SinkKind::Shell if f.has(Flags::PARTIAL_ESCAPE) => Some(Broken::PartialShellEscape),
+        SinkKind::Ssrf if f.has(Flags::BLOCKLISTED) && f.has(Flags::DNS_RESOLVED) => return None,
+        SinkKind::Ssrf if f.has(Flags::BLOCKLISTED) => Some(Broken::BlocklistWithoutDns),
+        _ => None,
+    };
+    match (broken, l.check.clone()) {
+        (Some(b), Some(check)) => {
+            let mut trace = (*l.trace).clone();
+            trace.push(check.clone());
+            trace.push(reach.clone());
+            let label = Label {
+                trace: std::sync::Arc::new(trace),
+                ..l
+            };
+            Some(Hit {
+                kind: HitKind::Broken(b),
+                module: check.module,
+                span: check.span,
+                what: what.to_string(),
+                labels: Labels(vec![label]),
+            })
+        }
+        (Some(b), None) => Some(Hit {
+            kind: HitKind::Broken(b),
+            module: reach.module,
+            span: reach.span,
+            what: what.to_string(),
+            labels: Labels(vec![l.step(reach.clone())]),
+        }),
+        (None, _) => Some(Hit {
+            kind: HitKind::Sink(kind),
+            module: reach.module,
+            span: reach.span,
+            what: what.to_string(),
+            labels: Labels(vec![l.step(reach.clone())]),
+        }),
+    }
+}
+
+/// Types whose values carry no text a payload could hide in: numbers, booleans, dates,
+/// `Literal[...]`, and those made optional or annotated.
+fn is_closed_type(annotation: &Expr) -> bool {
+    match &annotation.kind {
+        ExprKind::Name(n) => matches!(
+            n.as_str(),
+            "int" | "float" | "bool" | "datetime" | "date" | "UUID" | "Decimal"
+        ),
+        ExprKind::Attr { name, .. } => {
+            matches!(name.as_str(), "datetime" | "date" | "UUID" | "Decimal")
+        }
+        ExprKind::Subscript { object, index } => match object
+            .dotted()
+            .as_deref()
+            .map(|d| d.rsplit('.').next().unwrap_or(d))
+        {
+            Some("Literal") => true,
+            Some("Optional") => is_closed_type(index),
+            // `Annotated[int, Field(ge=1)]`: the first element is the type.
+            Some("Annotated") => match &index.kind {
+                ExprKind::Seq(items) => items.first().is_some_and(is_closed_type),
+                _ => is_closed_type(index),
+            },
+            _ => false,
+        },
+        // `int | None`
+        ExprKind::Binary { left, right, .. } => {
+            (is_closed_type(left) || matches!(left.kind, ExprKind::Null))
+                && (is_closed_type(right) || matches!(right.kind, ExprKind::Null))
+        }
+        ExprKind::Null => false,
+        _ => false,
+    }
+}
+
+fn all_args_of(labels: &[Labels]) -> Labels {
+    labels
+        .iter()
+        .cloned()
+        .fold(Labels::default(), Labels::union)
 }
 
 /// Labels of the parameter each argument binds, by position and keyword.
@@ -1225,6 +1545,11 @@ fn collect_roots(e: &Expr, out: &mut Vec<String>) {
             }
         }
         ExprKind::Await(inner) => collect_roots(inner, out),
+        ExprKind::Logical { values, .. } => values.iter().for_each(|v| collect_roots(v, out)),
+        ExprKind::Conditional { then, orelse, .. } => {
+            collect_roots(then, out);
+            collect_roots(orelse, out);
+        }
         _ => {}
     }
 }
@@ -1242,7 +1567,9 @@ fn starts_with_fixed_text(e: &Expr) -> bool {
             .first()
             .and_then(Expr::as_str)
             .is_some_and(|s| !s.is_empty()),
-        ExprKind::Binary { left, .. } => left.as_str().is_some_and(|s| !s.is_empty()),
+        ExprKind::Binary { left, .. } => {
+            starts_with_fixed_text(left) && !left.as_str().is_some_and(str::is_empty)
+        }
         _ => false,
     }
 }
