@@ -674,8 +674,8 @@ fn paths_and_packages_mix_in_one_scan() {
         findings(&report),
         ["PC201@.mcp.json", "PC201@pypi:mcp-demo==1.0/.mcp.json"]
     );
-    // The local .mcp.json, and the sdist's .mcp.json and pyproject.toml.
-    assert_eq!(report["summary"]["files_scanned"], 3);
+    // The local .mcp.json, and the sdist's .mcp.json, pyproject.toml and server module.
+    assert_eq!(report["summary"]["files_scanned"], 4);
     assert_empty(&tmpdir);
 }
 

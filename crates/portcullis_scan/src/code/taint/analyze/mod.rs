@@ -760,7 +760,7 @@ impl<'a> Analyzer<'a> {
             Some("read" | "readlines") => {
                 let positional: Vec<&Arg> = args.iter().filter(|a| a.name.is_none()).collect();
                 positional.is_empty()
-                    || positional[0].value.span.len() > 0
+                    || !positional[0].value.span.is_empty()
                         && self.text(positional[0].value.span).trim() == "-1"
             }
             _ => false,
