@@ -440,8 +440,11 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
         .collect();
     let mut summaries: HashMap<(usize, FunctionId), Summary> = HashMap::new();
     let mut edges: HashMap<(usize, FunctionId), Vec<(usize, FunctionId)>> = HashMap::new();
+    // The first round analyses every function; each later round only the callers of functions
+    // whose summary changed, since nothing else can change.
+    let mut work: Vec<FnKey> = keys.clone();
     for _ in 0..MAX_ROUNDS {
-        let results: Vec<(FnKey, Summary, Vec<FnKey>)> = keys
+        let results: Vec<(FnKey, Summary, Vec<FnKey>)> = work
             .par_iter()
             .map(|&(m, f)| {
                 let (outcome, calls) = Analyzer::new(project, &summaries, m, f).run();
@@ -456,14 +459,29 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                 )
             })
             .collect();
-        let changed = results.iter().any(|(k, s, _)| {
-            summaries
-                .get(k)
-                .is_none_or(|old| old.fingerprint() != s.fingerprint())
-        });
-        summaries = results.iter().map(|(k, s, _)| (*k, s.clone())).collect();
-        edges = results.into_iter().map(|(k, _, c)| (k, c)).collect();
-        if !changed {
+        let changed: BTreeSet<FnKey> = results
+            .iter()
+            .filter(|(k, s, _)| {
+                summaries
+                    .get(k)
+                    .is_none_or(|old| old.fingerprint() != s.fingerprint())
+            })
+            .map(|(k, _, _)| *k)
+            .collect();
+        for (k, s, c) in results {
+            summaries.insert(k, s);
+            edges.insert(k, c);
+        }
+        if changed.is_empty() {
+            break;
+        }
+        work = edges
+            .iter()
+            .filter(|(_, callees)| callees.iter().any(|c| changed.contains(c)))
+            .map(|(k, _)| *k)
+            .collect();
+        work.sort_unstable();
+        if work.is_empty() {
             break;
         }
     }
@@ -536,7 +554,10 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
         }
     }
 
-    for (&(m, f), summary) in &summaries {
+    // The generic rules below are for MCP servers: a project with no handler at all (a
+    // library, a web framework) is not one, and its parameters are not a model's choice.
+    let is_server = project.modules.iter().any(|m| !m.handlers.is_empty());
+    for (&(m, f), summary) in summaries.iter().filter(|_| is_server) {
         let in_handler_reach = reachable.contains(&(m, f));
         for hit in &summary.hits {
             for label in hit.labels.iter() {
