@@ -428,6 +428,8 @@ pub struct Finding {
     pub confidence: Confidence,
     /// The handler the flow starts in, with its tool name when known.
     pub handler: Option<String>,
+    /// What kind of handler it is (tool, resource, prompt, low-level dispatch).
+    pub handler_kind: Option<crate::code::ir::HandlerKind>,
 }
 
 /// Runs the engine over a project and returns its findings, deterministic and deduplicated.
@@ -519,6 +521,7 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                             trace: label.trace.to_vec(),
                             confidence: Confidence::High,
                             handler: handler.name.clone(),
+                            handler_kind: Some(handler.kind),
                         });
                     }
                 }
@@ -548,6 +551,7 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                             Confidence::High
                         },
                         handler: handler.name.clone(),
+                        handler_kind: Some(handler.kind),
                     });
                 }
             }
@@ -574,6 +578,7 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                             trace: label.trace.to_vec(),
                             confidence: Confidence::Medium,
                             handler: None,
+                            handler_kind: None,
                         })
                     }
                     // Code no handler reaches: still dangerous where any caller's value is.
@@ -595,6 +600,7 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                             trace: label.trace.to_vec(),
                             confidence: Confidence::Low,
                             handler: None,
+                            handler_kind: None,
                         })
                     }
                     _ => {}

@@ -23,6 +23,7 @@ mod untrusted_content_returned_unmarked;
 
 use std::sync::Arc;
 
+use crate::code::ir::HandlerKind;
 use crate::code::taint::{Finding, HitKind, Project};
 use crate::diagnostic::{Diagnostic, TraceStep};
 use crate::registry::RuleMeta;
@@ -36,16 +37,51 @@ pub struct Flow<'a> {
     pub tool: Option<&'a str>,
     /// The call or check where the harm happens (`subprocess.run`, `startswith`).
     pub what: &'a str,
+    /// The source text of each trace step, for details messages leave out.
+    pub step_texts: Vec<&'a str>,
 }
 
 impl Flow<'_> {
-    /// "tool argument `path` of `read_file`", or "a value" for flows with no tool parameter.
+    /// "tool argument `path` of `read_file`", "resource parameter `path` of `file:///{path}`",
+    /// "tool argument `arguments["path"]`" for low-level dispatch, or "a value".
     pub fn subject(&self) -> String {
-        match (self.param, self.tool) {
-            (Some(p), Some(t)) => format!("tool argument `{p}` of `{t}`"),
-            (Some(p), None) => format!("argument `{p}`"),
-            _ => "a value".to_string(),
+        let what = match self.finding.handler_kind {
+            Some(HandlerKind::Resource) => "resource parameter",
+            Some(HandlerKind::Prompt) => "prompt argument",
+            Some(HandlerKind::Tool | HandlerKind::CallTool) => "tool argument",
+            None => "argument",
+        };
+        let param = match (self.finding.handler_kind, self.param) {
+            // `call_tool(name, arguments)`: name the key the tool reads.
+            (Some(HandlerKind::CallTool), Some(p)) => self
+                .dispatched_key(p)
+                .map_or(format!("`{p}`"), |k| format!("`{p}[\"{k}\"]`")),
+            (_, Some(p)) => format!("`{p}`"),
+            (_, None) => return "a value".to_string(),
+        };
+        match self.tool {
+            Some(t) => format!("{what} {param} of `{t}`"),
+            None => format!("{what} {param}"),
         }
+    }
+
+    /// `path` in a trace step reading `arguments["path"]` or `arguments.get("path")`.
+    fn dispatched_key(&self, param: &str) -> Option<String> {
+        let messages = self.finding.trace.iter().map(|s| s.message.as_str());
+        messages
+            .chain(self.step_texts.iter().copied())
+            .find_map(|m| {
+                let at = [
+                    format!("{param}[\""),
+                    format!("{param}['"),
+                    format!("{param}.get(\""),
+                    format!("{param}.get('"),
+                ]
+                .iter()
+                .find_map(|p| m.find(p.as_str()).map(|i| i + p.len()))?;
+                let rest = &m[at..];
+                Some(rest[..rest.find(['"', '\''])?].to_string())
+            })
     }
 }
 
@@ -103,11 +139,17 @@ pub fn diagnostics(project: &Project, findings: &[Finding]) -> Vec<Diagnostic> {
             .first()
             .and_then(|s| s.message.strip_prefix("parameter `"))
             .and_then(|m| m.strip_suffix('`'));
+        let step_texts = f
+            .trace
+            .iter()
+            .filter_map(|s| project.modules[s.module].file.text.get(s.span.range()))
+            .collect();
         let flow = Flow {
             finding: f,
             param,
             tool: f.handler.as_deref(),
             what: &f.what,
+            step_texts,
         };
         let (message, help) = (rule.describe)(&flow);
         let trace = f
