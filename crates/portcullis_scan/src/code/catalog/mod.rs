@@ -75,6 +75,11 @@ impl Cleaned {
         Cleaned(kinds.iter().fold(0, |acc, k| acc | k.bit()))
     }
 
+    /// Cleaned for every hazard (a number, a boolean, a value from a fixed set).
+    pub fn is_all(self) -> bool {
+        SinkKind::ALL.iter().all(|k| self.has(*k))
+    }
+
     pub fn has(self, kind: SinkKind) -> bool {
         self.0 & kind.bit() != 0
     }

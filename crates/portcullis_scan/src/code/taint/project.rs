@@ -381,6 +381,9 @@ fn env_secret(module: &Module, value: &Expr) -> Option<String> {
         .then(|| name.to_string())
 }
 
+/// Marks a module constant that holds a compiled regular expression's pattern.
+pub(super) const COMPILED_REGEX: &str = "\u{0}re:";
+
 /// Names each module binds exactly once, at top level, to a literal string.
 fn module_constants(modules: &[Module]) -> HashMap<(usize, String), String> {
     let mut out = HashMap::new();
@@ -398,6 +401,14 @@ fn module_constants(modules: &[Module]) -> HashMap<(usize, String), String> {
                 *counts.entry(n.as_str()).or_default() += 1;
                 let text = match &value.kind {
                     ExprKind::Str(s) => Some(s.clone()),
+                    // `NAME_RE = re.compile(r"...")`: kept as the pattern, marked.
+                    ExprKind::Call { callee, args, .. }
+                        if module.canonical(callee).as_deref() == Some("re.compile") =>
+                    {
+                        args.first()
+                            .and_then(|a| a.value.as_str())
+                            .map(|p| format!("{COMPILED_REGEX}{p}"))
+                    }
                     ExprKind::Binary { left, right, .. } => match (left.as_str(), right.as_str()) {
                         (Some(a), Some(b)) => Some(format!("{a}{b}")),
                         _ => None,
@@ -533,7 +544,7 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                         continue;
                     };
                     // `bool(os.getenv(...))`, `int(row[0])`: nothing of the content is left.
-                    if label.cleaned == crate::code::catalog::Cleaned::ALL {
+                    if label.cleaned.is_all() {
                         continue;
                     }
                     if kind == SourceKind::UntrustedContent && label.flags.has(Flags::MARKED) {

@@ -288,6 +288,22 @@ impl Analyzer<'_> {
             ) {
                 return (vec![g(object, Effect::Allowlisted, m)], vec![]);
             }
+            // `NAME_RE.fullmatch(x)`, `NAME_RE.match(x)` with a compiled module constant.
+            if matches!(m, "fullmatch" | "match")
+                && let ExprKind::Name(re_name) = &object.kind
+                && let Some(pattern) = self
+                    .project
+                    .constant(self.module_index, re_name)
+                    .and_then(|c| c.strip_prefix(crate::code::taint::project::COMPILED_REGEX))
+                && let Some(value) = args.first()
+                && (m == "fullmatch" || pattern.ends_with('$') || pattern.ends_with("\\Z"))
+                && let Some(cleans) = regex_cleans(pattern)
+            {
+                return (
+                    vec![g(&value.value, Effect::Clean(cleans), "regex")],
+                    vec![],
+                );
+            }
             if self
                 .catalog
                 .containment_checks
@@ -677,17 +693,15 @@ fn class_chars(class: &str) -> String {
 /// keeps shell metacharacters, quotes and path separators out; `[\w().,]+` still allows
 /// `__import__("os")`, so it cleans nothing for code.
 fn regex_cleans(pattern: &str) -> Option<Cleaned> {
-    let p = pattern
-        .trim_start_matches('^')
-        .trim_end_matches('$')
-        .trim_end_matches("\\Z");
-    let class = p.strip_prefix('[')?;
-    let end = class.find(']')?;
-    let (raw, quant) = (&class[..end], &class[end + 1..]);
-    if !(quant == "+" || quant == "*" || quant.starts_with('{')) || raw.starts_with('^') {
-        return None;
-    }
-    let chars = class_chars(raw);
+    // Callers only pass patterns that must match the whole value (`fullmatch`, or `match`
+    // ending in `$`); a leading `^` changes nothing then.
+    let anchored = pattern.strip_prefix('^').unwrap_or(pattern);
+    let p = anchored
+        .strip_suffix("\\Z")
+        .or_else(|| anchored.strip_suffix('$'))
+        .unwrap_or(anchored);
+    let units = regex_units(p)?;
+    let chars: String = units.iter().map(|u| u.chars.as_str()).collect();
     let has_any = |set: &str| set.chars().any(|c| chars.contains(c));
     let letters = chars.chars().any(|c| c.is_ascii_alphabetic()) || chars.contains('_');
     let mut kinds = Vec::new();
@@ -700,7 +714,11 @@ fn regex_cleans(pattern: &str) -> Option<Cleaned> {
     if !has_any(":/@") {
         kinds.push(SinkKind::Ssrf);
     }
-    if !raw.starts_with('-') && !raw.ends_with('-') && !raw.contains("\\-") {
+    // The first character decides whether the value can be an option.
+    if units
+        .first()
+        .is_some_and(|u| !u.optional && !u.chars.contains('-'))
+    {
         kinds.push(SinkKind::ArgInjection);
     }
     if !has_any("'\";\\=() -") {
@@ -713,6 +731,62 @@ fn regex_cleans(pattern: &str) -> Option<Cleaned> {
         kinds.push(SinkKind::Template);
     }
     Some(Cleaned::of(&kinds))
+}
+
+/// One element of a simple regular expression: the characters it allows, and whether it may
+/// match nothing.
+struct Unit {
+    chars: String,
+    optional: bool,
+}
+
+/// Reads a pattern made only of character classes, `\w`/`\d`/`\s`, escaped and plain literal
+/// characters, each with an optional quantifier. Anything else (groups, `.`, alternation) is
+/// not understood, and nothing is cleaned.
+fn regex_units(p: &str) -> Option<Vec<Unit>> {
+    let mut units = Vec::new();
+    let mut rest = p;
+    while let Some(c) = rest.chars().next() {
+        let (chars, used) = match c {
+            '[' => {
+                let end = rest.find(']')?;
+                let raw = &rest[1..end];
+                if raw.starts_with('^') {
+                    return None;
+                }
+                (class_chars(raw), end + 1)
+            }
+            '\\' => {
+                let next = rest[1..].chars().next()?;
+                (
+                    class_chars(&rest[..1 + next.len_utf8()]),
+                    1 + next.len_utf8(),
+                )
+            }
+            '.' | '(' | ')' | '|' | '^' | '$' => return None,
+            other => (other.to_string(), other.len_utf8()),
+        };
+        rest = &rest[used..];
+        let optional = match rest.chars().next() {
+            Some('*' | '?') => {
+                rest = &rest[1..];
+                true
+            }
+            Some('+') => {
+                rest = &rest[1..];
+                false
+            }
+            Some('{') => {
+                let end = rest.find('}')?;
+                let zero = rest[1..end].starts_with('0') || rest[1..end].starts_with(',');
+                rest = &rest[end + 1..];
+                zero
+            }
+            _ => false,
+        };
+        units.push(Unit { chars, optional });
+    }
+    (!units.is_empty()).then_some(units)
 }
 
 #[cfg(test)]
@@ -736,6 +810,10 @@ mod tests {
         let c = regex_cleans(r"^[0-9+*/ .]+$").unwrap();
         assert!(c.has(SinkKind::CodeEval));
         assert!(regex_cleans("^a.*$").is_none());
+        let c = regex_cleans(r"^[A-Za-z0-9_][\w./]*$").unwrap();
+        assert!(c.has(SinkKind::ArgInjection) && !c.has(SinkKind::Path));
+        let c = regex_cleans(r"^[-\w]+$").unwrap();
+        assert!(!c.has(SinkKind::ArgInjection));
     }
 
     #[test]

@@ -774,7 +774,7 @@ impl<'a> Analyzer<'a> {
                     // not a file.
                     .filter(|l| {
                         !l.flags.has(Flags::SIZE_CHECKED)
-                            && l.cleaned != Cleaned::ALL
+                            && !l.cleaned.is_all()
                             && (path_method || l.flags.has(Flags::FILE))
                     })
                     .cloned()
