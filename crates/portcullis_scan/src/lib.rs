@@ -24,6 +24,7 @@ pub mod source;
 pub mod span;
 pub mod supply;
 pub mod suppress;
+pub mod text;
 
 pub use registry::{Confidence, RuleMeta, Severity};
 pub use report::{Finding, Report};

@@ -6,6 +6,7 @@
 //! `secret`, ...) catches `GITHUB_PERSONAL_ACCESS_TOKEN` and `accessToken` alike, and also
 //! `TOKEN_FILE` or `MAX_TOKENS`; names whose last word says the value is a path, an id, a URL, a
 //! count or a kind are therefore excluded.
+use crate::text::words;
 
 /// Fragments of a (flattened, lower-case) name that say the value is a credential.
 const SECRET_FRAGMENTS: &[&str] = &[
@@ -106,31 +107,6 @@ pub(super) fn normalize(key: &str) -> String {
             c => c.to_ascii_lowercase(),
         })
         .collect()
-}
-
-/// The words of a name, split on separators and camelCase humps, lower-cased.
-pub(super) fn words(key: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut prev_lower = false;
-    for c in key.chars() {
-        if !c.is_alphanumeric() {
-            if !current.is_empty() {
-                out.push(std::mem::take(&mut current));
-            }
-            prev_lower = false;
-            continue;
-        }
-        if c.is_uppercase() && prev_lower && !current.is_empty() {
-            out.push(std::mem::take(&mut current));
-        }
-        prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        current.extend(c.to_lowercase());
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
 }
 
 /// Whether the name's last word says the value is not itself a secret (`TOKEN_FILE`).

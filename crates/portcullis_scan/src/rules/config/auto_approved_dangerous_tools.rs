@@ -4,6 +4,7 @@ use crate::diagnostic::Diagnostic;
 use crate::model::{AutoApprove, ConfigFile, PermissionGrant, ServerEntry, Transport};
 use crate::registry::{RuleMeta, Severity};
 use crate::span::{Span, Spanned};
+use crate::text::words;
 
 declare_rule! {
     /// ## What it does
@@ -329,32 +330,6 @@ fn global(file: &ConfigFile, mode: &Spanned<String>) -> Diagnostic {
             shell,
         },
     )
-}
-
-/// The words of a tool name: `writeFile`, `write_file`, `write-file` and `Write File` are all
-/// `["write", "file"]`.
-fn words(name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if !c.is_alphanumeric() {
-            if !current.is_empty() {
-                out.push(std::mem::take(&mut current));
-            }
-            prev_lower = false;
-            continue;
-        }
-        if c.is_uppercase() && prev_lower && !current.is_empty() {
-            out.push(std::mem::take(&mut current));
-        }
-        prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        current.extend(c.to_lowercase());
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
 }
 
 /// Verbs that, leading a name, make a tool a reader (`list_commands`, `get_terminal_output`).

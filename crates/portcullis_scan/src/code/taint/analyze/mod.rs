@@ -1288,20 +1288,7 @@ impl<'a> Analyzer<'a> {
 
     /// `sp.run` with `import subprocess as sp` is `subprocess.run`.
     fn resolve_dotted(&self, dotted: &str) -> String {
-        let (head, rest) = dotted
-            .split_once('.')
-            .map_or((dotted, None), |(h, r)| (h, Some(r)));
-        let resolved = self
-            .module
-            .imports
-            .iter()
-            .rev()
-            .find(|i| i.local == head)
-            .map_or(head, |i| i.path.as_str());
-        match rest {
-            Some(r) => format!("{resolved}.{r}"),
-            None => resolved.to_string(),
-        }
+        self.module.resolve_dotted(dotted)
     }
 
     /// The catalogued class an expression is an instance of: a constructor call, or a name
