@@ -646,12 +646,21 @@ static SOURCES: &[Source] = &[
         callee: P("traceback.format_stack"),
         kind: SourceKind::ErrorDetail,
     },
+    Source {
+        callee: P("email.message_from_bytes"),
+        kind: SourceKind::UntrustedContent,
+    },
+    Source {
+        callee: P("email.message_from_string"),
+        kind: SourceKind::UntrustedContent,
+    },
 ];
 
 static SOURCE_NAMES: &[(&str, SourceKind)] = &[("os.environ", SourceKind::Environment)];
 
 /// Classes whose instances' methods are catalogued (`httpx.AsyncClient().get`).
 static CLASSES: &[&str] = &[
+    "zipfile.ZipFile",
     "requests.Session",
     "httpx.Client",
     "httpx.AsyncClient",

@@ -381,6 +381,21 @@ fn env_secret(module: &Module, value: &Expr) -> Option<String> {
         .then(|| name.to_string())
 }
 
+/// `"rg"` or `shutil.which("rg")`: a program named by a literal.
+fn program_literal(module: &Module, e: &Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Str(s) => Some(s.clone()),
+        ExprKind::Call { callee, args, .. }
+            if module.canonical(callee).as_deref() == Some("shutil.which") =>
+        {
+            args.first()
+                .and_then(|a| a.value.as_str())
+                .map(str::to_string)
+        }
+        _ => None,
+    }
+}
+
 /// Marks a module constant that holds a compiled regular expression's pattern.
 pub(super) const COMPILED_REGEX: &str = "\u{0}re:";
 
@@ -408,6 +423,13 @@ fn module_constants(modules: &[Module]) -> HashMap<(usize, String), String> {
                         args.first()
                             .and_then(|a| a.value.as_str())
                             .map(|p| format!("{COMPILED_REGEX}{p}"))
+                    }
+                    // `shutil.which("rg") or "rg"`: the program's name.
+                    ExprKind::Logical { values, .. } => {
+                        values.iter().find_map(|v| program_literal(module, v))
+                    }
+                    ExprKind::Call { .. } if program_literal(module, value).is_some() => {
+                        program_literal(module, value)
                     }
                     ExprKind::Binary { left, right, .. } => match (left.as_str(), right.as_str()) {
                         (Some(a), Some(b)) => Some(format!("{a}{b}")),

@@ -854,12 +854,17 @@ impl<'a> Analyzer<'a> {
                 }),
             };
         }
-        if method == Some("replace")
-            && args
-                .first()
-                .and_then(|a| a.value.as_str())
-                .is_some_and(has_shell_meta)
-        {
+        // Hand-made escaping: a metacharacter replaced, or whatever a loop over a list of them
+        // names replaced by nothing (`for bad in ";&|": host = host.replace(bad, "")`).
+        let hand_escaped = |a: &[Arg]| match (
+            a.first().map(|x| &x.value),
+            a.get(1).and_then(|x| x.value.as_str()),
+        ) {
+            (Some(first), _) if first.as_str().is_some_and(has_shell_meta) => true,
+            (Some(first), Some("")) => matches!(first.kind, ExprKind::Name(_)),
+            _ => false,
+        };
+        if method == Some("replace") && hand_escaped(args) {
             return recv_labels.with_flags(Flags::PARTIAL_ESCAPE);
         }
         if matches!(method, Some("format"))
@@ -964,6 +969,14 @@ impl<'a> Analyzer<'a> {
             SinkKind::CodeEval => args
                 .iter()
                 .any(|a| self.text(a.value.span).contains("PyCF_ONLY_AST")),
+            // The members were chosen by the code (`members=` after checking each one), or
+            // `zipfile`, which strips `..` and absolute parts from member names itself.
+            SinkKind::Archive => {
+                args.iter().any(|a| a.name.as_deref() == Some("members"))
+                    || receiver
+                        .and_then(|r| self.class_of(r, state))
+                        .is_some_and(|c| c == "zipfile.ZipFile")
+            }
             _ => false,
         }
     }
@@ -1100,7 +1113,8 @@ impl<'a> Analyzer<'a> {
 
     fn argv_of(&mut self, items: &[Expr], state: &mut State) -> Argv {
         let mut argv = Argv {
-            program: items.first().and_then(|e| e.as_str()).map(str::to_string),
+            // A literal, or a module constant naming the program (`RG = shutil.which("rg")`).
+            program: items.first().and_then(|e| self.constant_text(e)),
             ..Argv::default()
         };
         for item in items.iter().skip(1) {
