@@ -56,8 +56,8 @@ declare_rule! {
 fn describe(f: &Flow<'_>) -> (String, String) {
     (
         format!(
-            "`{}` returns {} to the model",
-            f.tool.unwrap_or("this tool"),
+            "{} returns {} to the model",
+            f.handler(),
             f.finding
                 .trace
                 .first()

@@ -65,6 +65,15 @@ impl Flow<'_> {
         }
     }
 
+    /// "`read_file`", or "the `call_tool` handler" when the handler dispatches many tools.
+    pub fn handler(&self) -> String {
+        match (self.tool, self.finding.handler_kind) {
+            (Some(t), _) => format!("`{t}`"),
+            (None, Some(HandlerKind::CallTool)) => "the `call_tool` handler".to_string(),
+            (None, _) => "this handler".to_string(),
+        }
+    }
+
     /// `path` in a trace step reading `arguments["path"]` or `arguments.get("path")`.
     fn dispatched_key(&self, param: &str) -> Option<String> {
         let messages = self.finding.trace.iter().map(|s| s.message.as_str());

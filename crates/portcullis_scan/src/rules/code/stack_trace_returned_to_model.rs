@@ -60,10 +60,7 @@ declare_rule! {
 
 fn describe(f: &Flow<'_>) -> (String, String) {
     (
-        format!(
-            "`{}` returns a stack trace to the model",
-            f.tool.unwrap_or("this tool")
-        ),
+        format!("{} returns a stack trace to the model", f.handler()),
         "Log the trace on the server and return a short message.".to_string(),
     )
 }

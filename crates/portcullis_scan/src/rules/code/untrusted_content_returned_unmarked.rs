@@ -54,7 +54,7 @@ declare_rule! {
 }
 
 fn describe(f: &Flow<'_>) -> (String, String) {
-    (format!("`{}` returns {} to the model unmarked", f.tool.unwrap_or("this tool"), f.finding.trace.first().map_or("untrusted content".to_string(), |s| format!("content from {}", s.message))), "Wrap returned content in a clearly delimited block that says it is untrusted data (and strip or escape the delimiters inside it).".to_string())
+    (format!("{} returns {} to the model unmarked", f.handler(), f.finding.trace.first().map_or("untrusted content".to_string(), |s| format!("content from {}", s.message))), "Wrap returned content in a clearly delimited block that says it is untrusted data (and strip or escape the delimiters inside it).".to_string())
 }
 
 pub(super) static RULE: TaintRule = TaintRule {
