@@ -5,4 +5,5 @@ pub mod catalog;
 pub mod ir;
 pub mod load;
 pub mod python;
+pub mod structure;
 pub mod taint;
