@@ -9,6 +9,7 @@ mod containment_check_without_resolving_links;
 mod dotdot_check_misses_absolute_paths;
 mod environment_returned_to_model;
 mod host_blocklist_without_dns_resolution;
+mod outbound_call_without_timeout;
 mod partial_shell_escaping;
 mod path_traversal_from_tool_argument;
 mod prefix_check_without_separator;
@@ -88,7 +89,7 @@ pub trait ProjectRule: Sync {
 }
 
 /// Every rule over a project's structure.
-pub static PROJECT_RULES: &[&dyn ProjectRule] = &[];
+pub static PROJECT_RULES: &[&dyn ProjectRule] = &[&outbound_call_without_timeout::Rule];
 
 /// Turns the engine's findings into diagnostics.
 pub fn diagnostics(project: &Project, findings: &[Finding]) -> Vec<Diagnostic> {
