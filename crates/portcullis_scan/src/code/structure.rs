@@ -440,6 +440,18 @@ pub fn for_each_stmt<'a>(block: &'a [Stmt], visit: &mut dyn FnMut(&'a Stmt)) {
     }
 }
 
+/// Visits the expressions a statement holds itself: not those of the blocks nested in it.
+pub fn walk_own<'a>(stmt: &'a Stmt, visit: &mut dyn FnMut(&'a Expr)) {
+    match &stmt.kind {
+        StmtKind::Assign { value, .. } => visit(value),
+        StmtKind::Expr(e) | StmtKind::Return(Some(e)) | StmtKind::Raise(Some(e)) => visit(e),
+        StmtKind::If { test, .. } => visit(test),
+        StmtKind::Loop { iter: Some(i), .. } => visit(i),
+        StmtKind::With { items, .. } => items.iter().for_each(|(e, _)| visit(e)),
+        _ => {}
+    }
+}
+
 /// `await x` -> `x`.
 pub fn strip_await(e: &Expr) -> &Expr {
     match &e.kind {

@@ -19,6 +19,7 @@ mod sql_built_from_tool_argument;
 mod stack_trace_returned_to_model;
 mod template_from_tool_argument;
 mod unbounded_read_of_tool_chosen_file;
+mod unbounded_recursion_from_handler;
 mod unsafe_deserialization_of_tool_argument;
 mod untrusted_content_returned_unmarked;
 
@@ -89,7 +90,10 @@ pub trait ProjectRule: Sync {
 }
 
 /// Every rule over a project's structure.
-pub static PROJECT_RULES: &[&dyn ProjectRule] = &[&outbound_call_without_timeout::Rule];
+pub static PROJECT_RULES: &[&dyn ProjectRule] = &[
+    &outbound_call_without_timeout::Rule,
+    &unbounded_recursion_from_handler::Rule,
+];
 
 /// Turns the engine's findings into diagnostics.
 pub fn diagnostics(project: &Project, findings: &[Finding]) -> Vec<Diagnostic> {
