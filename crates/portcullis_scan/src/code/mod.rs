@@ -7,3 +7,4 @@ pub mod load;
 pub mod python;
 pub mod structure;
 pub mod taint;
+pub mod transport;
