@@ -9,6 +9,7 @@ mod containment_check_without_resolving_links;
 mod dotdot_check_misses_absolute_paths;
 mod environment_returned_to_model;
 mod host_blocklist_without_dns_resolution;
+mod http_transport_beyond_loopback;
 mod http_transport_without_authentication;
 mod outbound_call_without_timeout;
 mod partial_shell_escaping;
@@ -95,6 +96,7 @@ pub static PROJECT_RULES: &[&dyn ProjectRule] = &[
     &outbound_call_without_timeout::Rule,
     &unbounded_recursion_from_handler::Rule,
     &http_transport_without_authentication::Rule,
+    &http_transport_beyond_loopback::Rule,
 ];
 
 /// Turns the engine's findings into diagnostics.
