@@ -11,6 +11,7 @@ mod environment_returned_to_model;
 mod host_blocklist_without_dns_resolution;
 mod http_transport_beyond_loopback;
 mod http_transport_without_authentication;
+mod http_transport_without_origin_check;
 mod outbound_call_without_timeout;
 mod partial_shell_escaping;
 mod path_traversal_from_tool_argument;
@@ -97,6 +98,7 @@ pub static PROJECT_RULES: &[&dyn ProjectRule] = &[
     &unbounded_recursion_from_handler::Rule,
     &http_transport_without_authentication::Rule,
     &http_transport_beyond_loopback::Rule,
+    &http_transport_without_origin_check::Rule,
 ];
 
 /// Turns the engine's findings into diagnostics.
