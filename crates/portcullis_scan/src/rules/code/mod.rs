@@ -6,6 +6,7 @@ mod argument_injection_from_tool_argument;
 mod code_evaluation_of_tool_argument;
 mod command_allowlist_checks_only_prefix;
 mod containment_check_without_resolving_links;
+mod dangerous_tools_without_rate_limit;
 mod dotdot_check_misses_absolute_paths;
 mod environment_returned_to_model;
 mod host_blocklist_without_dns_resolution;
@@ -99,6 +100,7 @@ pub static PROJECT_RULES: &[&dyn ProjectRule] = &[
     &http_transport_without_authentication::Rule,
     &http_transport_beyond_loopback::Rule,
     &http_transport_without_origin_check::Rule,
+    &dangerous_tools_without_rate_limit::Rule,
 ];
 
 /// Turns the engine's findings into diagnostics.
