@@ -22,6 +22,7 @@ mod shell_command_from_tool_argument;
 mod sql_built_from_tool_argument;
 mod stack_trace_returned_to_model;
 mod template_from_tool_argument;
+mod tool_calls_not_logged;
 mod unbounded_read_of_tool_chosen_file;
 mod unbounded_recursion_from_handler;
 mod unsafe_deserialization_of_tool_argument;
@@ -101,6 +102,7 @@ pub static PROJECT_RULES: &[&dyn ProjectRule] = &[
     &http_transport_beyond_loopback::Rule,
     &http_transport_without_origin_check::Rule,
     &dangerous_tools_without_rate_limit::Rule,
+    &tool_calls_not_logged::Rule,
 ];
 
 /// Turns the engine's findings into diagnostics.
