@@ -1,5 +1,7 @@
 //! Rules over supply-chain and deployment files (`PC4xx`).
 
+mod container_runs_as_root;
+
 use crate::diagnostic::Diagnostic;
 use crate::registry::RuleMeta;
 use crate::supply::SupplyFile;
@@ -11,4 +13,4 @@ pub trait SupplyRule: Sync {
 }
 
 /// Every supply rule.
-pub static RULES: &[&dyn SupplyRule] = &[];
+pub static RULES: &[&dyn SupplyRule] = &[&container_runs_as_root::Rule];
