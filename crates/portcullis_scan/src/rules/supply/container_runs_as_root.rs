@@ -371,9 +371,9 @@ fn non_root_base(image: &str) -> bool {
 /// known to run as root unless told otherwise.
 fn known_root_base(image: &str) -> bool {
     let repo = image.split(['@']).next().unwrap_or(image);
-    let repo =
-        repo.rsplit_once(':')
-            .map_or(repo, |(r, tag)| if tag.contains('/') { repo } else { r });
+    let repo = repo
+        .rsplit_once(':')
+        .map_or(repo, |(r, tag)| if tag.contains('/') { repo } else { r });
     let repo = repo
         .strip_prefix("docker.io/library/")
         .or_else(|| repo.strip_prefix("library/"))

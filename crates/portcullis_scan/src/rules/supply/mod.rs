@@ -1,6 +1,7 @@
 //! Rules over supply-chain and deployment files (`PC4xx`).
 
 mod container_runs_as_root;
+mod unpinned_python_dependency;
 
 use crate::diagnostic::Diagnostic;
 use crate::registry::RuleMeta;
@@ -13,4 +14,7 @@ pub trait SupplyRule: Sync {
 }
 
 /// Every supply rule.
-pub static RULES: &[&dyn SupplyRule] = &[&container_runs_as_root::Rule];
+pub static RULES: &[&dyn SupplyRule] = &[
+    &container_runs_as_root::Rule,
+    &unpinned_python_dependency::Rule,
+];
