@@ -1,6 +1,7 @@
 //! Rules over supply-chain and deployment files (`PC4xx`).
 
 mod container_runs_as_root;
+mod unpinned_node_dependency;
 mod unpinned_python_dependency;
 
 use crate::diagnostic::Diagnostic;
@@ -17,4 +18,5 @@ pub trait SupplyRule: Sync {
 pub static RULES: &[&dyn SupplyRule] = &[
     &container_runs_as_root::Rule,
     &unpinned_python_dependency::Rule,
+    &unpinned_node_dependency::Rule,
 ];
