@@ -1,6 +1,7 @@
 //! Rules over supply-chain and deployment files (`PC4xx`).
 
 mod container_runs_as_root;
+mod install_script_in_package;
 mod unpinned_node_dependency;
 mod unpinned_python_dependency;
 
@@ -19,4 +20,5 @@ pub static RULES: &[&dyn SupplyRule] = &[
     &container_runs_as_root::Rule,
     &unpinned_python_dependency::Rule,
     &unpinned_node_dependency::Rule,
+    &install_script_in_package::Rule,
 ];
