@@ -301,6 +301,27 @@ impl<'p> Structure<'p> {
         }
     }
 
+    /// The most consequential effect a function, or any function it reaches, has.
+    pub fn effect_reached(&self, start: FnKey) -> Option<Effect> {
+        let mut seen = HashSet::from([start]);
+        let mut queue = VecDeque::from([start]);
+        let mut worst: Option<Effect> = None;
+        while let Some((m, f)) = queue.pop_front() {
+            let module = self.module(m);
+            for_each_expr(module, f, &mut |e| {
+                if let Some(d) = effect_of(module, e) {
+                    worst = Some(worst.map_or(d, |w| w.min(d)));
+                }
+            });
+            for next in self.references_from((m, f)) {
+                if seen.insert(next) {
+                    queue.push_back(next);
+                }
+            }
+        }
+        worst
+    }
+
     /// The server constructors bound in a module, in source order.
     pub fn servers(&self, m: usize) -> Vec<ServerCtor<'p>> {
         let module = self.module(m);
@@ -608,4 +629,91 @@ pub fn env_default<'a>(module: &Module, e: &'a Expr) -> Option<&'a Expr> {
             .find(|a| a.name.as_deref() == Some("default"))
             .map(|a| &a.value)
     })
+}
+
+/// A consequential thing a tool does: what rate limits and audit logs are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Effect {
+    Commands,
+    Files,
+    Network,
+}
+
+impl Effect {
+    pub fn verb(self) -> &'static str {
+        match self {
+            Effect::Commands => "run commands",
+            Effect::Files => "write or delete files",
+            Effect::Network => "make network requests",
+        }
+    }
+}
+
+fn effect_of(module: &Module, e: &Expr) -> Option<Effect> {
+    let (callee, args) = call_parts(e)?;
+    let path = module.canonical(callee).unwrap_or_default();
+    let root = path.split('.').next().unwrap_or("");
+    if root == "subprocess"
+        || matches!(
+            path.as_str(),
+            "os.system"
+                | "os.popen"
+                | "asyncio.create_subprocess_exec"
+                | "asyncio.create_subprocess_shell"
+        )
+        || path.starts_with("os.exec")
+        || path.starts_with("os.spawn")
+    {
+        return Some(Effect::Commands);
+    }
+    if matches!(
+        path.as_str(),
+        "shutil.rmtree"
+            | "shutil.move"
+            | "shutil.copy"
+            | "shutil.copy2"
+            | "shutil.copyfile"
+            | "shutil.copytree"
+            | "os.remove"
+            | "os.unlink"
+            | "os.rmdir"
+            | "os.rename"
+            | "os.replace"
+            | "os.makedirs"
+            | "shutil.make_archive"
+            | "shutil.unpack_archive"
+    ) {
+        return Some(Effect::Files);
+    }
+    if path == "open" || path == "io.open" || path == "aiofiles.open" {
+        let mode = positional(args)
+            .nth(1)
+            .or_else(|| call_keyword(args, "mode"))
+            .and_then(Expr::as_str);
+        if mode.is_some_and(|m| m.contains(['w', 'a', 'x', '+'])) {
+            return Some(Effect::Files);
+        }
+    }
+    if let ExprKind::Attr { name, .. } = &callee.kind
+        && matches!(
+            name.as_str(),
+            "write_text" | "write_bytes" | "unlink" | "rmdir" | "rmtree"
+        )
+    {
+        return Some(Effect::Files);
+    }
+    if ["requests", "httpx", "aiohttp", "smtplib"].contains(&root)
+        || path.starts_with("urllib.request.")
+        || path.starts_with("http.client.")
+        || path == "socket.create_connection"
+    {
+        return Some(Effect::Network);
+    }
+    None
+}
+
+fn call_keyword<'a>(args: &'a [crate::code::ir::Arg], name: &str) -> Option<&'a Expr> {
+    args.iter()
+        .find(|a| a.name.as_deref() == Some(name))
+        .map(|a| &a.value)
 }

@@ -1,7 +1,5 @@
-use std::collections::{HashSet, VecDeque};
-
-use crate::code::ir::{Expr, ExprKind, Module};
-use crate::code::structure::{FnKey, ServerCtor, Structure, call_parts, for_each_expr, positional};
+use crate::code::ir::Module;
+use crate::code::structure::{Effect, ServerCtor, Structure, call_parts};
 use crate::code::taint::Project;
 use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
@@ -72,33 +70,15 @@ declare_rule! {
     }
 }
 
-/// What a dangerous tool does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Danger {
-    Commands,
-    Files,
-    Network,
-}
-
-impl Danger {
-    fn verb(self) -> &'static str {
-        match self {
-            Danger::Commands => "run commands",
-            Danger::Files => "write or delete files",
-            Danger::Network => "make network requests",
-        }
-    }
-}
-
 fn diagnostic(
     s: &Structure<'_>,
     server: &ServerCtor<'_>,
-    dangerous: &[(String, Danger)],
+    dangerous: &[(String, Effect)],
 ) -> Diagnostic {
     let name = server
         .receiver_dotted()
         .map_or_else(|| "the server".to_string(), |r| format!("`{r}`"));
-    let mut kinds: Vec<Danger> = dangerous.iter().map(|(_, d)| *d).collect();
+    let mut kinds: Vec<Effect> = dangerous.iter().map(|(_, d)| *d).collect();
     kinds.sort();
     kinds.dedup();
     let verbs: Vec<&str> = kinds.iter().map(|k| k.verb()).collect();
@@ -145,7 +125,7 @@ impl super::ProjectRule for Rule {
             let mut dangerous = Vec::new();
             for &m in component {
                 for (h, handler) in s.module(m).handlers.iter().enumerate() {
-                    if let Some(d) = danger_reached(&s, (m, handler.function)) {
+                    if let Some(d) = s.effect_reached((m, handler.function)) {
                         dangerous.push((s.handler_name((m, h)), d));
                     }
                 }
@@ -155,94 +135,6 @@ impl super::ProjectRule for Rule {
             }
         }
     }
-}
-
-/// The most serious danger a handler or the functions it reaches carry.
-fn danger_reached(s: &Structure<'_>, start: FnKey) -> Option<Danger> {
-    let mut seen = HashSet::from([start]);
-    let mut queue = VecDeque::from([start]);
-    let mut worst: Option<Danger> = None;
-    while let Some((m, f)) = queue.pop_front() {
-        let module = s.module(m);
-        for_each_expr(module, f, &mut |e| {
-            if let Some(d) = danger_of(module, e) {
-                worst = Some(worst.map_or(d, |w| w.min(d)));
-            }
-        });
-        for next in s.references_from((m, f)) {
-            if seen.insert(next) {
-                queue.push_back(next);
-            }
-        }
-    }
-    worst
-}
-
-fn danger_of(module: &Module, e: &Expr) -> Option<Danger> {
-    let (callee, args) = call_parts(e)?;
-    let path = module.canonical(callee).unwrap_or_default();
-    let root = path.split('.').next().unwrap_or("");
-    if root == "subprocess"
-        || matches!(
-            path.as_str(),
-            "os.system"
-                | "os.popen"
-                | "asyncio.create_subprocess_exec"
-                | "asyncio.create_subprocess_shell"
-        )
-        || path.starts_with("os.exec")
-        || path.starts_with("os.spawn")
-    {
-        return Some(Danger::Commands);
-    }
-    if matches!(
-        path.as_str(),
-        "shutil.rmtree"
-            | "shutil.move"
-            | "shutil.copy"
-            | "shutil.copy2"
-            | "shutil.copyfile"
-            | "shutil.copytree"
-            | "os.remove"
-            | "os.unlink"
-            | "os.rmdir"
-            | "os.rename"
-            | "os.replace"
-            | "os.makedirs"
-    ) {
-        return Some(Danger::Files);
-    }
-    if path == "open" || path == "io.open" || path == "aiofiles.open" {
-        let mode = positional(args)
-            .nth(1)
-            .or_else(|| call_keyword(args, "mode"))
-            .and_then(Expr::as_str);
-        if mode.is_some_and(|m| m.contains(['w', 'a', 'x', '+'])) {
-            return Some(Danger::Files);
-        }
-    }
-    if let ExprKind::Attr { name, .. } = &callee.kind
-        && matches!(
-            name.as_str(),
-            "write_text" | "write_bytes" | "unlink" | "rmdir" | "rmtree"
-        )
-    {
-        return Some(Danger::Files);
-    }
-    if ["requests", "httpx", "aiohttp", "smtplib"].contains(&root)
-        || path.starts_with("urllib.request.")
-        || path.starts_with("http.client.")
-        || path == "socket.create_connection"
-    {
-        return Some(Danger::Network);
-    }
-    None
-}
-
-fn call_keyword<'a>(args: &'a [crate::code::ir::Arg], name: &str) -> Option<&'a Expr> {
-    args.iter()
-        .find(|a| a.name.as_deref() == Some(name))
-        .map(|a| &a.value)
 }
 
 /// Packages whose import means the author limits rates.

@@ -1,5 +1,5 @@
 use crate::code::ir::{ExprKind, Module};
-use crate::code::structure::{Structure, call_parts, for_each_expr};
+use crate::code::structure::{Effect, ServerCtor, Structure, call_parts, for_each_expr};
 use crate::code::taint::Project;
 use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
@@ -7,10 +7,13 @@ use crate::registry::RuleMeta;
 
 declare_rule! {
     /// ## What it does
-    /// Finds MCP servers that log nothing: no `logging`, `structlog`, `loguru` or `logfire` in any
-    /// of the server's modules, no FastMCP logging middleware, and no handler that writes to a
-    /// logger, to the client's log (`ctx.info`, `ctx.debug`, `ctx.warning`, `ctx.error`,
-    /// `ctx.log`) or to standard error. One finding per server, on its constructor.
+    /// Finds MCP servers whose tools do something worth a record (run commands, write or delete
+    /// files, make network requests, in the handler or a function it calls) and that log nothing:
+    /// no `logging`, `structlog`, `loguru` or `logfire` in any of the server's modules, no FastMCP
+    /// logging middleware, and no handler that writes to a logger, to the client's log
+    /// (`ctx.info`, `ctx.debug`, `ctx.warning`, `ctx.error`, `ctx.log`) or to standard error.
+    /// One finding per server, on its constructor. A server of pure functions (a calculator, a
+    /// formatter) is not reported: there is nothing to audit.
     ///
     /// ## Why is this bad?
     /// When a tool is misused (a prompt injection deleting files, an agent looping on a paid
@@ -64,7 +67,7 @@ declare_rule! {
     }
 }
 
-fn diagnostic(module: &Module, server: &crate::code::structure::ServerCtor<'_>) -> Diagnostic {
+fn diagnostic(module: &Module, server: &ServerCtor<'_>, tool: &str, effect: Effect) -> Diagnostic {
     let name = server
         .receiver_dotted()
         .map_or_else(|| "the server".to_string(), |r| format!("`{r}`"));
@@ -72,7 +75,10 @@ fn diagnostic(module: &Module, server: &crate::code::structure::ServerCtor<'_>) 
         &TOOL_CALLS_NOT_LOGGED,
         &module.file,
         server.call.span,
-        format!("{name} logs nothing about the tool calls it serves: misuse would leave no record"),
+        format!(
+            "{name} logs nothing about the tool calls it serves, though tools such as `{tool}` {}: misuse would leave no record",
+            effect.verb()
+        ),
     )
     .with_help("Log each tool call (name, arguments with secrets redacted, outcome) with `logging` to standard error or a file, or to the client with `ctx.info(...)`.")
 }
@@ -107,7 +113,21 @@ impl super::ProjectRule for Rule {
             if component.iter().any(|&m| logs(s.module(m))) {
                 continue;
             }
-            out.push(diagnostic(s.module(server.module), &server));
+            // The first handler with a consequence, to name in the message.
+            let consequential = component.iter().find_map(|&m| {
+                s.module(m)
+                    .handlers
+                    .iter()
+                    .enumerate()
+                    .find_map(|(h, handler)| {
+                        s.effect_reached((m, handler.function))
+                            .map(|e| (s.handler_name((m, h)), e))
+                    })
+            });
+            let Some((tool, effect)) = consequential else {
+                continue;
+            };
+            out.push(diagnostic(s.module(server.module), &server, &tool, effect));
         }
     }
 }
