@@ -211,9 +211,22 @@ impl<'p> Structure<'p> {
                 if let Some(c) = module.classes.iter().position(|c| &c.name == base) {
                     return method(module, c, name).map(|id| (m, id));
                 }
-                // `pager = Pager(...)` then `pager.page(...)`, in the caller or at module level.
-                if let Some(c) = instance_class(module, caller, base) {
-                    return method(module, c, name).map(|id| (m, id));
+                // `pager = Pager(...)` then `pager.page(...)`, in the caller or at module level;
+                // the class defined here or imported from another module of the project.
+                if let Some(class) = instance_class(module, caller, base) {
+                    if let Some(c) = module.classes.iter().position(|c| c.name == class) {
+                        return method(module, c, name).map(|id| (m, id));
+                    }
+                    let import = module.imports.iter().rev().find(|i| i.local == class)?;
+                    let (path, class) = import.path.rsplit_once('.')?;
+                    let target = if path.is_empty() {
+                        self.module_by_path(m, ".")?
+                    } else {
+                        self.module_by_path(m, path)?
+                    };
+                    let tm = self.module(target);
+                    let c = tm.classes.iter().position(|c| c.name == class)?;
+                    return method(tm, c, name).map(|id| (target, id));
                 }
                 let import = module.imports.iter().rev().find(|i| &i.local == base)?;
                 let target = self.module_by_path(m, &import.path)?;
@@ -306,10 +319,12 @@ impl<'p> Structure<'p> {
         let mut seen = HashSet::from([start]);
         let mut queue = VecDeque::from([start]);
         let mut worst: Option<Effect> = None;
+        let mut bindings: HashMap<usize, Bindings<'p>> = HashMap::new();
         while let Some((m, f)) = queue.pop_front() {
             let module = self.module(m);
+            let bindings = bindings.entry(m).or_insert_with(|| Bindings::new(module));
             for_each_expr(module, f, &mut |e| {
-                if let Some(d) = effect_of(module, e) {
+                if let Some(d) = effect_of(module, e).or_else(|| receiver_effect(bindings, f, e)) {
                     worst = Some(worst.map_or(d, |w| w.min(d)));
                 }
             });
@@ -368,9 +383,9 @@ fn top_level_function(module: &Module, name: &str) -> Option<FunctionId> {
         .map(|(i, _)| i)
 }
 
-/// The class of the module `name` is an instance of, when the caller or the module binds it to
-/// a constructor call of that class.
-fn instance_class(module: &Module, caller: FunctionId, name: &str) -> Option<usize> {
+/// The class name `name` is an instance of, when the caller or the module binds it to a
+/// constructor call (`pager = Pager(...)`).
+fn instance_class<'a>(module: &'a Module, caller: FunctionId, name: &str) -> Option<&'a str> {
     for scope in [caller, 0] {
         let mut found = None;
         for_each_stmt(&module.functions.get(scope)?.body, &mut |s| {
@@ -382,7 +397,7 @@ fn instance_class(module: &Module, caller: FunctionId, name: &str) -> Option<usi
                 && let ExprKind::Call { callee, .. } = &strip_await(value).kind
                 && let ExprKind::Name(class) = &callee.kind
             {
-                found = module.classes.iter().position(|c| &c.name == class);
+                found = Some(class.as_str());
             }
         });
         if found.is_some() {
@@ -647,6 +662,26 @@ impl Effect {
             Effect::Network => "make network requests",
         }
     }
+}
+
+/// A method called on something built by a library with effects: `self.session.get(...)` on
+/// a `requests.Session()`, `proc.communicate()` on a `subprocess.Popen(...)`.
+fn receiver_effect(bindings: &Bindings<'_>, f: FunctionId, e: &Expr) -> Option<Effect> {
+    let (callee, _) = call_parts(e)?;
+    let ExprKind::Attr { object, .. } = &callee.kind else {
+        return None;
+    };
+    let dotted = object.dotted()?;
+    bindings.constructors(f, &dotted).iter().find_map(|c| {
+        let root = c.split('.').next().unwrap_or("");
+        match root {
+            "requests" | "httpx" | "aiohttp" | "smtplib" | "ftplib" | "paramiko" => {
+                Some(Effect::Network)
+            }
+            "subprocess" => Some(Effect::Commands),
+            _ => None,
+        }
+    })
 }
 
 fn effect_of(module: &Module, e: &Expr) -> Option<Effect> {
