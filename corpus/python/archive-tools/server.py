@@ -12,6 +12,7 @@ UPLOADS = Path(os.environ.get("ARCHIVE_UPLOADS", "/srv/uploads")).resolve()
 EXTRACT_ROOT = Path(os.environ.get("ARCHIVE_EXTRACT_ROOT", "/srv/extracted")).resolve()
 MAX_MEMBERS = 10_000
 
+# ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 mcp = FastMCP("archives")
 
 

@@ -12,6 +12,7 @@ GEOCODER = "https://nominatim.openstreetmap.org/search"
 USER_AGENT = "weather-mcp/1.2 (contact@example.com)"
 
 log = logging.getLogger("weather-mcp")
+# ruleid: dangerous-tools-without-rate-limit
 mcp = FastMCP("weather")
 
 

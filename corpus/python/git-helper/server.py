@@ -17,6 +17,7 @@ GIT_TIMEOUT = 30
 REF_RE = re.compile(r"^[\w./=-]+$")
 SAFE_REF_RE = re.compile(r"^[A-Za-z0-9_][\w./]*$")
 
+# ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 mcp = FastMCP("git-assistant")
 
 

@@ -17,6 +17,7 @@ from mcp.server.stdio import stdio_server
 PROJECT_ROOT = os.path.normpath(os.environ.get("DEVTOOLS_ROOT", os.getcwd()))
 SERVICE_BASE = os.environ.get("DEVTOOLS_SERVICE", "http://localhost:8000")
 
+# ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 app = Server("devtools")
 
 TOOLS = [

@@ -17,6 +17,7 @@ IMAP_USER = os.environ.get("IMAP_USER", "")
 IMAP_PASSWORD = os.environ.get("IMAP_PASSWORD", "")
 ATTACHMENT_DIR = os.path.expanduser(os.environ.get("IMAP_ATTACHMENT_DIR", "~/Downloads/mail"))
 
+# ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 mcp = FastMCP("imap")
 
 

@@ -19,6 +19,7 @@ NOTES_ROOT = Path(NOTES_DIR).resolve()
 INBOX_DIR = os.path.join(NOTES_DIR, "_inbox")
 MAX_NOTE_BYTES = 256 * 1024
 
+# ruleid: dangerous-tools-without-rate-limit
 mcp = FastMCP("notes")
 
 

@@ -14,6 +14,7 @@ WORKSPACE = Path(os.environ.get("S3_MCP_WORKSPACE", "~/s3-workspace")).expanduse
 MAX_TEXT = 200_000
 
 s3 = boto3.client("s3", region_name=os.environ.get("AWS_REGION", "us-east-1"))
+# ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 mcp = FastMCP("s3")
 
 

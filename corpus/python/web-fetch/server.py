@@ -19,6 +19,7 @@ BLOCKED_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "169.254.169.254", "metada
 DOCS_BASE = "https://docs.python.org/3/"
 ALLOWED_DOC_HOSTS = {"docs.python.org", "peps.python.org", "packaging.python.org"}
 
+# ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 mcp = FastMCP("web-reader")
 
 

@@ -20,6 +20,7 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 CACHE_FILE = Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "config-tools.pickle"
 PUBLIC_SETTINGS = {"LOG_LEVEL", "APP_ENV", "TZ", "LANG", "FEATURE_FLAGS"}
 
+# ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 mcp = FastMCP("config-tools")
 templates = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=False)
 sandbox = SandboxedEnvironment()
@@ -78,6 +79,7 @@ def merge_configs(base: dict, override: dict) -> dict:
     """Deep-merge two configs (override wins)."""
     out = dict(base)
     for k, v in override.items():
+        # ok: unbounded-recursion-from-handler
         out[k] = merge_configs(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
 

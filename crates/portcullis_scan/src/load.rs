@@ -196,13 +196,25 @@ fn load_supply(task: &FileTask, text: String, kind: crate::supply::SupplyKind) -
         "bun.lock",
         "bun.lockb",
         "npm-shrinkwrap.json",
+        "pylock.toml",
     ];
+    // Beside the manifest, then in each folder above it up to the scan root: workspaces (npm,
+    // pnpm, uv, Poetry) keep one lockfile at their root for every member.
     let dir = task.path.parent().unwrap_or(Path::new("."));
-    let siblings = LOCKS
-        .iter()
-        .filter(|l| dir.join(l).is_file())
-        .map(|l| l.to_string())
-        .collect();
+    let mut siblings = Vec::new();
+    let mut up = String::new();
+    for folder in dir.ancestors() {
+        siblings.extend(
+            LOCKS
+                .iter()
+                .filter(|l| folder.join(l).is_file())
+                .map(|l| format!("{up}{l}")),
+        );
+        if folder == task.root || !folder.starts_with(&task.root) {
+            break;
+        }
+        up.push_str("../");
+    }
     let source = Arc::new(SourceFile::new(
         task.path.clone(),
         task.display.clone(),

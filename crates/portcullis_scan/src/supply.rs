@@ -57,8 +57,25 @@ impl SupplyKind {
 pub struct SupplyFile {
     pub source: Arc<SourceFile>,
     pub kind: SupplyKind,
-    /// Lock files found beside it (`uv.lock`, `poetry.lock`, `package-lock.json`, ...), by name.
+    /// Lock files found beside it (`uv.lock`, `poetry.lock`, `package-lock.json`, ...), by name,
+    /// and in the folders above it up to the scan root, by relative path (`../../uv.lock`):
+    /// a workspace member is governed by the lockfile at the workspace root.
     pub siblings: Vec<String>,
+}
+
+impl SupplyFile {
+    /// Whether one of the lock files named is beside the manifest or above it.
+    pub fn has_lock(&self, names: &[&str]) -> bool {
+        self.lock(names).is_some()
+    }
+
+    /// The first lock file found among `names`, nearest first, as recorded in `siblings`.
+    pub fn lock(&self, names: &[&str]) -> Option<&str> {
+        self.siblings
+            .iter()
+            .find(|s| names.contains(&s.rsplit('/').next().unwrap_or(s)))
+            .map(String::as_str)
+    }
 }
 
 #[cfg(test)]

@@ -138,6 +138,10 @@ fn scan_example(rule: &RuleMeta, lang: &str, file: Option<String>, body: &str) -
         "toml" => ".codex/config.toml",
         "yaml" | "yml" => ".continue/mcpServers/example.yaml",
         "python" => "server.py",
+        "dockerfile" => "Dockerfile",
+        "requirements" => "requirements.txt",
+        // Any other language needs the file it stands for: ```text file=requirements.txt```.
+        _ if file.is_some() => "",
         _ => return None,
     };
     let dir = tempfile::tempdir().unwrap();
@@ -169,7 +173,7 @@ fn scan_example(rule: &RuleMeta, lang: &str, file: Option<String>, body: &str) -
 fn doc_examples_fire_and_their_fixes_do_not() {
     for r in all_rules()
         .into_iter()
-        .filter(|r| r.target == Target::Config)
+        .filter(|r| matches!(r.target, Target::Config | Target::Code | Target::Supply))
     {
         let (lang, file, body) =
             fenced_block(&r.doc_section("Example").unwrap()).expect("an Example block");

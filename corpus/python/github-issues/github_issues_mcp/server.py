@@ -6,6 +6,7 @@ from mcp.server.fastmcp import FastMCP
 
 from .client import GITHUB_TOKEN, GitHubClient, GitHubError, fence
 
+# ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 mcp = FastMCP("github-issues")
 gh = GitHubClient()
 

@@ -11,6 +11,7 @@ DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 KINDS = {"pod", "pods", "deployment", "deployments", "service", "services", "configmap", "configmaps",
          "job", "jobs", "cronjob", "cronjobs", "ingress", "node", "nodes", "namespace", "namespaces"}
 
+# ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 mcp = FastMCP("kube")
 
 

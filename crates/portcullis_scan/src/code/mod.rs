@@ -5,4 +5,6 @@ pub mod catalog;
 pub mod ir;
 pub mod load;
 pub mod python;
+pub mod structure;
 pub mod taint;
+pub mod transport;

@@ -9,6 +9,7 @@ from mcp.server.fastmcp import FastMCP
 from .files import PROJECTS, project_path, unchecked_path
 from .ripgrep import fd, rg_json
 
+# ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 mcp = FastMCP("local-search")
 
 

@@ -6,9 +6,14 @@ mod argument_injection_from_tool_argument;
 mod code_evaluation_of_tool_argument;
 mod command_allowlist_checks_only_prefix;
 mod containment_check_without_resolving_links;
+mod dangerous_tools_without_rate_limit;
 mod dotdot_check_misses_absolute_paths;
 mod environment_returned_to_model;
 mod host_blocklist_without_dns_resolution;
+mod http_transport_beyond_loopback;
+mod http_transport_without_authentication;
+mod http_transport_without_origin_check;
+mod outbound_call_without_timeout;
 mod partial_shell_escaping;
 mod path_traversal_from_tool_argument;
 mod prefix_check_without_separator;
@@ -17,7 +22,9 @@ mod shell_command_from_tool_argument;
 mod sql_built_from_tool_argument;
 mod stack_trace_returned_to_model;
 mod template_from_tool_argument;
+mod tool_calls_not_logged;
 mod unbounded_read_of_tool_chosen_file;
+mod unbounded_recursion_from_handler;
 mod unsafe_deserialization_of_tool_argument;
 mod untrusted_content_returned_unmarked;
 
@@ -133,7 +140,15 @@ pub trait ProjectRule: Sync {
 }
 
 /// Every rule over a project's structure.
-pub static PROJECT_RULES: &[&dyn ProjectRule] = &[];
+pub static PROJECT_RULES: &[&dyn ProjectRule] = &[
+    &outbound_call_without_timeout::Rule,
+    &unbounded_recursion_from_handler::Rule,
+    &http_transport_without_authentication::Rule,
+    &http_transport_beyond_loopback::Rule,
+    &http_transport_without_origin_check::Rule,
+    &dangerous_tools_without_rate_limit::Rule,
+    &tool_calls_not_logged::Rule,
+];
 
 /// Turns the engine's findings into diagnostics.
 pub fn diagnostics(project: &Project, findings: &[Finding]) -> Vec<Diagnostic> {

@@ -1,5 +1,10 @@
 //! Rules over supply-chain and deployment files (`PC4xx`).
 
+mod container_runs_as_root;
+mod install_script_in_package;
+mod unpinned_node_dependency;
+mod unpinned_python_dependency;
+
 use crate::diagnostic::Diagnostic;
 use crate::registry::RuleMeta;
 use crate::supply::SupplyFile;
@@ -11,4 +16,9 @@ pub trait SupplyRule: Sync {
 }
 
 /// Every supply rule.
-pub static RULES: &[&dyn SupplyRule] = &[];
+pub static RULES: &[&dyn SupplyRule] = &[
+    &container_runs_as_root::Rule,
+    &unpinned_python_dependency::Rule,
+    &unpinned_node_dependency::Rule,
+    &install_script_in_package::Rule,
+];
