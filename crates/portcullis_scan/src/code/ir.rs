@@ -87,6 +87,38 @@ impl Module {
     }
 }
 
+/// Visits a block's statements and every statement nested in them (not nested functions).
+pub fn each_stmt<'a>(block: &'a [Stmt], visit: &mut dyn FnMut(&'a Stmt)) {
+    for stmt in block {
+        visit(stmt);
+        match &stmt.kind {
+            StmtKind::If { then, orelse, .. } => {
+                each_stmt(then, visit);
+                each_stmt(orelse, visit);
+            }
+            StmtKind::Loop { body, orelse, .. } => {
+                each_stmt(body, visit);
+                each_stmt(orelse, visit);
+            }
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finally,
+            } => {
+                each_stmt(body, visit);
+                for h in handlers {
+                    each_stmt(&h.body, visit);
+                }
+                each_stmt(orelse, visit);
+                each_stmt(finally, visit);
+            }
+            StmtKind::With { body, .. } => each_stmt(body, visit),
+            _ => {}
+        }
+    }
+}
+
 /// Visits every expression under a statement (not into nested function bodies, which are
 /// functions of their own).
 pub fn walk_stmt<'a>(stmt: &'a Stmt, visit: &mut dyn FnMut(&'a Expr)) {

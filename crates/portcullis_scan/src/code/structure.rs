@@ -342,7 +342,7 @@ impl<'p> Structure<'p> {
         let module = self.module(m);
         let mut out = Vec::new();
         for f in 0..module.functions.len() {
-            for_each_stmt(&module.functions[f].body, &mut |s| {
+            crate::code::ir::each_stmt(&module.functions[f].body, &mut |s| {
                 if let StmtKind::Assign { target, value } = &s.kind
                     && let ExprKind::Call { callee, .. } = &strip_await(value).kind
                     && let Some(sdk) = server_sdk(module, callee)
@@ -388,7 +388,7 @@ fn top_level_function(module: &Module, name: &str) -> Option<FunctionId> {
 fn instance_class<'a>(module: &'a Module, caller: FunctionId, name: &str) -> Option<&'a str> {
     for scope in [caller, 0] {
         let mut found = None;
-        for_each_stmt(&module.functions.get(scope)?.body, &mut |s| {
+        crate::code::ir::each_stmt(&module.functions.get(scope)?.body, &mut |s| {
             if let StmtKind::Assign {
                 target: Pattern::Name(n, _),
                 value,
@@ -441,38 +441,6 @@ pub fn for_each_expr<'a>(module: &'a Module, f: FunctionId, visit: &mut dyn FnMu
     }
     for d in &function.decorators {
         walk_expr(d, visit);
-    }
-}
-
-/// Visits a block's statements and every statement nested in them (not nested functions).
-pub fn for_each_stmt<'a>(block: &'a [Stmt], visit: &mut dyn FnMut(&'a Stmt)) {
-    for stmt in block {
-        visit(stmt);
-        match &stmt.kind {
-            StmtKind::If { then, orelse, .. } => {
-                for_each_stmt(then, visit);
-                for_each_stmt(orelse, visit);
-            }
-            StmtKind::Loop { body, orelse, .. } => {
-                for_each_stmt(body, visit);
-                for_each_stmt(orelse, visit);
-            }
-            StmtKind::Try {
-                body,
-                handlers,
-                orelse,
-                finally,
-            } => {
-                for_each_stmt(body, visit);
-                for h in handlers {
-                    for_each_stmt(&h.body, visit);
-                }
-                for_each_stmt(orelse, visit);
-                for_each_stmt(finally, visit);
-            }
-            StmtKind::With { body, .. } => for_each_stmt(body, visit),
-            _ => {}
-        }
     }
 }
 
@@ -537,7 +505,7 @@ impl<'a> Bindings<'a> {
     pub fn new(module: &'a Module) -> Self {
         let mut values: HashMap<(usize, String), Vec<&'a Expr>> = HashMap::new();
         for (f, function) in module.functions.iter().enumerate() {
-            for_each_stmt(&function.body, &mut |s| {
+            crate::code::ir::each_stmt(&function.body, &mut |s| {
                 let pairs: Vec<(&'a Pattern, &'a Expr)> = match &s.kind {
                     StmtKind::Assign { target, value } => vec![(target, value)],
                     StmtKind::With { items, .. } => items

@@ -10,8 +10,8 @@
 
 use crate::code::ir::{Expr, ExprKind, FunctionId, Module, Pattern, StmtKind};
 use crate::code::structure::{
-    ServerCtor, ServerSdk, Structure, call_parts, env_default, for_each_expr, for_each_stmt,
-    literal_str, positional,
+    ServerCtor, ServerSdk, Structure, call_parts, env_default, for_each_expr, literal_str,
+    positional,
 };
 
 /// A call that makes the server speak HTTP.
@@ -168,7 +168,7 @@ impl<'a> Serving<'a> {
     fn scan_function(&mut self, module: &'a Module, m: usize, f: FunctionId) {
         let function = &module.functions[f];
         // `mcp.settings.host = "0.0.0.0"`, `mcp.settings.auth = ...`.
-        for_each_stmt(&function.body, &mut |st| {
+        crate::code::ir::each_stmt(&function.body, &mut |st| {
             if let StmtKind::Assign {
                 target: Pattern::Attr(object, attr),
                 value,

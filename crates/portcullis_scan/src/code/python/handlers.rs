@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::code::ir::{
     Arg, Block, Expr, ExprKind, Function, FunctionId, Handler, HandlerKind, Module, Param,
-    ParamKind, Pattern, Stmt, StmtKind,
+    ParamKind, Pattern, StmtKind,
 };
 use crate::span::Span;
 
@@ -160,7 +160,7 @@ impl<'m> Detector<'m> {
                     found.push((name.to_string(), sdk));
                 }
             }
-            each_stmt(&function.body, &mut |s| {
+            crate::code::ir::each_stmt(&function.body, &mut |s| {
                 if let StmtKind::Assign { target, value } = &s.kind
                     && let ExprKind::Call { callee, .. } = &strip_await(value).kind
                     && let Some(sdk) = self.server_type(callee)
@@ -503,42 +503,9 @@ fn pattern_dotted(p: &Pattern) -> Option<String> {
     }
 }
 
-/// Every statement in a block and the blocks nested in it (not into nested functions, which
-/// are visited as functions of their own).
-fn each_stmt<'a>(block: &'a Block, f: &mut dyn FnMut(&'a Stmt)) {
-    for stmt in block {
-        f(stmt);
-        match &stmt.kind {
-            StmtKind::If { then, orelse, .. } => {
-                each_stmt(then, f);
-                each_stmt(orelse, f);
-            }
-            StmtKind::Loop { body, orelse, .. } => {
-                each_stmt(body, f);
-                each_stmt(orelse, f);
-            }
-            StmtKind::Try {
-                body,
-                handlers,
-                orelse,
-                finally,
-            } => {
-                each_stmt(body, f);
-                for h in handlers {
-                    each_stmt(&h.body, f);
-                }
-                each_stmt(orelse, f);
-                each_stmt(finally, f);
-            }
-            StmtKind::With { body, .. } => each_stmt(body, f),
-            _ => {}
-        }
-    }
-}
-
 /// Every expression (and sub-expression) in a block's statements.
 fn each_expr<'a>(block: &'a Block, f: &mut dyn FnMut(&'a Expr)) {
-    each_stmt(block, &mut |stmt| {
+    crate::code::ir::each_stmt(block, &mut |stmt| {
         let mut roots: Vec<&'a Expr> = Vec::new();
         match &stmt.kind {
             StmtKind::Assign { value, .. } => roots.push(value),

@@ -54,37 +54,7 @@ fn is_handler(m: &Module, qualname: &str) -> bool {
 /// Every statement, depth first, including nested blocks.
 fn stmts(block: &Block) -> Vec<&Stmt> {
     let mut out = Vec::new();
-    fn walk<'a>(block: &'a Block, out: &mut Vec<&'a Stmt>) {
-        for s in block {
-            out.push(s);
-            match &s.kind {
-                StmtKind::If { then, orelse, .. } => {
-                    walk(then, out);
-                    walk(orelse, out);
-                }
-                StmtKind::Loop { body, orelse, .. } => {
-                    walk(body, out);
-                    walk(orelse, out);
-                }
-                StmtKind::Try {
-                    body,
-                    handlers,
-                    orelse,
-                    finally,
-                } => {
-                    walk(body, out);
-                    for h in handlers {
-                        walk(&h.body, out);
-                    }
-                    walk(orelse, out);
-                    walk(finally, out);
-                }
-                StmtKind::With { body, .. } => walk(body, out),
-                _ => {}
-            }
-        }
-    }
-    walk(block, &mut out);
+    crate::code::ir::each_stmt(block, &mut |s| out.push(s));
     out
 }
 

@@ -2,8 +2,7 @@ use std::collections::HashMap;
 
 use crate::code::ir::{Expr, ExprKind, FunctionId, Module, StmtKind};
 use crate::code::structure::{
-    Bindings, FnKey, Structure, call_parts, for_each_expr, for_each_stmt, has_spread, positional,
-    strip_await,
+    Bindings, FnKey, Structure, call_parts, for_each_expr, has_spread, positional, strip_await,
 };
 use crate::code::taint::Project;
 use crate::declare_rule;
@@ -406,7 +405,7 @@ fn deadline_regions(module: &Module, f: FunctionId) -> Vec<std::ops::Range<usize
     let Some(function) = module.functions.get(f) else {
         return out;
     };
-    for_each_stmt(&function.body, &mut |s| {
+    crate::code::ir::each_stmt(&function.body, &mut |s| {
         if let StmtKind::With { items, .. } = &s.kind
             && items.iter().any(|(e, _)| {
                 call_parts(strip_await(e))

@@ -3,7 +3,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use crate::code::ir::{
     BinOp, CmpOp, Expr, ExprKind, FunctionId, HandlerKind, Module, Pattern, StmtKind,
 };
-use crate::code::structure::{FnKey, Structure, call_parts, for_each_stmt, walk_own};
+use crate::code::structure::{FnKey, Structure, call_parts, walk_own};
 use crate::code::taint::Project;
 use crate::declare_rule;
 use crate::diagnostic::{Diagnostic, TraceStep};
@@ -305,7 +305,7 @@ fn bounded(
         crate::code::ir::walk_stmt(stmt, &mut visit);
     }
     // `if depth:` / `while remaining:` test a limit without a comparison.
-    for_each_stmt(&function.body, &mut |st| {
+    crate::code::ir::each_stmt(&function.body, &mut |st| {
         if let StmtKind::If { test, .. } = &st.kind
             && mentions_limit(test)
         {
@@ -345,7 +345,7 @@ fn external_feeds(module: &Module, f: FunctionId) -> HashMap<usize, Feed> {
     let function = &module.functions[f];
     // Names bound from outside data, to a fixpoint: `entries = os.scandir(p)`, `for e in entries`.
     let mut bound: Vec<(Vec<String>, &Expr)> = Vec::new();
-    for_each_stmt(&function.body, &mut |st| match &st.kind {
+    crate::code::ir::each_stmt(&function.body, &mut |st| match &st.kind {
         StmtKind::Assign { target, value } => bound.push((names(target), value)),
         StmtKind::Loop {
             binding: Some(b),
@@ -384,7 +384,7 @@ fn external_feeds(module: &Module, f: FunctionId) -> HashMap<usize, Feed> {
         .chain(function.params.iter().filter_map(|p| p.name()))
         .collect();
     let mut out = HashMap::new();
-    for_each_stmt(&function.body, &mut |st| {
+    crate::code::ir::each_stmt(&function.body, &mut |st| {
         // The statement as a whole: a comprehension binds its variable from its own iterable.
         let mut own: Vec<&Expr> = Vec::new();
         walk_own(st, &mut |e| own.push(e));
