@@ -15,9 +15,10 @@ declare_rule! {
     /// `RequireAuthMiddleware`, `Depends(verify_api_key)`), no `@app.middleware("http")` function
     /// reading an `Authorization` or API-key header.
     ///
-    /// The finding is high when anything beyond the machine or a web page can reach the server
-    /// (it binds every interface, or validates neither `Host` nor `Origin`), and medium when it
-    /// listens on loopback with that validation on: then only local processes can call it.
+    /// The finding is high when anything beyond the machine or a web page may reach the server
+    /// (a host that is not loopback or cannot be told from the code, or no `Host`/`Origin`
+    /// validation), and medium when it listens on loopback with that validation on: then only
+    /// local processes can call it.
     ///
     /// ## Why is this bad?
     /// Whoever can send an HTTP request to the endpoint can list and call every tool with the
@@ -133,10 +134,12 @@ impl super::ProjectRule for Rule {
             if serving.auth.is_some() {
                 continue;
             }
-            let everywhere = serving.hosts.iter().any(|h| h.is_wildcard());
+            // Only local processes can reach it when every host it is given is loopback (none
+            // given is the SDKs' loopback default) and Host/Origin validation keeps web pages out.
+            let loopback = serving.hosts.iter().all(|h| h.is_loopback());
             let validated = (serving.origin_check.is_some() || serving.sdk_protects(&s))
                 && serving.origin_check_disabled.is_none();
-            out.push(diagnostic(&s, &serving, start, validated && !everywhere));
+            out.push(diagnostic(&s, &serving, start, validated && loopback));
         }
     }
 }
