@@ -11,7 +11,7 @@ cargo test --workspace --locked
 # The outputs people and tools consume, checked by the tools they will use.
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-cargo build --locked -p portcullis
+cargo build --workspace --locked
 portcullis="${CARGO_TARGET_DIR:-target}/debug/portcullis"
 fixtures=crates/portcullis_scan/resources/fixtures
 status=0
