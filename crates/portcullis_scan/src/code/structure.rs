@@ -8,6 +8,7 @@
 //! function, its enclosing functions, the class (`self.x`) or the module. Good enough to tell a
 //! helper a tool calls from one it never does, not to follow dynamic dispatch.
 
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::code::ir::{
@@ -57,6 +58,16 @@ pub struct Structure<'p> {
     by_name: HashMap<&'p str, usize>,
     /// Modules grouped by imports between them: one server (or one library) each.
     components: Vec<Vec<usize>>,
+    /// Functions by (module, enclosing function, name); module-level ones under function 0.
+    functions: HashMap<(usize, FunctionId, &'p str), FunctionId>,
+    /// Classes by (module, name).
+    classes: HashMap<(usize, &'p str), usize>,
+    /// `name = Class(...)` by (module, function, name): the class name.
+    instances: HashMap<(usize, FunctionId, &'p str), &'p str>,
+    /// The functions each function refers to, computed once on first use.
+    references: OnceCell<HashMap<FnKey, Vec<FnKey>>>,
+    /// The effect of each function's own body, computed once on first use.
+    effects: OnceCell<HashMap<FnKey, Effect>>,
 }
 
 impl<'p> Structure<'p> {
@@ -65,13 +76,57 @@ impl<'p> Structure<'p> {
         for (i, m) in project.modules.iter().enumerate() {
             by_name.entry(m.name.as_str()).or_insert(i);
         }
+        let mut functions = HashMap::new();
+        let mut classes = HashMap::new();
+        let mut instances = HashMap::new();
+        for (m, module) in project.modules.iter().enumerate() {
+            for (id, f) in module.functions.iter().enumerate().skip(1) {
+                if f.class.is_none() {
+                    functions
+                        .entry((m, f.parent.unwrap_or(0), f.name.as_str()))
+                        .or_insert(id);
+                }
+            }
+            for (c, class) in module.classes.iter().enumerate() {
+                classes.entry((m, class.name.as_str())).or_insert(c);
+            }
+            for (id, f) in module.functions.iter().enumerate() {
+                crate::code::ir::each_stmt(&f.body, &mut |st| {
+                    if let StmtKind::Assign {
+                        target: Pattern::Name(n, _),
+                        value,
+                    } = &st.kind
+                        && let ExprKind::Call { callee, .. } = &strip_await(value).kind
+                        && let ExprKind::Name(class) = &callee.kind
+                    {
+                        instances.insert((m, id, n.as_str()), class.as_str());
+                    }
+                });
+            }
+        }
         let mut s = Structure {
             project,
             by_name,
             components: Vec::new(),
+            functions,
+            classes,
+            instances,
+            references: OnceCell::new(),
+            effects: OnceCell::new(),
         };
         s.components = s.group_by_imports();
         s
+    }
+
+    /// A module-level function of module `m`.
+    fn top_level(&self, m: usize, name: &str) -> Option<FunctionId> {
+        self.functions.get(&(m, 0, name)).copied()
+    }
+
+    /// The method `name` of class `class` of module `m`.
+    fn method(&self, m: usize, class: &str, name: &str) -> Option<FunctionId> {
+        let c = *self.classes.get(&(m, class))?;
+        method(self.module(m), c, name)
     }
 
     pub fn module(&self, m: usize) -> &'p Module {
@@ -178,27 +233,22 @@ impl<'p> Structure<'p> {
             ExprKind::Name(name) => {
                 // A function nested in the caller or one of its parents, then a module-level one.
                 let mut scope = Some(caller);
+                let mut hops = 0;
                 while let Some(s) = scope {
-                    if let Some(id) = module
-                        .functions
-                        .iter()
-                        .position(|f| &f.name == name && f.class.is_none() && f.parent == Some(s))
-                    {
+                    if let Some(&id) = self.functions.get(&(m, s, name.as_str())) {
                         return Some((m, id));
                     }
                     scope = module.functions.get(s).and_then(|f| f.parent);
+                    hops += 1;
+                    if hops > module.functions.len() {
+                        break;
+                    }
                 }
-                if let Some(id) = top_level_function(module, name) {
+                if let Some(id) = self.top_level(m, name) {
                     return Some((m, id));
                 }
-                let import = module.imports.iter().rev().find(|i| &i.local == name)?;
-                let (path, function) = import.path.rsplit_once('.')?;
-                let target = if path.is_empty() {
-                    self.module_by_path(m, ".")?
-                } else {
-                    self.module_by_path(m, path)?
-                };
-                top_level_function(self.module(target), function).map(|id| (target, id))
+                let (target, function) = self.imported(m, name)?;
+                self.top_level(target, function).map(|id| (target, id))
             }
             ExprKind::Attr { object, name, .. } => {
                 let ExprKind::Name(base) = &object.kind else {
@@ -208,33 +258,49 @@ impl<'p> Structure<'p> {
                     let class = module.functions.get(caller)?.class?;
                     return method(module, class, name).map(|id| (m, id));
                 }
-                if let Some(c) = module.classes.iter().position(|c| &c.name == base) {
-                    return method(module, c, name).map(|id| (m, id));
+                if self.classes.contains_key(&(m, base.as_str())) {
+                    return self.method(m, base, name).map(|id| (m, id));
                 }
                 // `pager = Pager(...)` then `pager.page(...)`, in the caller or at module level;
                 // the class defined here or imported from another module of the project.
-                if let Some(class) = instance_class(module, caller, base) {
-                    if let Some(c) = module.classes.iter().position(|c| c.name == class) {
-                        return method(module, c, name).map(|id| (m, id));
+                let class = self
+                    .instances
+                    .get(&(m, caller, base.as_str()))
+                    .or_else(|| self.instances.get(&(m, 0, base.as_str())));
+                if let Some(&class) = class {
+                    if self.classes.contains_key(&(m, class)) {
+                        return self.method(m, class, name).map(|id| (m, id));
                     }
-                    let import = module.imports.iter().rev().find(|i| i.local == class)?;
-                    let (path, class) = import.path.rsplit_once('.')?;
-                    let target = if path.is_empty() {
-                        self.module_by_path(m, ".")?
-                    } else {
-                        self.module_by_path(m, path)?
-                    };
-                    let tm = self.module(target);
-                    let c = tm.classes.iter().position(|c| c.name == class)?;
-                    return method(tm, c, name).map(|id| (target, id));
+                    let (target, class) = self.imported(m, class)?;
+                    return self.method(target, class, name).map(|id| (target, id));
                 }
                 let import = module.imports.iter().rev().find(|i| &i.local == base)?;
                 let target = self.module_by_path(m, &import.path)?;
-                top_level_function(self.module(target), name).map(|id| (target, id))
+                self.top_level(target, name).map(|id| (target, id))
             }
             ExprKind::Function(id) => Some((m, *id)),
             _ => None,
         }
+    }
+
+    /// `from .utils import helper`: the project module and the name there that `local` is.
+    fn imported<'n>(&self, m: usize, local: &str) -> Option<(usize, &'n str)>
+    where
+        'p: 'n,
+    {
+        let import = self
+            .module(m)
+            .imports
+            .iter()
+            .rev()
+            .find(|i| i.local == local)?;
+        let (path, name) = import.path.rsplit_once('.')?;
+        let target = if path.is_empty() {
+            self.module_by_path(m, ".")?
+        } else {
+            self.module_by_path(m, path)?
+        };
+        Some((target, name))
     }
 
     /// The functions `f` calls, with the call expression.
@@ -252,19 +318,29 @@ impl<'p> Structure<'p> {
 
     /// The functions `f` refers to by name: calls, and functions passed as values
     /// (`asyncio.to_thread(helper, x)`, `executor.submit(walk, p)`, lambdas).
-    pub fn references_from(&self, (m, f): FnKey) -> Vec<FnKey> {
-        let mut out = Vec::new();
-        for_each_expr(self.module(m), f, &mut |e| {
-            if matches!(
-                e.kind,
-                ExprKind::Name(_) | ExprKind::Attr { .. } | ExprKind::Function(_)
-            ) && let Some(target) = self.resolve_function(m, f, e)
-                && target != (m, f)
-            {
-                out.push(target);
+    pub fn references_from(&self, key: FnKey) -> &[FnKey] {
+        let all = self.references.get_or_init(|| {
+            let mut all = HashMap::new();
+            for (m, module) in self.project.modules.iter().enumerate() {
+                for f in 0..module.functions.len() {
+                    let mut out = Vec::new();
+                    for_each_expr(module, f, &mut |e| {
+                        if matches!(
+                            e.kind,
+                            ExprKind::Name(_) | ExprKind::Attr { .. } | ExprKind::Function(_)
+                        ) && let Some(target) = self.resolve_function(m, f, e)
+                            && target != (m, f)
+                            && !out.contains(&target)
+                        {
+                            out.push(target);
+                        }
+                    });
+                    all.insert((m, f), out);
+                }
             }
+            all
         });
-        out
+        all.get(&key).map(Vec::as_slice).unwrap_or_default()
     }
 
     /// Every function a handler can reach, with the handler (module, handler index) that
@@ -283,7 +359,7 @@ impl<'p> Structure<'p> {
         }
         while let Some(key) = queue.pop_front() {
             let origin = reached[&key];
-            for next in self.references_from(key) {
+            for &next in self.references_from(key) {
                 if let std::collections::hash_map::Entry::Vacant(v) = reached.entry(next) {
                     v.insert(origin);
                     queue.push_back(next);
@@ -316,19 +392,34 @@ impl<'p> Structure<'p> {
 
     /// The most consequential effect a function, or any function it reaches, has.
     pub fn effect_reached(&self, start: FnKey) -> Option<Effect> {
+        let effects = self.effects.get_or_init(|| {
+            let mut all = HashMap::new();
+            for (m, module) in self.project.modules.iter().enumerate() {
+                let bindings = Bindings::new(module);
+                for f in 0..module.functions.len() {
+                    let mut worst: Option<Effect> = None;
+                    for_each_expr(module, f, &mut |e| {
+                        if let Some(d) =
+                            effect_of(module, e).or_else(|| receiver_effect(&bindings, f, e))
+                        {
+                            worst = Some(worst.map_or(d, |w| w.min(d)));
+                        }
+                    });
+                    if let Some(w) = worst {
+                        all.insert((m, f), w);
+                    }
+                }
+            }
+            all
+        });
         let mut seen = HashSet::from([start]);
         let mut queue = VecDeque::from([start]);
         let mut worst: Option<Effect> = None;
-        let mut bindings: HashMap<usize, Bindings<'p>> = HashMap::new();
-        while let Some((m, f)) = queue.pop_front() {
-            let module = self.module(m);
-            let bindings = bindings.entry(m).or_insert_with(|| Bindings::new(module));
-            for_each_expr(module, f, &mut |e| {
-                if let Some(d) = effect_of(module, e).or_else(|| receiver_effect(bindings, f, e)) {
-                    worst = Some(worst.map_or(d, |w| w.min(d)));
-                }
-            });
-            for next in self.references_from((m, f)) {
+        while let Some(key) = queue.pop_front() {
+            if let Some(&d) = effects.get(&key) {
+                worst = Some(worst.map_or(d, |w| w.min(d)));
+            }
+            for &next in self.references_from(key) {
                 if seen.insert(next) {
                     queue.push_back(next);
                 }
@@ -371,40 +462,6 @@ fn common_prefix(a: &str, b: &str) -> usize {
         .zip(b.split('.'))
         .take_while(|(x, y)| x == y)
         .count()
-}
-
-fn top_level_function(module: &Module, name: &str) -> Option<FunctionId> {
-    module
-        .functions
-        .iter()
-        .enumerate()
-        .skip(1)
-        .find(|(_, f)| f.name == name && f.class.is_none() && f.parent.is_none_or(|p| p == 0))
-        .map(|(i, _)| i)
-}
-
-/// The class name `name` is an instance of, when the caller or the module binds it to a
-/// constructor call (`pager = Pager(...)`).
-fn instance_class<'a>(module: &'a Module, caller: FunctionId, name: &str) -> Option<&'a str> {
-    for scope in [caller, 0] {
-        let mut found = None;
-        crate::code::ir::each_stmt(&module.functions.get(scope)?.body, &mut |s| {
-            if let StmtKind::Assign {
-                target: Pattern::Name(n, _),
-                value,
-            } = &s.kind
-                && n == name
-                && let ExprKind::Call { callee, .. } = &strip_await(value).kind
-                && let ExprKind::Name(class) = &callee.kind
-            {
-                found = Some(class.as_str());
-            }
-        });
-        if found.is_some() {
-            return found;
-        }
-    }
-    None
 }
 
 fn method(module: &Module, class: usize, name: &str) -> Option<FunctionId> {

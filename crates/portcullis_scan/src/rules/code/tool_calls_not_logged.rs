@@ -59,7 +59,7 @@ declare_rule! {
     pub static TOOL_CALLS_NOT_LOGGED = {
         code: "PC126",
         name: "tool-calls-not-logged",
-        summary: "An MCP server logs nothing about the tool calls it serves",
+        summary: "An MCP server whose tools have effects logs nothing about their calls",
         severity: Info,
         confidence: Low,
         cwe: [778],

@@ -13,8 +13,9 @@ declare_rule! {
     /// `root:root`. Only the final stage matters, since it is the image that runs. A `USER $VAR`
     /// is resolved through the stage's `ARG` and `ENV` defaults; one that cannot be resolved
     /// counts as non-root. Images built on a base that is non-root by default (`*:nonroot`
-    /// distroless, Chainguard, Bitnami) and images whose entrypoint drops privileges with `gosu`,
-    /// `su-exec`, `setpriv` or `runuser` are not reported.
+    /// distroless, Chainguard, Bitnami) and images that install or call `gosu`, `su-exec`,
+    /// `setpriv` or `runuser` (an entrypoint that starts as root to drop to another user, like
+    /// the official database images) are not reported.
     ///
     /// ## Why is this bad?
     /// An MCP server acts on text written by others (web pages, issues, documents), so a prompt
