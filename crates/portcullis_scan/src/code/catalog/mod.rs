@@ -174,6 +174,21 @@ pub struct Source {
     pub kind: SourceKind,
 }
 
+/// A catalog that knows no library: flows are followed, nothing is a sink.
+pub static EMPTY: Catalog = Catalog {
+    sinks: &[],
+    sanitizers: &[],
+    path_fns: &[],
+    opaque: &[],
+    sources: &[],
+    source_names: &[],
+    prefix_checks: &[],
+    containment_checks: &[],
+    separators: &[],
+    option_programs: &[],
+    classes: &[],
+};
+
 /// Everything the engine needs to know about one language's libraries.
 #[derive(Debug)]
 pub struct Catalog {
