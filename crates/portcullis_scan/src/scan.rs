@@ -159,11 +159,15 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
         let project = Project::new(modules);
         let findings = analyze_project(&project);
         diagnostics.extend(crate::rules::code::diagnostics(&project, &findings));
-        for rule in crate::rules::code::PROJECT_RULES
+        let project_rules: Vec<_> = crate::rules::code::PROJECT_RULES
             .iter()
             .filter(|r| options.settings.is_enabled(r.meta()))
-        {
-            rule.check(&project, &mut diagnostics);
+            .collect();
+        if !project_rules.is_empty() {
+            let structure = crate::code::structure::Structure::new(&project);
+            for rule in project_rules {
+                rule.check(&structure, &mut diagnostics);
+            }
         }
     }
     let (findings, suppressed) = sink(diagnostics, &sources, options);

@@ -1,6 +1,5 @@
 use crate::code::ir::Module;
 use crate::code::structure::{Effect, ServerCtor, Structure, call_parts};
-use crate::code::taint::Project;
 use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::registry::RuleMeta;
@@ -113,8 +112,7 @@ impl super::ProjectRule for Rule {
         &DANGEROUS_TOOLS_WITHOUT_RATE_LIMIT
     }
 
-    fn check(&self, project: &Project, out: &mut Vec<Diagnostic>) {
-        let s = Structure::new(project);
+    fn check(&self, s: &Structure<'_>, out: &mut Vec<Diagnostic>) {
         for component in s.server_components() {
             let Some(server) = s.component_servers(component).into_iter().next() else {
                 continue;
@@ -131,7 +129,7 @@ impl super::ProjectRule for Rule {
                 }
             }
             if !dangerous.is_empty() {
-                out.push(diagnostic(&s, &server, &dangerous));
+                out.push(diagnostic(s, &server, &dangerous));
             }
         }
     }

@@ -1,5 +1,4 @@
 use crate::code::structure::Structure;
-use crate::code::taint::Project;
 use crate::code::transport::{HostSetting, Serving};
 use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
@@ -112,15 +111,14 @@ impl super::ProjectRule for Rule {
         &HTTP_TRANSPORT_BEYOND_LOOPBACK
     }
 
-    fn check(&self, project: &Project, out: &mut Vec<Diagnostic>) {
-        let s = Structure::new(project);
+    fn check(&self, s: &Structure<'_>, out: &mut Vec<Diagnostic>) {
         for component in s.server_components() {
-            let serving = Serving::of(&s, component);
+            let serving = Serving::of(s, component);
             if serving.http.is_empty() {
                 continue;
             }
             for host in serving.hosts.iter().filter(|h| h.is_wildcard()) {
-                out.push(diagnostic(&s, &serving, host, serving.auth.is_some()));
+                out.push(diagnostic(s, &serving, host, serving.auth.is_some()));
             }
         }
     }

@@ -1,5 +1,4 @@
 use crate::code::structure::Structure;
-use crate::code::taint::Project;
 use crate::code::transport::{HttpStart, Serving};
 use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
@@ -124,10 +123,9 @@ impl super::ProjectRule for Rule {
         &HTTP_TRANSPORT_WITHOUT_AUTHENTICATION
     }
 
-    fn check(&self, project: &Project, out: &mut Vec<Diagnostic>) {
-        let s = Structure::new(project);
+    fn check(&self, s: &Structure<'_>, out: &mut Vec<Diagnostic>) {
         for component in s.server_components() {
-            let serving = Serving::of(&s, component);
+            let serving = Serving::of(s, component);
             let Some(start) = serving.http.first() else {
                 continue;
             };
@@ -137,9 +135,9 @@ impl super::ProjectRule for Rule {
             // Only local processes can reach it when every host it is given is loopback (none
             // given is the SDKs' loopback default) and Host/Origin validation keeps web pages out.
             let loopback = serving.hosts.iter().all(|h| h.is_loopback());
-            let validated = (serving.origin_check.is_some() || serving.sdk_protects(&s))
+            let validated = (serving.origin_check.is_some() || serving.sdk_protects(s))
                 && serving.origin_check_disabled.is_none();
-            out.push(diagnostic(&s, &serving, start, validated && loopback));
+            out.push(diagnostic(s, &serving, start, validated && loopback));
         }
     }
 }

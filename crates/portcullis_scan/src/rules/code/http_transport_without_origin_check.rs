@@ -1,5 +1,4 @@
 use crate::code::structure::{ServerSdk, Structure};
-use crate::code::taint::Project;
 use crate::code::transport::Serving;
 use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
@@ -130,16 +129,15 @@ impl super::ProjectRule for Rule {
         &HTTP_TRANSPORT_WITHOUT_ORIGIN_CHECK
     }
 
-    fn check(&self, project: &Project, out: &mut Vec<Diagnostic>) {
-        let s = Structure::new(project);
+    fn check(&self, s: &Structure<'_>, out: &mut Vec<Diagnostic>) {
         for component in s.server_components() {
-            let serving = Serving::of(&s, component);
+            let serving = Serving::of(s, component);
             let Some(start) = serving.http.first() else {
                 continue;
             };
             if let Some(off) = &serving.origin_check_disabled {
                 out.push(diagnostic(
-                    &s,
+                    s,
                     &serving,
                     off.module,
                     off.expr.span,
@@ -147,7 +145,7 @@ impl super::ProjectRule for Rule {
                 ));
                 continue;
             }
-            if serving.origin_check.is_some() || serving.sdk_protects(&s) {
+            if serving.origin_check.is_some() || serving.sdk_protects(s) {
                 continue;
             }
             let why = match serving.sdk() {
@@ -165,7 +163,7 @@ impl super::ProjectRule for Rule {
                     Why::NoneInSdk("a transport built without `security_settings=`")
                 }
             };
-            out.push(diagnostic(&s, &serving, start.module, start.call.span, why));
+            out.push(diagnostic(s, &serving, start.module, start.call.span, why));
         }
     }
 }

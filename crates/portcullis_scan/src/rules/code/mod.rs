@@ -136,7 +136,8 @@ pub static RULES: &[&TaintRule] = &[
 /// logging, transport protection. Reads the IR; never re-parses.
 pub trait ProjectRule: Sync {
     fn meta(&self) -> &'static RuleMeta;
-    fn check(&self, project: &Project, out: &mut Vec<Diagnostic>);
+    /// Checks a project through facts computed once for all these rules.
+    fn check(&self, structure: &crate::code::structure::Structure<'_>, out: &mut Vec<Diagnostic>);
 }
 
 /// Every rule over a project's structure.

@@ -4,7 +4,6 @@ use crate::code::ir::{Expr, ExprKind, FunctionId, Module, StmtKind};
 use crate::code::structure::{
     Bindings, FnKey, Structure, call_parts, for_each_expr, has_spread, positional, strip_await,
 };
-use crate::code::taint::Project;
 use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::registry::{Confidence, RuleMeta};
@@ -189,10 +188,9 @@ impl super::ProjectRule for Rule {
         &OUTBOUND_CALL_WITHOUT_TIMEOUT
     }
 
-    fn check(&self, project: &Project, out: &mut Vec<Diagnostic>) {
-        let s = Structure::new(project);
+    fn check(&self, s: &Structure<'_>, out: &mut Vec<Diagnostic>) {
         let reached = s.reachable_from_handlers();
-        let global_socket_timeout = project.modules.iter().any(|m| {
+        let global_socket_timeout = s.project.modules.iter().any(|m| {
             m.calls().iter().any(|(_, c)| {
                 call_parts(c)
                     .and_then(|(callee, _)| m.canonical(callee))

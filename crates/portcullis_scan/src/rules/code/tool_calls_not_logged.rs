@@ -1,6 +1,5 @@
 use crate::code::ir::{ExprKind, Module};
 use crate::code::structure::{Effect, ServerCtor, Structure, call_parts, for_each_expr};
-use crate::code::taint::Project;
 use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::registry::RuleMeta;
@@ -104,8 +103,7 @@ impl super::ProjectRule for Rule {
         &TOOL_CALLS_NOT_LOGGED
     }
 
-    fn check(&self, project: &Project, out: &mut Vec<Diagnostic>) {
-        let s = Structure::new(project);
+    fn check(&self, s: &Structure<'_>, out: &mut Vec<Diagnostic>) {
         for component in s.server_components() {
             let Some(server) = s.component_servers(component).into_iter().next() else {
                 continue;

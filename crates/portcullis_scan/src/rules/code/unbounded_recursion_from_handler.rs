@@ -4,7 +4,6 @@ use crate::code::ir::{
     BinOp, CmpOp, Expr, ExprKind, FunctionId, HandlerKind, Module, Pattern, StmtKind,
 };
 use crate::code::structure::{FnKey, Structure, call_parts, walk_own};
-use crate::code::taint::Project;
 use crate::declare_rule;
 use crate::diagnostic::{Diagnostic, TraceStep};
 use crate::registry::RuleMeta;
@@ -195,8 +194,7 @@ impl super::ProjectRule for Rule {
         &UNBOUNDED_RECURSION_FROM_HANDLER
     }
 
-    fn check(&self, project: &Project, out: &mut Vec<Diagnostic>) {
-        let s = Structure::new(project);
+    fn check(&self, s: &Structure<'_>, out: &mut Vec<Diagnostic>) {
         let reached = s.reachable_from_handlers();
         let mut nodes: Vec<FnKey> = reached.keys().copied().collect();
         nodes.sort();
@@ -210,7 +208,8 @@ impl super::ProjectRule for Rule {
                     .collect(),
             );
         }
-        let handlers: HashMap<FnKey, HandlerKind> = project
+        let handlers: HashMap<FnKey, HandlerKind> = s
+            .project
             .modules
             .iter()
             .enumerate()
@@ -224,7 +223,7 @@ impl super::ProjectRule for Rule {
         for scc in strongly_connected(&nodes, &edges) {
             let members: BTreeSet<FnKey> = scc.iter().copied().collect();
             let recursive = scc.len() > 1 || edges[&scc[0]].iter().any(|(t, _)| *t == scc[0]);
-            if !recursive || members.iter().any(|&k| bounded(&s, k, &members, &edges)) {
+            if !recursive || members.iter().any(|&k| bounded(s, k, &members, &edges)) {
                 continue;
             }
             // The recursive call sites, in order, with what feeds them.
@@ -260,7 +259,7 @@ impl super::ProjectRule for Rule {
             // A handler in the cycle needs no "reached from" of its own.
             let via = in_cycle.is_empty().then(|| s.handler_label(origin));
             let cycle: Vec<FnKey> = members.iter().copied().collect();
-            out.push(diagnostic(&s, &cycle, site, feed, via.as_deref()));
+            out.push(diagnostic(s, &cycle, site, feed, via.as_deref()));
         }
     }
 }
