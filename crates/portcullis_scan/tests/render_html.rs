@@ -4,38 +4,20 @@
 //! Set `PORTCULLIS_HTML_DUMP=<folder>` to also write the sample pages there, for
 //! `scripts/html-e2e.sh`.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use portcullis_scan::diagnostic::{Diagnostic, TraceStep};
 use portcullis_scan::model::Transport;
-use portcullis_scan::registry::{self, RuleMeta};
 use portcullis_scan::render::html;
 use portcullis_scan::report::ServerSummary;
 use portcullis_scan::source::SourceFile;
 use portcullis_scan::span::Span;
-use portcullis_scan::{Finding, Report, Severity};
+use portcullis_scan::{Report, Severity};
 
-const SECRET: &str = "ghp_pLIix6MEOLeMa61EqJomTEI1JEzO3joOj37H";
-/// The part of the secret that masking hides; it must never be printed.
-const SECRET_MIDDLE: &str = "pLIix6MEOLeMa61EqJomTEI1JEzO3joO";
-
-fn rule(code: &str) -> &'static RuleMeta {
-    registry::find_rule(code).unwrap_or_else(|| panic!("rule {code} is registered"))
-}
-
-fn span_of(file: &SourceFile, needle: &str) -> Span {
-    let start = file.text.find(needle).expect("needle in text");
-    Span::new(start, start + needle.len())
-}
-
-fn finding(d: Diagnostic) -> Finding {
-    let fingerprint = d.fingerprint(0);
-    Finding {
-        diagnostic: d,
-        fingerprint,
-    }
-}
+use common::{SECRET, SECRET_MIDDLE, finding, rule, span_of};
 
 fn server(file: &str, name: &str, transport: Transport) -> ServerSummary {
     ServerSummary {

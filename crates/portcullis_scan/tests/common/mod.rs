@@ -130,3 +130,29 @@ fn parse_annotation(line: &str) -> Option<Vec<(Annotation, String)>> {
             .collect(),
     )
 }
+
+/// A GitHub-token-shaped secret for renderer tests (not a real token).
+pub const SECRET: &str = "ghp_pLIix6MEOLeMa61EqJomTEI1JEzO3joOj37H";
+/// The part of the secret that masking hides; it must never be printed.
+pub const SECRET_MIDDLE: &str = "pLIix6MEOLeMa61EqJomTEI1JEzO3joO";
+
+pub fn rule(code: &str) -> &'static portcullis_scan::registry::RuleMeta {
+    portcullis_scan::registry::find_rule(code)
+        .unwrap_or_else(|| panic!("rule {code} is registered"))
+}
+
+pub fn span_of(
+    file: &portcullis_scan::source::SourceFile,
+    needle: &str,
+) -> portcullis_scan::span::Span {
+    let start = file.text.find(needle).expect("needle in text");
+    portcullis_scan::span::Span::new(start, start + needle.len())
+}
+
+pub fn finding(d: portcullis_scan::diagnostic::Diagnostic) -> portcullis_scan::Finding {
+    let fingerprint = d.fingerprint(0);
+    portcullis_scan::Finding {
+        diagnostic: d,
+        fingerprint,
+    }
+}
