@@ -22,7 +22,7 @@ class NotebookServer:
 
     def __init__(self, root: str, name: str = "notebooks"):
         self.root = Path(root).expanduser().resolve()
-        # todoruleid: dangerous-tools-without-rate-limit
+        # ruleid: dangerous-tools-without-rate-limit
         self.mcp = FastMCP(name)
         self.namespace: dict = {}
         for method in (self.list_notebooks, self.read_notebook, self.read_cell, self.add_cell,

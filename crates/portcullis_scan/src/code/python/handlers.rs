@@ -84,6 +84,9 @@ struct Detector<'m> {
     handlers: Vec<Handler>,
     /// `(function, kind)` already registered: one handler each, however often it is registered.
     seen: HashSet<(FunctionId, u8)>,
+    /// Loop variables over a literal list of functions, by the function the loop is in:
+    /// `for fn in (read, write): mcp.tool()(fn)` registers both.
+    loop_items: HashMap<(FunctionId, &'m str), Vec<&'m Expr>>,
 }
 
 pub(super) fn detect(module: &Module) -> Vec<Handler> {
@@ -104,11 +107,13 @@ pub(super) fn detect(module: &Module) -> Vec<Handler> {
         by_name: HashMap::new(),
         handlers: Vec::new(),
         seen: HashSet::new(),
+        loop_items: HashMap::new(),
     };
     for (id, f) in module.functions.iter().enumerate() {
         d.by_name.entry(f.name.as_str()).or_default().push(id);
     }
     d.collect_receivers();
+    d.collect_loop_items();
     for (id, function) in module.functions.iter().enumerate() {
         for decorator in &function.decorators {
             d.decorator(id, function, decorator);
@@ -227,6 +232,53 @@ impl<'m> Detector<'m> {
         self.add(id, method, call, decorator.span);
     }
 
+    /// Loop variables bound to the items of a literal sequence, written in the loop header or
+    /// assigned to a name earlier in the same function or at the top level.
+    fn collect_loop_items(&mut self) {
+        let functions = &self.module.functions;
+        let sequence_of = |function: FunctionId, name: &str| -> Option<&'m [Expr]> {
+            let mut found = None;
+            for scope in [function, 0] {
+                crate::code::ir::each_stmt(&functions.get(scope)?.body, &mut |stmt| {
+                    if let StmtKind::Assign {
+                        target: Pattern::Name(n, _),
+                        value,
+                    } = &stmt.kind
+                        && n == name
+                        && let ExprKind::Seq(items) = &value.kind
+                    {
+                        found = Some(items.as_slice());
+                    }
+                });
+                if found.is_some() {
+                    break;
+                }
+            }
+            found
+        };
+        for (id, function) in functions.iter().enumerate() {
+            crate::code::ir::each_stmt(&function.body, &mut |stmt| {
+                let StmtKind::Loop {
+                    binding: Some(Pattern::Name(var, _)),
+                    iter: Some(iter),
+                    ..
+                } = &stmt.kind
+                else {
+                    return;
+                };
+                let items = match &iter.kind {
+                    ExprKind::Seq(items) => Some(items.as_slice()),
+                    ExprKind::Name(name) => sequence_of(id, name),
+                    _ => None,
+                };
+                if let Some(items) = items {
+                    self.loop_items
+                        .insert((id, var.as_str()), items.iter().collect());
+                }
+            });
+        }
+    }
+
     /// `mcp.tool()(fn)`, `mcp.add_tool(fn)`, `Server(on_call_tool=fn)`.
     fn registration(&mut self, context: FunctionId, call: &Expr) {
         let ExprKind::Call { callee, args, .. } = &call.kind else {
@@ -242,9 +294,10 @@ impl<'m> Detector<'m> {
             && let Some(method) = Method::from_decorator(name)
             && let Some(first) = positional(args).next()
             && self.plausible_receiver(object, method.sdk(), context)
-            && let Some(function) = self.resolve_function(first, context)
         {
-            self.add(function, method, Some(inner_args), call.span);
+            for function in self.resolve_functions(first, context) {
+                self.add(function, method, Some(inner_args), call.span);
+            }
             return;
         }
         // `mcp.add_tool(fn, name=...)`, `mcp.add_tool(Tool.from_function(fn))`.
@@ -263,10 +316,10 @@ impl<'m> Detector<'m> {
                 ExprKind::Call { args: inner, .. } if is_from_function(first) => inner.as_slice(),
                 _ => args.as_slice(),
             };
-            if self.plausible_receiver(object, Sdk::High, context)
-                && let Some(function) = self.resolve_function(first, context)
-            {
-                self.add(function, method, Some(naming), call.span);
+            if self.plausible_receiver(object, Sdk::High, context) {
+                for function in self.resolve_functions(first, context) {
+                    self.add(function, method, Some(naming), call.span);
+                }
             }
             return;
         }
@@ -361,6 +414,20 @@ impl<'m> Detector<'m> {
             span,
             tainted_params,
         });
+    }
+
+    /// The functions a registration passes: one, or each item of the list a loop variable
+    /// runs over.
+    fn resolve_functions(&self, e: &Expr, context: FunctionId) -> Vec<FunctionId> {
+        if let ExprKind::Name(name) = &e.kind
+            && let Some(items) = self.loop_items.get(&(context, name.as_str()))
+        {
+            return items
+                .iter()
+                .filter_map(|item| self.resolve_function(item, context))
+                .collect();
+        }
+        self.resolve_function(e, context).into_iter().collect()
     }
 
     /// The function a registration passes: a name, `self.method`, a lambda, or

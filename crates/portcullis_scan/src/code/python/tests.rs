@@ -564,6 +564,51 @@ def get_item(id: str):
     assert!(m.handlers.is_empty(), "{:?}", m.handlers);
 }
 
+#[test]
+fn handlers_registered_in_a_loop() {
+    let m = lower_src(
+        r#"
+from mcp.server.fastmcp import FastMCP
+
+mcp = FastMCP("tools")
+TOOLS = [read_file, write_file]
+
+def read_file(path: str) -> str: ...
+def write_file(path: str, text: str) -> None: ...
+def delete_file(path: str) -> None: ...
+def helper(x): ...
+
+for fn in TOOLS:
+    mcp.tool()(fn)
+
+class Notebooks:
+    def __init__(self):
+        self.mcp = FastMCP("nb")
+        for method in (self.run, self.export):
+            self.mcp.add_tool(method)
+
+    def run(self, code: str) -> str: ...
+    def export(self, name: str) -> str: ...
+    def private(self, x): ...
+
+def register(server):
+    for f in make_tools():
+        server.tool()(f)
+"#,
+    );
+    for registered in [
+        "read_file",
+        "write_file",
+        "Notebooks.run",
+        "Notebooks.export",
+    ] {
+        assert!(is_handler(&m, registered), "{registered}");
+    }
+    for not_registered in ["delete_file", "helper", "Notebooks.private"] {
+        assert!(!is_handler(&m, not_registered), "{not_registered}");
+    }
+}
+
 // ----- low-level server -----
 
 const LOWLEVEL_SERVER: &str = r#"
