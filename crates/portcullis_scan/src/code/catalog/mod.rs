@@ -186,6 +186,7 @@ pub static EMPTY: Catalog = Catalog {
     containment_checks: &[],
     separators: &[],
     option_programs: &[],
+    option_values: &[],
     classes: &[],
 };
 
@@ -209,6 +210,9 @@ pub struct Catalog {
     pub separators: &'static [&'static str],
     /// Programs whose options change what they do, for argument injection.
     pub option_programs: &'static [&'static str],
+    /// Options of those programs that take the next argument as their value (`git commit -m
+    /// MSG`): a value there is data, whatever it starts with.
+    pub option_values: &'static [(&'static str, &'static [&'static str])],
     /// Classes whose instances' methods are catalogued as `Class.method`.
     pub classes: &'static [&'static str],
 }

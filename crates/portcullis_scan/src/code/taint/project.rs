@@ -27,6 +27,8 @@ pub(super) struct Summary {
     pub hits: Vec<Hit>,
     pub returns: Labels,
     pub return_sites: Vec<(Span, Labels)>,
+    /// The program whose argument vector the function splices its `*args` into.
+    pub argv_rest: Option<String>,
 }
 
 impl Summary {
@@ -53,6 +55,14 @@ impl Summary {
                 .map(|l| format!("{:?}", l.key()))
                 .collect(),
         ));
+        if let Some(program) = &self.argv_rest {
+            out.push((
+                HitKind::Sink(SinkKind::ArgInjection),
+                usize::MAX,
+                Span::default(),
+                vec![program.clone()],
+            ));
+        }
         out.sort();
         out
     }
@@ -393,6 +403,19 @@ fn program_literal(module: &Module, e: &Expr) -> Option<String> {
                 .and_then(|a| a.value.as_str())
                 .map(str::to_string)
         }
+        // `os.environ.get("KUBECTL", "kubectl")`: the program unless the operator says
+        // otherwise.
+        ExprKind::Call { callee, args, .. }
+            if matches!(
+                module.canonical(callee).as_deref(),
+                Some("os.environ.get" | "os.getenv")
+            ) =>
+        {
+            args.get(1)
+                .and_then(|a| a.value.as_str())
+                .filter(|p| !p.is_empty() && !p.contains(char::is_whitespace))
+                .map(str::to_string)
+        }
         _ => None,
     }
 }
@@ -490,6 +513,7 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                         hits: outcome.hits,
                         returns: outcome.returns,
                         return_sites: outcome.return_sites,
+                        argv_rest: outcome.argv_rest,
                     },
                     calls,
                 )

@@ -19,6 +19,8 @@ pub(super) struct Outcome {
     pub hits: Vec<Hit>,
     pub returns: Labels,
     pub return_sites: Vec<(Span, Labels)>,
+    /// The program whose argument vector this function splices its `*args` into.
+    pub argv_rest: Option<String>,
 }
 
 /// How a call's argument vector is built, for argument injection: the program and the labels
@@ -29,6 +31,13 @@ struct Argv {
     injectable: Labels,
     /// A literal `--` was seen: what follows cannot be an option.
     ended_options: bool,
+    /// The last element was an option that takes a value (`-m`): the next one is that value,
+    /// whatever it starts with.
+    expects_value: bool,
+    /// The first operand, when it is fixed text: `commit` in `git -C dir commit -m msg`.
+    subcommand: Option<String>,
+    /// An operand was seen, so the subcommand (if any) is known.
+    past_subcommand: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -217,7 +226,7 @@ impl<'a> Analyzer<'a> {
                         Argv {
                             program: Some(SPLIT_PROGRAM.into()),
                             injectable,
-                            ended_options: false,
+                            ..Argv::default()
                         }
                     }),
                 };
@@ -834,9 +843,13 @@ impl<'a> Analyzer<'a> {
         }
         if let Some(f) = self.catalog.path_fns.iter().find(|f| matches(&f.callee)) {
             let base = all_args.union(recv_labels);
+            // A resolved path is absolute: it starts with `/`, never with `-`. (A normalised
+            // one need not be: `normpath("-x")` is `-x`.)
+            let absolute = Cleaned::of(&[SinkKind::ArgInjection]);
             return match f.op {
                 PathOp::Resolve => base.map(|l| Label {
                     flags: l.flags.with(Flags::RESOLVED).without(Flags::NORMALIZED),
+                    cleaned: l.cleaned.with(absolute),
                     ..l
                 }),
                 PathOp::Normalize => base.map(|l| {
@@ -899,13 +912,7 @@ impl<'a> Analyzer<'a> {
                     _ => vec![a.value.clone()],
                 };
                 for item in &items {
-                    if matches!(item.as_str(), Some("--" | "--end-of-options")) {
-                        argv.ended_options = true;
-                    }
-                    if !argv.ended_options && !starts_with_fixed_text(item) {
-                        let labels = self.quiet(|an| an.eval(item, state));
-                        argv.injectable.extend(labels);
-                    }
+                    self.argv_push(&mut argv, item, state);
                 }
             }
             state.argv.insert(list.clone(), argv);
@@ -931,7 +938,7 @@ impl<'a> Analyzer<'a> {
                 arg_labels: &arg_labels,
                 recv_labels: &recv_labels,
             };
-            return self.apply_summary(&site, (module, function), skip_receiver);
+            return self.apply_summary(&site, (module, function), skip_receiver, state);
         }
         // Unknown: the result carries everything that went in, except credentials handed to
         // a client (`headers=`, `api_key=`): they authenticate the call, they are not its
@@ -1118,15 +1125,114 @@ impl<'a> Analyzer<'a> {
             ..Argv::default()
         };
         for item in items.iter().skip(1) {
-            if matches!(item.as_str(), Some("--" | "--end-of-options")) {
-                argv.ended_options = true;
+            // Evaluated once for its own sinks; `argv_push` re-reads it quietly.
+            self.eval(item, state);
+            if let ExprKind::Spread(inner) = &item.kind
+                && self.is_own_rest(inner)
+                && self.has_options(argv.program.as_deref())
+            {
+                self.out.argv_rest.clone_from(&argv.program);
             }
-            let labels = self.eval(item, state);
-            if !argv.ended_options && !starts_with_fixed_text(item) {
-                argv.injectable.extend(labels);
-            }
+            self.argv_push(&mut argv, item, state);
         }
         argv
+    }
+
+    /// Adds one element to an argument vector: it can inject an option unless options ended,
+    /// it starts with fixed text, or it is the value of the option before it.
+    fn argv_push(&mut self, argv: &mut Argv, item: &Expr, state: &mut State) {
+        let text = self.constant_text(item);
+        if matches!(text.as_deref(), Some("--" | "--end-of-options")) {
+            argv.ended_options = true;
+        }
+        let is_value = argv.expects_value;
+        if !argv.ended_options && !is_value && !starts_with_fixed_text(item) {
+            let labels = self.quiet(|an| an.eval(item, state));
+            argv.injectable.extend(labels);
+        }
+        if !is_value
+            && !argv.past_subcommand
+            && !text.as_deref().is_some_and(|t| t.starts_with('-'))
+        {
+            argv.past_subcommand = true;
+            argv.subcommand = text.clone();
+        }
+        argv.expects_value =
+            !is_value && text.as_deref().is_some_and(|t| self.takes_value(argv, t));
+    }
+
+    /// Whether `flag` takes the next element as its value, as an option of the program itself
+    /// (`git -C`) or of its subcommand (`git commit -m`).
+    fn takes_value(&self, argv: &Argv, flag: &str) -> bool {
+        let Some(program) = argv.program.as_deref().map(crate::model::program_name) else {
+            return false;
+        };
+        let with_subcommand = argv
+            .subcommand
+            .as_deref()
+            .map(|sub| format!("{program} {sub}"));
+        self.catalog.option_values.iter().any(|(key, flags)| {
+            (*key == program || Some(*key) == with_subcommand.as_deref()) && flags.contains(&flag)
+        })
+    }
+
+    /// `args` when it names this function's `*args` parameter.
+    fn is_own_rest(&self, e: &Expr) -> bool {
+        let ExprKind::Name(n) = &e.kind else {
+            return false;
+        };
+        self.function
+            .params
+            .iter()
+            .any(|p| p.kind == ParamKind::Rest && p.name() == Some(n.as_str()))
+    }
+
+    /// Arguments a call passes into a helper's `*args` that the helper splices into an
+    /// argument vector of `program`, judged where they are written: after `--`, with fixed
+    /// text in front, or as an option's value they cannot inject an option.
+    fn clean_spliced_args(
+        &mut self,
+        program: &str,
+        callee: &Function,
+        args: &[Arg],
+        arg_labels: &[Labels],
+        state: &mut State,
+    ) -> Vec<Labels> {
+        let fixed_params = callee
+            .params
+            .iter()
+            .filter(|p| p.kind == ParamKind::Normal)
+            .count();
+        let mut argv = Argv {
+            program: Some(program.to_string()),
+            ..Argv::default()
+        };
+        let mut out = arg_labels.to_vec();
+        let mut positional = 0;
+        for (a, labels) in args.iter().zip(out.iter_mut()) {
+            if a.name.is_some() {
+                continue;
+            }
+            if a.spread {
+                // A forwarded `*args`: judged where it was written, by the caller's callers.
+                if self.is_own_rest(&a.value) {
+                    self.out.argv_rest = Some(program.to_string());
+                }
+                argv.expects_value = false;
+                continue;
+            }
+            positional += 1;
+            if positional <= fixed_params {
+                continue;
+            }
+            let before = argv.injectable.0.len();
+            self.argv_push(&mut argv, &a.value, state);
+            if argv.injectable.0.len() == before {
+                *labels =
+                    std::mem::take(labels).cleaned_for(Cleaned::of(&[SinkKind::ArgInjection]));
+            }
+        }
+        out
     }
 
     fn apply_summary(
@@ -1134,6 +1240,7 @@ impl<'a> Analyzer<'a> {
         site: &CallSite<'_>,
         (module, function): (usize, FunctionId),
         skip_receiver: bool,
+        state: &mut State,
     ) -> Labels {
         let Some(summary) = self.summaries.get(&(module, function)) else {
             return site
@@ -1143,11 +1250,20 @@ impl<'a> Analyzer<'a> {
                 .fold(site.recv_labels.clone(), Labels::union);
         };
         let callee = &self.project.modules[module].functions[function];
+        let spliced;
+        let arg_labels = match &summary.argv_rest {
+            Some(program) => {
+                spliced =
+                    self.clean_spliced_args(program, callee, site.args, site.arg_labels, state);
+                spliced.as_slice()
+            }
+            None => site.arg_labels,
+        };
         let param_labels = map_args(
             callee,
             skip_receiver,
             site.args,
-            site.arg_labels,
+            arg_labels,
             site.recv_labels,
         );
         let call_step = self.step(site.expr.span, format!("passed to `{}`", callee.qualname));
