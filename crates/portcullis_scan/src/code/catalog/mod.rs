@@ -187,6 +187,7 @@ pub static EMPTY: Catalog = Catalog {
     separators: &[],
     option_programs: &[],
     option_values: &[],
+    connectors: &[],
     classes: &[],
 };
 
@@ -213,6 +214,9 @@ pub struct Catalog {
     /// Options of those programs that take the next argument as their value (`git commit -m
     /// MSG`): a value there is data, whatever it starts with.
     pub option_values: &'static [(&'static str, &'static [&'static str])],
+    /// Calls that take credentials to build a client or a connection (`create_pool`,
+    /// `*Client`): what they return is not the credential. `*` matches any start.
+    pub connectors: &'static [&'static str],
     /// Classes whose instances' methods are catalogued as `Class.method`.
     pub classes: &'static [&'static str],
 }

@@ -38,6 +38,8 @@ impl Flags {
     /// Passed through something that opens a file (`open`, `Path(...)`): a read of it is a
     /// file read, not a pipe or a socket.
     pub const FILE: Flags = Flags(1 << 12);
+    /// The value of the environment variable this value names (`os.environ.get(name)`).
+    pub const ENV_LOOKUP: Flags = Flags(1 << 13);
 
     pub fn has(self, f: Flags) -> bool {
         self.0 & f.0 == f.0

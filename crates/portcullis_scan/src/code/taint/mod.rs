@@ -22,6 +22,29 @@ pub use project::{Finding, FindingKind, Project, analyze_project};
 use crate::code::catalog::{SinkKind, SourceKind};
 use crate::span::Span;
 
+/// Whether a variable or keyword name says it holds a credential (`GITHUB_TOKEN`, `api_key`,
+/// `DATABASE_URL`, whose URL carries the password).
+pub(crate) fn looks_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    [
+        "KEY",
+        "TOKEN",
+        "SECRET",
+        "PASSW",
+        "CREDENTIAL",
+        "AUTH",
+        "DATABASE_URL",
+        "DB_URL",
+        "DSN",
+        "CONNECTION_STRING",
+        "MONGODB_URI",
+        "MONGO_URI",
+        "REDIS_URL",
+    ]
+    .iter()
+    .any(|w| upper.contains(w))
+}
+
 /// Checks that look like sanitizers but are not enough.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Broken {

@@ -240,8 +240,25 @@ impl Project {
             .get(&(module, class.to_string(), field.to_string()))
     }
 
-    pub(super) fn global_secret(&self, module: usize, name: &str) -> Option<&(Span, String)> {
-        self.global_secrets.get(&(module, name.to_string()))
+    /// A module-level name bound to a secret from the environment, here or where it was
+    /// imported from (`from .config import GITHUB_TOKEN`), with that module.
+    pub(super) fn global_secret(
+        &self,
+        module: usize,
+        name: &str,
+    ) -> Option<(usize, &(Span, String))> {
+        if let Some(found) = self.global_secrets.get(&(module, name.to_string())) {
+            return Some((module, found));
+        }
+        let import = self.modules[module]
+            .imports
+            .iter()
+            .rev()
+            .find(|i| i.local == name)?;
+        let (target, original) = self.resolve_import_path(module, &import.path)?;
+        self.global_secrets
+            .get(&(target, original))
+            .map(|found| (target, found))
     }
 
     pub(super) fn field_secret(
@@ -385,11 +402,7 @@ fn env_secret(module: &Module, value: &Expr) -> Option<String> {
         }
         _ => return None,
     };
-    let upper = name.to_ascii_uppercase();
-    ["KEY", "TOKEN", "SECRET", "PASSW", "CREDENTIAL", "AUTH"]
-        .iter()
-        .any(|w| upper.contains(w))
-        .then(|| name.to_string())
+    super::looks_secret(name).then(|| name.to_string())
 }
 
 /// `"rg"` or `shutil.which("rg")`: a program named by a literal.
@@ -587,8 +600,16 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
             // What the handler hands back to the model.
             for (span, labels) in &summary.return_sites {
                 for label in labels.iter() {
-                    let Origin::Source(kind) = label.origin else {
-                        continue;
+                    let kind = match label.origin {
+                        Origin::Source(kind) => kind,
+                        // The model chose which environment variable to read.
+                        Origin::Param(i)
+                            if label.flags.has(Flags::ENV_LOOKUP)
+                                && handler.tainted_params.contains(&i) =>
+                        {
+                            SourceKind::Environment
+                        }
+                        Origin::Param(_) => continue,
                     };
                     // `bool(os.getenv(...))`, `int(row[0])`: nothing of the content is left.
                     if label.cleaned.is_all() {

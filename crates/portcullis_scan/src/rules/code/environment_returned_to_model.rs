@@ -7,8 +7,10 @@ use super::{Flow, TaintRule};
 declare_rule! {
     /// ## What it does
     /// Finds tool results that carry the whole process environment (`os.environ`, `dict(os.environ)`,
-    /// `os.environ.copy()`) or a variable whose name says it is a secret (`*_KEY`, `*_TOKEN`,
-    /// `*SECRET*`, `*PASSWORD*`).
+    /// `os.environ.copy()`), a variable whose name says it is a secret (`*_KEY`, `*_TOKEN`,
+    /// `*SECRET*`, `*PASSWORD*`, `DATABASE_URL`), including through a module-level constant
+    /// imported from another file, or whichever variable a tool argument names
+    /// (`os.environ.get(name)`) unless the name is checked against an allowlist.
     ///
     /// ## Why is this bad?
     /// A server's environment holds the API keys its configuration passed it. Whatever a tool returns
@@ -54,15 +56,26 @@ declare_rule! {
 }
 
 fn describe(f: &Flow<'_>) -> (String, String) {
+    let trace = &f.finding.trace;
+    // `os.environ.get(name)` with a model-chosen name: the variable is whichever it names.
+    let what = if trace
+        .iter()
+        .any(|s| s.message.starts_with("names the environment"))
+    {
+        let subject = f.subject();
+        // The handler is named once, at the start of the message.
+        let subject = match f.tool {
+            Some(t) => subject.trim_end_matches(&format!(" of `{t}`")).to_string(),
+            None => subject,
+        };
+        format!("whichever environment variable {subject} names")
+    } else {
+        trace
+            .first()
+            .map_or("the environment".to_string(), |s| s.message.clone())
+    };
     (
-        format!(
-            "{} returns {} to the model",
-            f.handler(),
-            f.finding
-                .trace
-                .first()
-                .map_or("the environment".to_string(), |s| s.message.clone())
-        ),
+        format!("{} returns {what} to the model", f.handler()),
         "Return only the fields the tool is for; never return the environment or a credential."
             .to_string(),
     )

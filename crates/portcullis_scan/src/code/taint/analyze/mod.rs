@@ -6,7 +6,7 @@ mod guards;
 
 use super::label::{Flags, Label, Labels, Origin, Step};
 use super::project::{Project, Summary};
-use super::{Broken, Hit, HitKind};
+use super::{Broken, Hit, HitKind, looks_secret};
 use crate::code::catalog::{ArgSel, Callee, Catalog, Cleaned, PathOp, SinkKind, SourceKind, When};
 use crate::code::ir::{
     Arg, BinOp, Expr, ExprKind, Function, FunctionId, Module, ParamKind, Pattern, Stmt, StmtKind,
@@ -449,14 +449,18 @@ impl<'a> Analyzer<'a> {
                 if !state.vars.contains_key(n)
                     && self.project.global_secret(self.module_index, n).is_some() =>
             {
-                let (span, var) = self
+                let (module, (span, var)) = self
                     .project
                     .global_secret(self.module_index, n)
-                    .cloned()
+                    .map(|(m, found)| (m, found.clone()))
                     .unwrap_or_default();
                 Labels(vec![Label::new(
                     Origin::Source(SourceKind::Environment),
-                    self.step(span, format!("the environment variable `{var}`")),
+                    Step {
+                        module,
+                        span,
+                        message: format!("the environment variable `{var}`"),
+                    },
                 )])
             }
             ExprKind::Name(n) => {
@@ -519,7 +523,7 @@ impl<'a> Analyzer<'a> {
                     && self.source_name(&self.resolve_dotted(&path))
                         == Some(SourceKind::Environment)
                 {
-                    return self.env_var(index.as_str(), expr.span);
+                    return self.env_var(Some(index), expr.span, state);
                 }
                 self.eval(index, state);
                 self.eval(object, state)
@@ -654,13 +658,24 @@ impl<'a> Analyzer<'a> {
         labels.with_flags(flags)
     }
 
-    fn env_var(&self, name: Option<&str>, span: Span) -> Labels {
-        match name {
+    /// The value of an environment variable: a source when its name says it is a secret, and
+    /// when the name itself is data (`os.environ.get(name)`), whatever that data can name.
+    fn env_var(&mut self, key: Option<&Expr>, span: Span, state: &mut State) -> Labels {
+        let Some(key) = key else {
+            return Labels::default();
+        };
+        match key.as_str() {
             Some(n) if looks_secret(n) => Labels(vec![Label::new(
                 Origin::Source(SourceKind::Environment),
                 self.step(span, format!("the environment variable `{n}`")),
             )]),
-            _ => Labels::default(),
+            Some(_) => Labels::default(),
+            None => {
+                let step = self.step(span, "names the environment variable read".to_string());
+                self.quiet(|a| a.eval(key, state))
+                    .with_flags(Flags::ENV_LOOKUP)
+                    .step(&step)
+            }
         }
     }
 
@@ -695,7 +710,7 @@ impl<'a> Analyzer<'a> {
 
         // Environment lookups by name, and sources.
         if matches!(path.as_deref(), Some("os.getenv" | "os.environ.get")) {
-            return self.env_var(args.first().and_then(|a| a.value.as_str()), expr.span);
+            return self.env_var(args.first().map(|a| &a.value), expr.span, state);
         }
         if receiver.is_some()
             && method == Some("get")
@@ -705,7 +720,7 @@ impl<'a> Analyzer<'a> {
                 .as_deref()
                 == Some("os.environ")
         {
-            return self.env_var(args.first().and_then(|a| a.value.as_str()), expr.span);
+            return self.env_var(args.first().map(|a| &a.value), expr.span, state);
         }
 
         // Sinks.
@@ -941,14 +956,27 @@ impl<'a> Analyzer<'a> {
             return self.apply_summary(&site, (module, function), skip_receiver, state);
         }
         // Unknown: the result carries everything that went in, except credentials handed to
-        // a client (`headers=`, `api_key=`): they authenticate the call, they are not its
-        // result.
+        // a client (`headers=`, `api_key=`, a connection string to `create_pool`): they
+        // authenticate the call, they are not its result.
+        let connects = path
+            .as_deref()
+            .or(method)
+            .and_then(|p| p.rsplit('.').next())
+            .is_some_and(|last| {
+                self.catalog
+                    .connectors
+                    .iter()
+                    .any(|c| match c.strip_prefix('*') {
+                        Some(suffix) => last.ends_with(suffix),
+                        None => last == *c,
+                    })
+            });
         let mut out = recv_labels;
         for (a, l) in args.iter().zip(arg_labels) {
-            let credential = a
-                .name
-                .as_deref()
-                .is_some_and(|n| looks_secret(n) || matches!(n, "headers" | "auth" | "cookies"));
+            let credential = connects
+                || a.name.as_deref().is_some_and(|n| {
+                    looks_secret(n) || matches!(n, "headers" | "auth" | "cookies")
+                });
             for label in l.0 {
                 if !(credential && label.origin == Origin::Source(SourceKind::Environment)) {
                     out.add(label);
@@ -1716,13 +1744,6 @@ fn marks_untrusted(text: &str) -> bool {
     ]
     .iter()
     .any(|m| lower.contains(m))
-}
-
-fn looks_secret(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    ["KEY", "TOKEN", "SECRET", "PASSW", "CREDENTIAL", "AUTH"]
-        .iter()
-        .any(|w| upper.contains(w))
 }
 
 #[cfg(test)]
