@@ -188,6 +188,7 @@ pub static EMPTY: Catalog = Catalog {
     option_programs: &[],
     option_values: &[],
     connectors: &[],
+    row_methods: &[],
     classes: &[],
 };
 
@@ -217,6 +218,9 @@ pub struct Catalog {
     /// Calls that take credentials to build a client or a connection (`create_pool`,
     /// `*Client`): what they return is not the credential. `*` matches any start.
     pub connectors: &'static [&'static str],
+    /// Methods that run a query or read the rows of one (`execute`, `fetch`, `fetchall`): when
+    /// the query reads rows, they are untrusted content, judged by the columns selected.
+    pub row_methods: &'static [&'static str],
     /// Classes whose instances' methods are catalogued as `Class.method`.
     pub classes: &'static [&'static str],
 }

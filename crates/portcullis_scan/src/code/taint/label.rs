@@ -40,6 +40,9 @@ impl Flags {
     pub const FILE: Flags = Flags(1 << 12);
     /// The value of the environment variable this value names (`os.environ.get(name)`).
     pub const ENV_LOOKUP: Flags = Flags(1 << 13);
+    /// Untrusted content that holds only ids, numbers, states or dates (`SELECT id, status`,
+    /// `item["html_url"]`): nothing there can carry instructions.
+    pub const STRUCTURED: Flags = Flags(1 << 14);
 
     pub fn has(self, f: Flags) -> bool {
         self.0 & f.0 == f.0

@@ -15,6 +15,7 @@
 mod analyze;
 mod label;
 mod project;
+mod shape;
 
 pub use label::{Flags, Label, Labels, Origin, Step};
 pub use project::{Finding, FindingKind, Project, analyze_project};

@@ -615,7 +615,9 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                     if label.cleaned.is_all() {
                         continue;
                     }
-                    if kind == SourceKind::UntrustedContent && label.flags.has(Flags::MARKED) {
+                    if kind == SourceKind::UntrustedContent
+                        && (label.flags.has(Flags::MARKED) || label.flags.has(Flags::STRUCTURED))
+                    {
                         continue;
                     }
                     keep(Finding {

@@ -6,7 +6,7 @@ mod guards;
 
 use super::label::{Flags, Label, Labels, Origin, Step};
 use super::project::{Project, Summary};
-use super::{Broken, Hit, HitKind, looks_secret};
+use super::{Broken, Hit, HitKind, looks_secret, shape};
 use crate::code::catalog::{ArgSel, Callee, Catalog, Cleaned, PathOp, SinkKind, SourceKind, When};
 use crate::code::ir::{
     Arg, BinOp, Expr, ExprKind, Function, FunctionId, Module, ParamKind, Pattern, Stmt, StmtKind,
@@ -51,6 +51,9 @@ struct State {
     argv: HashMap<String, Argv>,
     /// Variables holding the first word of another (`first = cmd.split()[0]`).
     first_word: HashMap<String, String>,
+    /// SQL text held in a variable (`sql = "SELECT ..."`) or last run on a cursor
+    /// (`cur.execute(sql)`), with holes as `?`.
+    sql: HashMap<String, String>,
 }
 
 impl State {
@@ -67,6 +70,9 @@ impl State {
         }
         for (k, v) in other.derived {
             self.derived.entry(k).or_insert(v);
+        }
+        for (k, v) in other.sql {
+            self.sql.entry(k).or_insert(v);
         }
         for (k, v) in other.argv {
             let e = self.argv.entry(k).or_default();
@@ -421,6 +427,14 @@ impl<'a> Analyzer<'a> {
                 state.first_word.remove(name);
             }
         }
+        match self.sql_text(value, state) {
+            Some(sql) => {
+                state.sql.insert(name.clone(), sql);
+            }
+            None => {
+                state.sql.remove(name);
+            }
+        }
         let mut roots = Vec::new();
         collect_roots(value, &mut roots);
         roots.retain(|r| r != name);
@@ -489,7 +503,7 @@ impl<'a> Analyzer<'a> {
             {
                 Labels::default()
             }
-            ExprKind::Attr { object, .. } => {
+            ExprKind::Attr { object, name, .. } => {
                 if let Some(path) = expr.dotted() {
                     let resolved = self.resolve_dotted(&path);
                     if let Some(kind) = self.source_name(&resolved) {
@@ -515,7 +529,8 @@ impl<'a> Analyzer<'a> {
                         )]);
                     }
                 }
-                self.eval(object, state)
+                let labels = self.eval(object, state);
+                structured_field(labels, name)
             }
             ExprKind::Subscript { object, index } => {
                 // A single environment variable is only sensitive when its name says so.
@@ -526,7 +541,11 @@ impl<'a> Analyzer<'a> {
                     return self.env_var(Some(index), expr.span, state);
                 }
                 self.eval(index, state);
-                self.eval(object, state)
+                let labels = self.eval(object, state);
+                match index.as_str() {
+                    Some(field) => structured_field(labels, field),
+                    None => labels,
+                }
             }
             ExprKind::Call { callee, args, .. } => self.call(expr, callee, args, state),
             ExprKind::Str(_) | ExprKind::Num(_) | ExprKind::Bool(_) | ExprKind::Null => {
@@ -850,11 +869,32 @@ impl<'a> Analyzer<'a> {
         {
             return all_args.union(recv_labels).with_flags(Flags::FILE);
         }
-        if let Some(source) = self.catalog.sources.iter().find(|s| matches(&s.callee)) {
-            return Labels(vec![Label::new(
-                Origin::Source(source.kind),
+        // Rows of a query: untrusted content, free text unless the query says otherwise.
+        let query = self.query_of(method, receiver, args, state);
+        if let (Some(m), Some(ExprKind::Name(cursor)), Some(sql)) =
+            (method, receiver.map(|r| &r.kind), &query)
+            && self.catalog.row_methods.contains(&m)
+        {
+            state.sql.insert(cursor.clone(), sql.clone());
+        }
+        let returns_rows = method.is_some_and(|m| self.catalog.row_methods.contains(&m))
+            && query.as_deref().is_some_and(shape::reads_rows);
+        if let Some(kind) = self
+            .catalog
+            .sources
+            .iter()
+            .find(|s| matches(&s.callee))
+            .map(|s| s.kind)
+            .or(returns_rows.then_some(SourceKind::UntrustedContent))
+        {
+            let mut label = Label::new(
+                Origin::Source(kind),
                 self.step(expr.span, format!("`{call_text}`")),
-            )]);
+            );
+            if query.as_deref().is_some_and(shape::query_is_structured) {
+                label.flags = label.flags.with(Flags::STRUCTURED);
+            }
+            return Labels(vec![label]);
         }
         if let Some(f) = self.catalog.path_fns.iter().find(|f| matches(&f.callee)) {
             let base = all_args.union(recv_labels);
@@ -1187,6 +1227,104 @@ impl<'a> Analyzer<'a> {
         }
         argv.expects_value =
             !is_value && text.as_deref().is_some_and(|t| self.takes_value(argv, t));
+    }
+
+    /// The SQL a row-reading call runs or reads the rows of: its own first argument
+    /// (`conn.execute(sql)`, `pool.fetch(sql)`), the call it is chained on
+    /// (`conn.execute(sql).fetchall()`), or what last ran on its cursor (`cur.fetchall()`).
+    fn query_of(
+        &self,
+        method: Option<&str>,
+        receiver: Option<&Expr>,
+        args: &[Arg],
+        state: &State,
+    ) -> Option<String> {
+        let method = method?;
+        if !self.catalog.row_methods.contains(&method) {
+            return None;
+        }
+        if let Some(sql) = args
+            .first()
+            .filter(|a| a.name.is_none())
+            .and_then(|a| self.sql_text(&a.value, state))
+        {
+            return Some(sql);
+        }
+        match receiver.map(|r| &r.kind) {
+            Some(ExprKind::Call { callee, args, .. }) => {
+                let inner = match &callee.kind {
+                    ExprKind::Attr { name, object, .. } => Some((name.as_str(), object.as_ref())),
+                    _ => None,
+                };
+                self.query_of(inner.map(|i| i.0), inner.map(|i| i.1), args, state)
+            }
+            Some(ExprKind::Name(cursor)) => state.sql.get(cursor).cloned(),
+            _ => None,
+        }
+    }
+
+    /// The text of a SQL statement as written, holes as `?`: a literal, an f-string, a
+    /// concatenation, a variable holding one, or SQLAlchemy's `text(...)` of one. `None` when
+    /// it does not read as SQL.
+    fn sql_text(&self, e: &Expr, state: &State) -> Option<String> {
+        fn build(a: &Analyzer<'_>, e: &Expr, state: &State, out: &mut String) {
+            match &e.kind {
+                ExprKind::Str(s) => out.push_str(s),
+                ExprKind::Template(parts) => parts.iter().for_each(|p| build(a, p, state, out)),
+                ExprKind::Binary {
+                    op: BinOp::Add,
+                    left,
+                    right,
+                } => {
+                    build(a, left, state, out);
+                    build(a, right, state, out);
+                }
+                ExprKind::Name(n) => match state.sql.get(n) {
+                    Some(sql) => out.push_str(sql),
+                    None => out.push_str(a.constant_text(e).as_deref().unwrap_or("?")),
+                },
+                _ => out.push('?'),
+            }
+        }
+        let e = match &e.kind {
+            ExprKind::Call { callee, args, .. }
+                if callee
+                    .dotted()
+                    .is_some_and(|d| d == "text" || d.ends_with(".text"))
+                    && args.len() == 1 =>
+            {
+                &args[0].value
+            }
+            _ => e,
+        };
+        if !matches!(
+            e.kind,
+            ExprKind::Str(_) | ExprKind::Template(_) | ExprKind::Binary { .. } | ExprKind::Name(_)
+        ) {
+            return None;
+        }
+        let mut out = String::new();
+        build(self, e, state, &mut out);
+        let first = out
+            .trim_start()
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        matches!(
+            first.as_str(),
+            "SELECT"
+                | "WITH"
+                | "PRAGMA"
+                | "SHOW"
+                | "EXPLAIN"
+                | "DESCRIBE"
+                | "VALUES"
+                | "INSERT"
+                | "UPDATE"
+                | "DELETE"
+        )
+        .then_some(out)
     }
 
     /// Whether `flag` takes the next element as its value, as an option of the program itself
@@ -1705,6 +1843,21 @@ fn is_stringy(e: &Expr) -> bool {
 
 /// Whether an argument-vector element starts with literal text that is not an option dash:
 /// `f"--branch={b}"` or `"refs/" + b` cannot become an option.
+/// A field read from untrusted content by a name that says it is an id, a number, a state or
+/// a date (`item["id"]`, `user.login`) holds no free text.
+fn structured_field(labels: Labels, field: &str) -> Labels {
+    if labels.is_empty() || !shape::field_is_structured(field) {
+        return labels;
+    }
+    labels.map(|l| match l.origin {
+        Origin::Source(SourceKind::UntrustedContent) => Label {
+            flags: l.flags.with(Flags::STRUCTURED),
+            ..l
+        },
+        _ => l,
+    })
+}
+
 fn starts_with_fixed_text(e: &Expr) -> bool {
     match &e.kind {
         ExprKind::Str(_) => true,
