@@ -1571,30 +1571,34 @@ impl<'s> Lowerer<'s> {
         id
     }
 
-    /// Comprehensions are `Unknown` over the element and the iterables, so taint flows from
-    /// what is iterated to the result. Filters decide which items pass but do not flow into
-    /// them; they are hoisted as expression statements so calls in them are still seen.
+    /// A comprehension binds each loop variable to the items of its iterable, as a `for` would:
+    /// the bindings are hoisted as assignments (`r = rows`), so the element sees what each
+    /// variable holds (`float(r["value"])` is a number, `r["body"]` is the row's text) and the
+    /// result is `Unknown` over the element alone. Filters decide which items pass but do not
+    /// flow into them; they are hoisted as expression statements so calls in them are still
+    /// seen. (Python gives comprehension variables their own scope; hoisting them into the
+    /// function's is a simplification that only matters when a name is reused.)
     fn comprehension(&mut self, node: Node) -> Expr {
-        let mut children = Vec::new();
-        if let Some(body) = node.child_by_field_name("body") {
-            if body.kind() == "pair" {
-                for part in ["key", "value"] {
-                    if let Some(p) = body.child_by_field_name(part) {
-                        children.push(self.expr(p));
-                    }
-                }
-            } else {
-                children.push(self.expr(body));
-            }
-        }
         for clause in named(node) {
             match clause.kind() {
                 "for_in_clause" => {
-                    for iterable in field(clause, "right") {
-                        if iterable.is_named() {
-                            children.push(self.expr(iterable));
-                        }
-                    }
+                    let target = clause.child_by_field_name("left").map(|l| self.pattern(l));
+                    let iterables: Vec<Expr> = field(clause, "right")
+                        .into_iter()
+                        .filter(|n| n.is_named())
+                        .map(|n| self.expr(n))
+                        .collect();
+                    let value = match <[Expr; 1]>::try_from(iterables) {
+                        Ok([one]) => one,
+                        Err(many) => Expr::unknown(many, span(clause)),
+                    };
+                    self.pending.push(Stmt {
+                        span: span(clause),
+                        kind: StmtKind::Assign {
+                            target: target.unwrap_or(Pattern::Ignore),
+                            value,
+                        },
+                    });
                 }
                 "if_clause" => {
                     if let Some(test) = named(clause).first() {
@@ -1606,6 +1610,18 @@ impl<'s> Lowerer<'s> {
                     }
                 }
                 _ => {}
+            }
+        }
+        let mut children = Vec::new();
+        if let Some(body) = node.child_by_field_name("body") {
+            if body.kind() == "pair" {
+                for part in ["key", "value"] {
+                    if let Some(p) = body.child_by_field_name(part) {
+                        children.push(self.expr(p));
+                    }
+                }
+            } else {
+                children.push(self.expr(body));
             }
         }
         Expr::unknown(children, span(node))

@@ -1336,11 +1336,21 @@ def f(a, b, c, xs, opts):
         ]
     );
 
-    // Comprehensions flow from what they iterate; filters are hoisted before the statement.
+    // Comprehensions bind their variables to what they iterate, hoisted before the statement
+    // with their filters; the result is the element.
     let comp = assigned(body, "comp");
     assert!(matches!(comp.kind, ExprKind::Unknown(_)));
-    assert!(names_in(comp).contains(&"xs"));
+    assert!(names_in(comp).contains(&"x"));
     assert!(!names_in(comp).contains(&"check"));
+    assert!(matches!(
+        &assigned(body, "x").kind,
+        ExprKind::Name(n) if n == "xs"
+    ));
+    assert!(
+        stmts(body).iter().any(|s| matches!(&s.kind,
+            StmtKind::Assign { target: Pattern::Sequence(items), .. } if items.len() == 2)),
+        "`for k, v in ...` binds both"
+    );
     assert!(
         stmts(body)
             .iter()
@@ -1349,8 +1359,8 @@ def f(a, b, c, xs, opts):
     );
     let generator = call_args(assigned(body, "gen"));
     assert!(matches!(generator[0].value.kind, ExprKind::Unknown(_)));
-    assert!(names_in(&generator[0].value).contains(&"xs"));
-    assert!(names_in(assigned(body, "dcomp")).contains(&"opts"));
+    assert!(names_in(&generator[0].value).contains(&"x"));
+    assert!(names_in(assigned(body, "dcomp")).contains(&"v"));
 
     let ExprKind::Subscript { index, .. } = &assigned(body, "sl").kind else {
         panic!()

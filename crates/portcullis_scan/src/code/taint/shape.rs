@@ -63,8 +63,6 @@ const STRUCTURED: &[&str] = &[
     "code",
     "url",
     "uri",
-    "href",
-    "link",
     "login",
     "username",
     "email",

@@ -5,7 +5,7 @@
 use super::{Analyzer, State};
 use crate::code::catalog::{Callee, Cleaned, SinkKind};
 use crate::code::ir::{Arg, BoolOp, CmpOp, Expr, ExprKind, Stmt, StmtKind};
-use crate::code::taint::label::{Flags, Label, Labels};
+use crate::code::taint::label::{Flags, Label, Labels, Origin};
 use crate::code::taint::{Broken, Hit, HitKind};
 use crate::span::Span;
 
@@ -178,7 +178,13 @@ impl Analyzer<'_> {
                 if left.as_str().is_some_and(looks_like_local_host) {
                     return flag(right, Flags::BLOCKLISTED, holds_in);
                 }
-                if !self.quiet(|a| a.eval(right, state)).is_empty() {
+                // A set the caller chose allows anything. One the server read (its own tables,
+                // an operator's `ALLOWED_HOSTS` variable) still limits the value to what exists.
+                let container = self.quiet(|a| a.eval(right, state));
+                if container
+                    .iter()
+                    .any(|l| matches!(l.origin, Origin::Param(_)))
+                {
                     return (vec![], vec![]);
                 }
                 let (target, allow) = match first_word_of(left) {
