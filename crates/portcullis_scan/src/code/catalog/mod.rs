@@ -189,6 +189,7 @@ pub static EMPTY: Catalog = Catalog {
     option_values: &[],
     connectors: &[],
     row_methods: &[],
+    command_objects: &[],
     classes: &[],
 };
 
@@ -221,6 +222,10 @@ pub struct Catalog {
     /// Methods that run a query or read the rows of one (`execute`, `fetch`, `fetchall`): when
     /// the query reads rows, they are untrusted content, judged by the columns selected.
     pub row_methods: &'static [&'static str],
+    /// Objects whose methods run a program's subcommands: (class, attribute, program), the
+    /// attribute empty when the instance itself is the command object (`repo.git.show(x)` runs
+    /// `git show x`).
+    pub command_objects: &'static [(&'static str, &'static str, &'static str)],
     /// Classes whose instances' methods are catalogued as `Class.method`.
     pub classes: &'static [&'static str],
 }

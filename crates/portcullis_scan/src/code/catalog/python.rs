@@ -661,6 +661,8 @@ static SOURCE_NAMES: &[(&str, SourceKind)] = &[("os.environ", SourceKind::Enviro
 /// Classes whose instances' methods are catalogued (`httpx.AsyncClient().get`).
 static CLASSES: &[&str] = &[
     "zipfile.ZipFile",
+    "git.Repo",
+    "git.cmd.Git",
     "requests.Session",
     "httpx.Client",
     "httpx.AsyncClient",
@@ -738,6 +740,7 @@ pub static PYTHON: Catalog = Catalog {
         "jupyter",
     ],
     option_values: OPTION_VALUES,
+    command_objects: &[("git.Repo", "git", "git"), ("git.cmd.Git", "", "git")],
     row_methods: &[
         "execute",
         "fetch",

@@ -10,6 +10,13 @@ declare_rule! {
     /// be read as an option (`git`, `curl`, `kubectl`, `tar`, `find`, `ssh` and other programs whose
     /// options change what they do), and strings split on spaces into a whole argument vector.
     ///
+    /// Argument vectors are read the way the program reads them: nothing after `--` is an option,
+    /// nor is a value behind fixed text (`f"--ref={ref}"`) or right after an option that takes one
+    /// (`git commit -m MSG`, `kubectl -n NS`), nor a resolved path (it starts with `/`). Helpers
+    /// that splice `*args` into a command are judged at each call, and GitPython's
+    /// `repo.git.<subcommand>(...)` is `git <subcommand> ...`. `if x and x.startswith("-"):
+    /// raise` is the check that clears a value.
+    ///
     /// ## Why is this bad?
     /// No shell is needed to hurt: `git log --output=/home/user/.bashrc`, `curl -o
     /// ~/.ssh/authorized_keys URL`, `find . -exec rm {} +` or `ssh -oProxyCommand=...` turn an argument

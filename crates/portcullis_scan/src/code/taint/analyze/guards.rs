@@ -72,7 +72,24 @@ impl Analyzer<'_> {
             } => {
                 let sides: Vec<Sides> = values.iter().map(|v| self.guards(v, state)).collect();
                 let t = sides.iter().flat_map(|s| s.0.iter().cloned()).collect();
-                (t, either(sides.iter().map(|s| &s.1)))
+                // `x and x.startswith("-")` failing on `x` means `x` is empty or None, which
+                // passes any check on `x`: only the other conjuncts' failures say anything.
+                let checked: Vec<Option<String>> = sides
+                    .iter()
+                    .flat_map(|s| s.1.iter().map(|g| root_key(&g.target)))
+                    .collect();
+                let says_something = |v: &Expr| {
+                    let bare = matches!(v.kind, ExprKind::Name(_) | ExprKind::Attr { .. });
+                    !(bare
+                        && !checked.is_empty()
+                        && checked.iter().all(|c| c.is_some() && *c == root_key(v)))
+                };
+                let failures = sides
+                    .iter()
+                    .zip(values)
+                    .filter(|(_, v)| says_something(v))
+                    .map(|(s, _)| &s.1);
+                (t, either(failures))
             }
             ExprKind::Logical {
                 op: BoolOp::Or,

@@ -152,6 +152,13 @@ impl<'a> Analyzer<'a> {
             }
             let labels = Labels(vec![label]);
             self.bind(&param.pattern, labels, &mut state);
+            // `repo: git.Repo`: an annotated parameter is an instance of its class.
+            if let (Some(name), Some(annotation)) = (param.name(), &param.annotation)
+                && let Some(path) = self.canonical(annotation, &state)
+                && let Some(class) = self.catalog.classes.iter().find(|c| **c == path)
+            {
+                state.types.insert(name.to_string(), class.to_string());
+            }
         }
         let function: &'a Function = self.function;
         self.block(&function.body, &mut state);
@@ -791,6 +798,32 @@ impl<'a> Analyzer<'a> {
                 ArgSel::At(i, kw) => select_arg(args, &arg_labels, i, kw),
             };
             self.record_sink(sink.kind, expr.span, &call_text, labels, sink.when);
+        }
+
+        // Command objects: `repo.git.show(rev)` runs `git show rev`; its positional arguments
+        // are an argument vector after the subcommand.
+        if let ExprKind::Attr {
+            object, name: sub, ..
+        } = &callee.kind
+            && let Some(program) = self.command_object(object, state)
+            && self.has_options(Some(program))
+        {
+            let mut argv = Argv {
+                program: Some(program.to_string()),
+                subcommand: Some(sub.clone()),
+                past_subcommand: true,
+                ..Argv::default()
+            };
+            for a in args.iter().filter(|a| a.name.is_none()) {
+                self.argv_push(&mut argv, &a.value, state);
+            }
+            self.record_sink(
+                SinkKind::ArgInjection,
+                expr.span,
+                &format!("{program} {sub}"),
+                argv.injectable,
+                When::Always,
+            );
         }
 
         // Unbounded reads: `.read()` with no size of a file from a model-chosen path.
@@ -1589,6 +1622,20 @@ impl<'a> Analyzer<'a> {
 
     /// The catalogued class an expression is an instance of: a constructor call, or a name
     /// already known to hold one.
+    /// The program an object runs commands of: GitPython's `repo.git` runs `git`.
+    fn command_object(&self, e: &Expr, state: &State) -> Option<&'static str> {
+        let (owner, attribute) = match &e.kind {
+            ExprKind::Attr { object, name, .. } => (object.as_ref(), name.as_str()),
+            _ => (e, ""),
+        };
+        let class = self.class_of(owner, state)?;
+        self.catalog
+            .command_objects
+            .iter()
+            .find(|(c, a, _)| *c == class && *a == attribute)
+            .map(|(_, _, program)| *program)
+    }
+
     fn class_of(&self, e: &Expr, state: &State) -> Option<String> {
         match &e.kind {
             ExprKind::Call { callee, .. } => {
