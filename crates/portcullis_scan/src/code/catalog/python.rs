@@ -197,6 +197,19 @@ static SINKS: &[Sink] = &[
     sink(P("os.chmod"), At(0, "path"), Path, When::Always),
     sink(P("os.symlink"), At(1, "dst"), Path, When::Always),
     sink(P("shutil.copy"), At(0, "src"), Path, When::Always),
+    // The archive itself is a file read from wherever the model says.
+    sink(
+        P("shutil.unpack_archive"),
+        At(0, "filename"),
+        Path,
+        When::Always,
+    ),
+    sink(
+        P("shutil.unpack_archive"),
+        At(1, "extract_dir"),
+        Path,
+        When::Always,
+    ),
     sink(P("shutil.copy"), At(1, "dst"), Path, When::Always),
     sink(P("shutil.copy2"), At(0, "src"), Path, When::Always),
     sink(P("shutil.copy2"), At(1, "dst"), Path, When::Always),

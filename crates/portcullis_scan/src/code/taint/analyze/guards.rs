@@ -191,6 +191,20 @@ impl Analyzer<'_> {
                 if left.as_str() == Some("..") {
                     return flag(right, Flags::DOTDOT_CHECKED, holds_in);
                 }
+                // `"/" in name` refused: a single file name, which cannot leave the folder it is
+                // joined onto.
+                let separator = left.as_str().is_some_and(|s| s == "/" || s == "\\")
+                    || left
+                        .dotted()
+                        .is_some_and(|d| self.catalog.separators.contains(&d.as_str()));
+                if separator {
+                    let guard = g(right, Effect::Clean(Cleaned::of(&[SinkKind::Path])), "in");
+                    return if holds_in {
+                        (vec![], vec![guard])
+                    } else {
+                        (vec![guard], vec![])
+                    };
+                }
                 // `"localhost" in url`: refused when true.
                 if left.as_str().is_some_and(looks_like_local_host) {
                     return flag(right, Flags::BLOCKLISTED, holds_in);
