@@ -29,42 +29,36 @@ pub(super) struct Summary {
     pub return_sites: Vec<(Span, Labels)>,
     /// The program whose argument vector the function splices its `*args` into.
     pub argv_rest: Option<String>,
+    /// What a normal return proves about each parameter.
+    pub param_exits: Option<Vec<Option<super::analyze::ParamExit>>>,
 }
+
+/// The parts of a summary its callers depend on, comparable between rounds.
+type Fingerprint = (
+    Vec<(HitKind, usize, Span, Vec<String>)>,
+    Vec<String>,
+    Option<String>,
+    Option<Vec<Option<super::analyze::ParamExit>>>,
+);
 
 impl Summary {
     /// What callers depend on, to tell when rounds stop changing anything.
-    fn fingerprint(&self) -> Vec<(HitKind, usize, Span, Vec<String>)> {
-        let mut out: Vec<_> = self
+    fn fingerprint(&self) -> Fingerprint {
+        let keys = |labels: &Labels| -> Vec<String> {
+            labels.iter().map(|l| format!("{:?}", l.key())).collect()
+        };
+        let mut hits: Vec<_> = self
             .hits
             .iter()
-            .map(|h| {
-                (
-                    h.kind,
-                    h.module,
-                    h.span,
-                    h.labels.iter().map(|l| format!("{:?}", l.key())).collect(),
-                )
-            })
+            .map(|h| (h.kind, h.module, h.span, keys(&h.labels)))
             .collect();
-        out.push((
-            HitKind::UnboundedRead,
-            usize::MAX,
-            Span::default(),
-            self.returns
-                .iter()
-                .map(|l| format!("{:?}", l.key()))
-                .collect(),
-        ));
-        if let Some(program) = &self.argv_rest {
-            out.push((
-                HitKind::Sink(SinkKind::ArgInjection),
-                usize::MAX,
-                Span::default(),
-                vec![program.clone()],
-            ));
-        }
-        out.sort();
-        out
+        hits.sort();
+        (
+            hits,
+            keys(&self.returns),
+            self.argv_rest.clone(),
+            self.param_exits.clone(),
+        )
     }
 }
 
@@ -527,6 +521,7 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                         returns: outcome.returns,
                         return_sites: outcome.return_sites,
                         argv_rest: outcome.argv_rest,
+                        param_exits: outcome.param_exits,
                     },
                     calls,
                 )

@@ -3,7 +3,7 @@
 //! unresolved path) are recorded as hits of their own where the check is.
 
 use super::{Analyzer, State};
-use crate::code::catalog::{Callee, Cleaned, SinkKind};
+use crate::code::catalog::{Callee, Cleaned, PathOp, SinkKind};
 use crate::code::ir::{Arg, BoolOp, CmpOp, Expr, ExprKind, Stmt, StmtKind};
 use crate::code::taint::label::{Flags, Label, Labels, Origin};
 use crate::code::taint::{Broken, Hit, HitKind};
@@ -483,17 +483,59 @@ impl Analyzer<'_> {
                     state.vars.insert(whole, out);
                 }
             }
+            // `Path(p).resolve().is_relative_to(base)`: the check resolved `p` itself, so it
+            // judges `p` as resolved, though `p` keeps its own flags.
+            let resolved_inline = matches!(guard.effect, Effect::Contained | Effect::Prefix { .. })
+                && self.resolves(&guard.target);
             for target in targets {
                 let Some(labels) = state.vars.get(&target).cloned() else {
                     continue;
                 };
                 let mut out = Labels::default();
                 for l in labels.0 {
-                    out.add(self.judge(l, guard));
+                    let judged = if resolved_inline && !l.flags.has(Flags::RESOLVED) {
+                        let flags = l.flags;
+                        let as_resolved = Label {
+                            flags: l.flags.with(Flags::RESOLVED).without(Flags::NORMALIZED),
+                            ..l
+                        };
+                        Label {
+                            flags,
+                            ..self.judge(as_resolved, guard)
+                        }
+                    } else {
+                        self.judge(l, guard)
+                    };
+                    out.add(judged);
                 }
                 state.vars.insert(target, out);
             }
         }
+    }
+
+    /// Whether an expression resolves links on its way (`Path(p).resolve()`,
+    /// `str(os.path.realpath(p))`).
+    fn resolves(&self, e: &Expr) -> bool {
+        let ExprKind::Call { callee, args, .. } = &e.kind else {
+            return false;
+        };
+        let method = match &callee.kind {
+            ExprKind::Attr { name, .. } => Some(name.as_str()),
+            _ => None,
+        };
+        let path = callee.dotted().map(|d| self.resolve_dotted(&d));
+        let is_resolve = self.catalog.path_fns.iter().any(|f| {
+            f.op == PathOp::Resolve
+                && match f.callee {
+                    Callee::Path(p) => path.as_deref() == Some(p),
+                    Callee::Method(m) => method == Some(m),
+                }
+        });
+        is_resolve
+            || match &callee.kind {
+                ExprKind::Attr { object, .. } => self.resolves(object),
+                _ => args.first().is_some_and(|a| self.resolves(&a.value)),
+            }
     }
 
     /// A label after passing a check; weak checks become findings of their own here.

@@ -21,7 +21,29 @@ pub(super) struct Outcome {
     pub return_sites: Vec<(Span, Labels)>,
     /// The program whose argument vector this function splices its `*args` into.
     pub argv_rest: Option<String>,
+    /// What every normal return proves about each parameter the function never reassigns:
+    /// a helper that raises on a bad path cleans its caller's variable.
+    pub param_exits: Option<Vec<Option<ParamExit>>>,
 }
+
+/// What a parameter is known to have passed when its function returns normally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ParamExit {
+    pub cleaned: Cleaned,
+    pub flags: Flags,
+    pub check: Option<Step>,
+}
+
+/// The flags that record a check a value passed (not a transformation of the value), so they
+/// carry over to the caller's variable that was checked.
+const CHECK_FLAGS: Flags = Flags(
+    Flags::DOTDOT_CHECKED.0
+        | Flags::ABS_CHECKED.0
+        | Flags::PREFIX_CHECKED.0
+        | Flags::BLOCKLISTED.0
+        | Flags::DNS_RESOLVED.0
+        | Flags::SIZE_CHECKED.0,
+);
 
 /// How a call's argument vector is built, for argument injection: the program and the labels
 /// of elements that may start with `-`.
@@ -108,6 +130,9 @@ pub(super) struct Analyzer<'a> {
     /// Above zero while re-reading expressions already evaluated (argument vectors, guards):
     /// their sinks were recorded the first time.
     muted: usize,
+    /// Above zero while analysing a lambda or callback in place: its returns are not this
+    /// function's.
+    inlining: usize,
     /// Functions of the project this one calls, for reachability.
     pub(super) calls: Vec<(usize, FunctionId)>,
 }
@@ -130,6 +155,7 @@ impl<'a> Analyzer<'a> {
             out: Outcome::default(),
             depth: 0,
             muted: 0,
+            inlining: 0,
             calls: Vec::new(),
         }
     }
@@ -161,7 +187,9 @@ impl<'a> Analyzer<'a> {
             }
         }
         let function: &'a Function = self.function;
-        self.block(&function.body, &mut state);
+        if !self.block(&function.body, &mut state) {
+            self.note_exit(&state);
+        }
         self.calls.sort_unstable();
         self.calls.dedup();
         (self.out, self.calls)
@@ -271,6 +299,7 @@ impl<'a> Analyzer<'a> {
                         self.out.return_sites.push((stmt.span, labels));
                     }
                 }
+                self.note_exit(state);
                 true
             }
             StmtKind::If { test, then, orelse } => {
@@ -1528,7 +1557,104 @@ impl<'a> Analyzer<'a> {
                 });
             }
         }
+        if let Some(exits) = &summary.param_exits {
+            self.apply_param_exits(exits, callee, site.args, state);
+        }
         instantiate(&summary.returns)
+    }
+
+    /// Records what this normal return proves about the parameters, keeping only what every
+    /// return proves.
+    fn note_exit(&mut self, state: &State) {
+        if self.inlining > 0 {
+            return;
+        }
+        let function = self.function;
+        let exits: Vec<Option<ParamExit>> = function
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let name = p.name()?;
+                if reassigns(&function.body, name) {
+                    return None;
+                }
+                let own: Vec<&Label> = state
+                    .vars
+                    .get(name)?
+                    .iter()
+                    .filter(|l| l.origin == Origin::Param(i))
+                    .collect();
+                let first = own.first()?;
+                Some(ParamExit {
+                    cleaned: own
+                        .iter()
+                        .fold(Cleaned::ALL, |acc, l| Cleaned(acc.0 & l.cleaned.0)),
+                    flags: own
+                        .iter()
+                        .fold(CHECK_FLAGS, |acc, l| Flags(acc.0 & l.flags.0)),
+                    check: first.check.clone(),
+                })
+            })
+            .collect();
+        self.out.param_exits = Some(match self.out.param_exits.take() {
+            None => exits,
+            Some(before) => before
+                .into_iter()
+                .zip(exits)
+                .map(|(a, b)| match (a, b) {
+                    (Some(a), Some(b)) => Some(ParamExit {
+                        cleaned: Cleaned(a.cleaned.0 & b.cleaned.0),
+                        flags: Flags(a.flags.0 & b.flags.0),
+                        check: a.check.or(b.check),
+                    }),
+                    _ => None,
+                })
+                .collect(),
+        });
+    }
+
+    /// Applies a callee's parameter postconditions to the caller's variables passed whole
+    /// (`validate(path)` then `open(path)`).
+    fn apply_param_exits(
+        &self,
+        exits: &[Option<ParamExit>],
+        callee: &Function,
+        args: &[Arg],
+        state: &mut State,
+    ) {
+        let mut positional = callee
+            .params
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.kind == ParamKind::Normal)
+            .map(|(i, _)| i);
+        for a in args {
+            if a.spread {
+                break;
+            }
+            let param = match &a.name {
+                Some(name) => callee.params.iter().position(|p| p.name() == Some(name)),
+                None => positional.next(),
+            };
+            let (Some(i), ExprKind::Name(var)) = (param, &a.value.kind) else {
+                continue;
+            };
+            let Some(Some(exit)) = exits.get(i) else {
+                continue;
+            };
+            if exit.cleaned == Cleaned::NONE && exit.flags == Flags::default() {
+                continue;
+            }
+            if let Some(labels) = state.vars.get_mut(var) {
+                *labels = std::mem::take(labels).map(|l| Label {
+                    cleaned: l.cleaned.with(exit.cleaned),
+                    flags: l.flags.with(exit.flags),
+                    check: l.check.or_else(|| exit.check.clone()),
+                    ..l
+                });
+            }
+        }
     }
 
     /// Analyses a lambda or callback in place, its parameters bound to `flowing`.
@@ -1548,7 +1674,9 @@ impl<'a> Analyzer<'a> {
         let saved_sites = std::mem::take(&mut self.out.return_sites);
         let body = &f.body;
         self.depth += 1;
+        self.inlining += 1;
         self.block(body, &mut inner);
+        self.inlining -= 1;
         self.depth -= 1;
         let returned = std::mem::replace(&mut self.out.returns, saved_returns);
         self.out.return_sites = saved_sites;
@@ -1850,6 +1978,34 @@ fn select_arg(args: &[Arg], labels: &[Labels], index: usize, keyword: &str) -> L
         }
     }
     out
+}
+
+/// Whether a block assigns to `name` anywhere (then what a return proves about it is about a
+/// new value, not the caller's).
+fn reassigns(block: &[Stmt], name: &str) -> bool {
+    fn binds(p: &Pattern, name: &str) -> bool {
+        match p {
+            Pattern::Name(n, _) => n == name,
+            Pattern::Sequence(items) => items.iter().any(|i| binds(i, name)),
+            Pattern::Object(items) => items.iter().any(|(_, i)| binds(i, name)),
+            Pattern::Rest(inner) | Pattern::Default(inner, _) => binds(inner, name),
+            Pattern::Attr(..) | Pattern::Subscript(..) | Pattern::Ignore => false,
+        }
+    }
+    let mut found = false;
+    crate::code::ir::each_stmt(block, &mut |stmt| {
+        found |= match &stmt.kind {
+            StmtKind::Assign { target, .. } => binds(target, name),
+            StmtKind::Loop {
+                binding: Some(b), ..
+            } => binds(b, name),
+            StmtKind::With { items, .. } => items
+                .iter()
+                .any(|(_, p)| p.as_ref().is_some_and(|p| binds(p, name))),
+            _ => false,
+        };
+    });
+    found
 }
 
 fn root_name(e: &Expr) -> Option<String> {
