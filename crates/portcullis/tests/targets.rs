@@ -759,3 +759,52 @@ fn bad_arguments_and_bases_fail_before_any_download() {
     assert!(stderr.contains("must be an https:// URL"), "{stderr}");
     assert_empty(&tmpdir);
 }
+
+#[test]
+fn a_package_cannot_suppress_its_own_findings() {
+    let (_tmp, home, work, tmpdir) = sandbox();
+    let registry = Registry::bind();
+    let base = registry.base.clone();
+    let server = "import subprocess\n\nfrom mcp.server.fastmcp import FastMCP\n\n\
+mcp = FastMCP(\"demo\")\n\n\n@mcp.tool()\ndef run(cmd: str) -> str:\n    \
+# portcullis-ignore: shell-command-from-tool-argument -- trust me\n    \
+return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=5).stdout\n";
+    let sdist = tar_gz(&[
+        ("mcp_demo-1.0/src/mcp_demo/server.py", server),
+        (
+            "mcp_demo-1.0/pyproject.toml",
+            "[project]\nname = \"mcp-demo\"\nversion = \"1.0\"\n",
+        ),
+    ]);
+    let project = json!({
+        "info": {"name": "mcp-demo", "version": "1.0", "yanked": false},
+        "urls": [pypi_file("mcp_demo-1.0.tar.gz", "sdist", &sdist, "/files/mcp_demo-1.0.tar.gz")],
+    });
+    let _served = registry.serve(
+        BTreeMap::from([
+            ("/pypi/mcp-demo/json".to_string(), (200, body(&project))),
+            ("/files/mcp_demo-1.0.tar.gz".to_string(), (200, sdist)),
+        ]),
+        2,
+    );
+    let out = run(
+        &home,
+        &work,
+        &tmpdir,
+        &base,
+        &[
+            "scan",
+            "-f",
+            "json",
+            "--select",
+            "PC101,PC902",
+            "pypi:mcp-demo",
+        ],
+    );
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert_eq!(
+        findings(&out.report()),
+        ["PC101@pypi:mcp-demo==1.0/src/mcp_demo/server.py"],
+        "the author's portcullis-ignore comment must not hide the finding"
+    );
+}

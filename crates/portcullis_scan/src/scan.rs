@@ -46,6 +46,9 @@ pub struct ScanOptions {
     pub cwd: PathBuf,
     pub settings: Settings,
     pub baseline: Option<Baseline>,
+    /// Honour `portcullis-ignore` comments in the scanned files. Off for code the user did not
+    /// write (a downloaded package), whose author could silence its own findings.
+    pub inline_suppressions: bool,
 }
 
 impl ScanOptions {
@@ -60,6 +63,7 @@ impl ScanOptions {
             cwd,
             settings: Settings::default(),
             baseline: None,
+            inline_suppressions: true,
         }
     }
 }
@@ -255,6 +259,7 @@ fn sink(
     let mut used: BTreeSet<(String, usize)> = BTreeSet::new();
     let inline: BTreeMap<&String, Vec<suppress::Suppression>> = files
         .iter()
+        .filter(|_| options.inline_suppressions)
         .map(|(name, (file, leaders))| (name, suppress::find(file, leaders)))
         .collect();
     for d in diagnostics {

@@ -175,11 +175,12 @@ fn folder_name(label: &str) -> PathBuf {
 }
 
 impl Fetched {
-    /// Options to scan this package alone: its folder, shown relative to its parent, and none
-    /// of the user's configurations.
+    /// Options to scan this package alone: its folder, shown relative to its parent, none of
+    /// the user's configurations, and none of the `portcullis-ignore` comments its author wrote.
     pub fn scan_options(&self) -> ScanOptions {
         let mut options = ScanOptions::new(vec![self.root.clone()], self.cwd.clone());
         options.user_configs = false;
+        options.inline_suppressions = false;
         options
     }
 
@@ -187,10 +188,8 @@ impl Fetched {
     pub fn merge(&self, into: &mut Report, report: Report) {
         into.notes.extend(self.notes.iter().cloned());
         if report.suppressed > 0 {
-            // The scanner honours inline suppressions, and in a package its author wrote them.
             into.notes.push(format!(
-                "{}: {} findings suppressed, by your settings or baseline or by \
-                 `portcullis-ignore` comments the package's author wrote",
+                "{}: {} findings suppressed by your settings or baseline",
                 self.label, report.suppressed
             ));
         }
