@@ -161,6 +161,7 @@ fn scan_example(rule: &RuleMeta, lang: &str, file: Option<String>, body: &str) -
         cwd: dir.path().to_path_buf(),
         settings,
         baseline: None,
+        inline_suppressions: true,
     };
     Some(
         scan(&options, &portcullis_scan::scan::Silent)

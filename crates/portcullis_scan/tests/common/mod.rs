@@ -59,6 +59,7 @@ pub fn scan_fixture_dir(dir: &Path, rule: &RuleMeta) -> Report {
         cwd: dir.to_path_buf(),
         settings,
         baseline: None,
+        inline_suppressions: true,
     };
     let mut report = scan(&options, &portcullis_scan::scan::Silent);
     report
