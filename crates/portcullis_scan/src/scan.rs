@@ -46,6 +46,8 @@ pub struct ScanOptions {
     pub cwd: PathBuf,
     pub settings: Settings,
     pub baseline: Option<Baseline>,
+    /// Pinned tool definitions to compare with (`scan --locked`).
+    pub lock: Option<crate::tools::pin::Lock>,
 }
 
 impl ScanOptions {
@@ -60,6 +62,7 @@ impl ScanOptions {
             cwd,
             settings: Settings::default(),
             baseline: None,
+            lock: None,
         }
     }
 }
@@ -117,8 +120,10 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
     let mut configs = Vec::new();
     let mut projects: BTreeMap<PathBuf, Vec<Module>> = BTreeMap::new();
     let mut supply = Vec::new();
+    let mut tool_files = Vec::new();
     for (l, task) in loaded.into_iter().zip(&tasks) {
         diagnostics.extend(l.diagnostics);
+        tool_files.extend(l.tools);
         report.notes.extend(l.notes);
         configs.extend(l.config);
         supply.extend(l.supply);
@@ -149,6 +154,16 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
         );
     }
     diagnostics.extend(run_supply_rules(&supply, &options.settings));
+    for f in &tool_files {
+        sources.insert(
+            f.source.display.clone(),
+            (
+                Arc::clone(&f.source),
+                crate::document::Format::Json.comment_leaders(),
+            ),
+        );
+    }
+    diagnostics.extend(run_tool_rules(&tool_files, options));
     for modules in projects.into_values() {
         for m in &modules {
             sources.insert(
@@ -174,6 +189,28 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
     report.findings = findings;
     report.suppressed = suppressed;
     report
+}
+
+/// Runs every enabled tools rule over the dumps of the scan, together: collisions and
+/// shadowing show only across servers.
+fn run_tool_rules(files: &[crate::tools::ToolsFile], options: &ScanOptions) -> Vec<Diagnostic> {
+    if files.is_empty() && options.lock.is_none() {
+        return Vec::new();
+    }
+    let refs: Vec<&crate::tools::ToolsFile> = files.iter().collect();
+    let base = lock_base(options);
+    let cx = crate::rules::tools::ToolContext::new(&refs, options.lock.as_ref(), &base);
+    crate::rules::tools::run(&cx, &|r| options.settings.is_enabled(r))
+}
+
+/// The folder paths in the lock are relative to: the lock's own folder, else the working one.
+pub fn lock_base(options: &ScanOptions) -> PathBuf {
+    options
+        .lock
+        .as_ref()
+        .and_then(|l| l.source.as_ref())
+        .and_then(|s| s.path.parent().map(std::path::Path::to_path_buf))
+        .unwrap_or_else(|| options.cwd.clone())
 }
 
 /// Runs every enabled supply-chain rule, per file in parallel.
