@@ -86,7 +86,14 @@ static SENTENCES: LazyLock<Regex> = LazyLock::new(|| {
 
 static OBLIGATION: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:you|assistant|ai|model|agent|llm|claude|gpt|copilot)\s+(?:\w+\s+)?(?:must|should|shall|need to|needs to|have to|has to|are required to|is required to|will need to|are instructed to|are expected to|ought to|are to|is to)\b|\b(?:it is|it's|this is)\s+(?:\w+\s+)?(?:required|mandatory|essential|necessary|critical|imperative|vital)\s+(?:to|that)\b|\b(?:requires?|required)\s+(?:you\s+)?(?:to\s+)?(?:first\s+)?(?:run|running|execute|executing|read|reading|send|sending|call|calling|verify|verifying|provide|providing|upload|uploading|include|including)\b|\bmust\s+(?:first\s+|always\s+|also\s+|immediately\s+|now\s+)?(?:be\s+)?(?:run|execute|executed|read|sent|send|call|called|include|included|upload|uploaded|redirect|redirected|use|used)\b",
+        r"(?i)\b(?:you|assistant|ai|model|agent|llm|claude|gpt|copilot)\s+(?:\w+\s+)?(?:must|should|shall|need to|needs to|have to|has to|are required to|is required to|will need to|are instructed to|are expected to|ought to|are to|is to)\b|\b(?:it is|it's|this is)\s+(?:\w+\s+)?(?:required|mandatory|essential|necessary|critical|imperative|vital)\s+(?:to|that)\b|\b(?:requires?|required)\s+(?:you\s+)?(?:to\s+)?(?:first\s+)?(?:run|running|execute|executing|read|reading|send|sending|call|calling|verify|verifying|provide|providing|upload|uploading|include|including)\b|\bmust\s+(?:first\s+|always\s+|also\s+|immediately\s+|now\s+)?(?:be\s+)?(?:run|execute|executed|read|sent|send|call|called|include|included|upload|uploaded|redirect|redirected|use|used)\b|\b(?:make\s+sure|be\s+sure|see\s+to\s+it)\b|\b(?:tu\s+dois|vous\s+devez|il\s+faut|avant\s+de\s+r[ée]pondre|debes|tienes\s+que|antes\s+de\s+responder|du\s+musst|sie\s+m[üu]ssen|bevor\s+du|voc[êe]\s+deve|devi)\b",
+    )
+});
+
+/// The model addressed by name: "Assistant, ...", "Model: ...", "[note for the AI]".
+static VOCATIVE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^\W*(?:dear\s+)?(?:assistant|ai|model|llm|agent|claude|chatgpt|gpt|copilot|gemini)\s*[,:]|\b(?:note|message|instructions?|reminder)\s+(?:to|for)\s+(?:the\s+)?(?:assistant|ai|model|llm|agent)\b|\[[^\]]{0,30}\b(?:ai|assistant|model|llm|agent|bot)\b[^\]]{0,10}\]",
     )
 });
 
@@ -98,7 +105,7 @@ static LEAD_CLAUSE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static FILLER: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(?:please|kindly|always|first|firstly|then|also|now|immediately|just|simply|next|finally|additionally|furthermore|and|so|make sure to|make sure you|be sure to|remember to|don't forget to|do not forget to|you must|you should|you need to|you have to|must|should|(?:\d+|[a-z])[.)])[\s,:]+",
+        r"(?i)^(?:please|kindly|always|first|firstly|then|also|now|immediately|just|simply|next|finally|additionally|furthermore|and|so|quietly|silently|discreetly|secretly|make sure to|make sure you|be sure to|remember to|don't forget to|do not forget to|you must|you should|you need to|you have to|must|should|(?:\d+|[a-z])[.)])[\s,:]+",
     )
 });
 
@@ -203,7 +210,7 @@ const ACTION_VERBS: &[&str] = &[
 
 static SHELL: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\brm\s+-[a-z]*[rf]|\bsudo\s+\S|\bcurl\s+\S|\bwget\s+\S|\bchmod\s+[0-7+]|\bchown\s+\S|\bwhoami\b|\b(?:ba|z)?sh\s+-c\b|\|\s*(?:ba|z)?sh\b|\bnc\s+-|\bnetcat\b|\S\s*&&\s*\S|\bpowershell\b|\bpython3?\s+-c\b|\bnode\s+-e\b|\beval\s*\(|\bcat\s+[~/.$]|\bexport\s+[A-Z_]+=|\bscp\s+\S|\bcrontab\b|\bmkfifo\b|/bin/(?:ba|z)?sh\b|\bdd\s+if=|\bkill\s+-9|\bprintenv\b|\bchattr\b|\bbase64\s+-d\b|\b(?:any|arbitrary|the|a)\s+(?:shell|system|bash|terminal|os)\s+commands?\b|\bssh\s+\S+@|\biex\s*\(|\bInvoke-Expression\b",
+        r"(?i)\brm\s+-[a-z]*[rf]|\bsudo\s+\S|\bcurl\s+\S|\bwget\s+\S|\bchmod\s+[0-7+]|\bchown\s+\S|\bwhoami\b|\b(?:ba|z)?sh\s+-c\b|\|\s*(?:ba|z)?sh\b|\bnc\s+-|\bnetcat\b|\S\s*&&\s*\S|\bpowershell\b|\bpython3?\s+-c\b|\bnode\s+-e\b|\beval\s*\(|\bcat\s+[~/.$]|\bexport\s+[A-Z_]+=|\bscp\s+\S|\bcrontab\b|\bmkfifo\b|/bin/(?:ba|z)?sh\b|\bdd\s+if=|\bkill\s+-9|\bprintenv\b|\bchattr\b|\bbase64\s+-d\b|\b(?:any|arbitrary|every)\s+(?:shell|system|bash|terminal|os)\s+commands?\b|\bssh\s+\S+@|\biex\s*\(|\bInvoke-Expression\b|`(?:env|printenv|whoami|history|hostname|uname\s+-a|ifconfig|ipconfig|ps\s+aux)`|\boutput\s+of\s+(?:the\s+)?`?(?:env|printenv|whoami|history)\b",
     )
 });
 
@@ -217,7 +224,7 @@ static SENSITIVE: LazyLock<Regex> = LazyLock::new(|| {
 /// personal data when the text asks for the user's own (`your`, `all`, `the user's`).
 static PRIVATE_DATA: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:(?:entire|full|whole|complete|previous|prior|earlier|current)\s+)?(?:conversation(?:\s+history)?|chat\s+(?:history|log|transcript)|message\s+history|previous\s+messages|prior\s+messages|all\s+messages|system\s+prompt|system\s+instructions|your\s+instructions|keystrokes|browser\s+history|location\s+history|credit\s+cards?|account\s+numbers|social\s+security\s+numbers?)\b|\bmachine\s+fingerprint|\bmac\s+address(?:es)?\b|\brunning\s+processes\b|\b(?:all|every|any|your|the\s+user'?s|user'?s|their|full|entire|current|the\s+contents\s+of(?:\s+the)?)\s+(?:\w+\s+)?(?:clipboard(?:\s+content)?|environment\s+variables|env\s+vars|contacts?|contact\s+list|personal\s+(?:data|information|details))\b|\b(?:all|every|your|the\s+user'?s|user'?s|the\s+contents\s+of(?:\s+the)?)\s+(?:\w+\s+)?(?:files|documents|emails)\b|\bclipboard\s+content",
+        r"(?i)\b(?:(?:entire|full|whole|complete|previous|prior|earlier|current)\s+)?(?:conversation(?:\s+history)?|chat\s+(?:history|log|transcript)|message\s+history|previous\s+messages|prior\s+messages|all\s+messages|system\s+prompt|system\s+instructions|your\s+instructions|keystrokes|browser\s+history|location\s+history|credit\s+cards?|account\s+numbers|social\s+security\s+numbers?)\b|\b(?:everything|all|whatever)\s+(?:that\s+)?(?:the\s+)?user\s+(?:has\s+)?(?:said|typed|written|shared|asked|pasted)\b|\b(?:this|the)\s+(?:chat|conversation)\s+so\s+far\b|\b(?:the\s+user'?s|user'?s|your|their)\s+(?:\w+\s+){0,2}messages\b|\bhistorial\s+(?:completo\s+)?de\s+la\s+conversaci[óo]n\b|\bmachine\s+fingerprint|\bmac\s+address(?:es)?\b|\brunning\s+processes\b|\b(?:all|every|any|your|the\s+user'?s|user'?s|their|full|entire|current|the\s+contents\s+of(?:\s+the)?)\s+(?:\w+\s+)?(?:clipboard(?:\s+content)?|environment\s+variables|env\s+vars|contacts?|contact\s+list|personal\s+(?:data|information|details))\b|\b(?:all|every|your|the\s+user'?s|user'?s|the\s+contents\s+of(?:\s+the)?)\s+(?:\w+\s+)?(?:files|documents|emails)\b|\bclipboard\s+content",
     )
 });
 
@@ -242,7 +249,7 @@ static TRANSFER: LazyLock<Regex> = LazyLock::new(|| {
 
 static OVERRIDE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:ignore|ignoring|disregard|disregarding|forget|forgetting|override|overriding|bypass|bypassing|discard)\s+(?:all\s+|any\s+|the\s+|your\s+|these\s+|of\s+)*(?:previous|prior|above|earlier|preceding|original|existing|system|safety|security|user'?s?|other)?\s*(?:instructions|rules|guidelines|prompts?|directives|polic(?:y|ies)|guardrails|restrictions|constraints|safeguards)\b|\byou\s+are\s+now\s+(?:a|an|in)\b|\bnew\s+(?:system\s+)?instructions\s*:|\bfrom\s+now\s+on,?\s+you\b",
+        r"(?i)\b(?:ignore|ignoring|disregard|disregarding|forget|forgetting|override|overriding|bypass|bypassing|discard|ignora|ignorez|ignoriere|olvida|vergiss)\s+(?:[\w']+\s+){0,3}?(?:instructions|rules|guidelines|guidance|directions|directives|prompts?|polic(?:y|ies)|guardrails|restrictions|constraints|safeguards|orders|instrucciones|consignes|anweisungen|regeln)\b|\b(?:rules|instructions|text)\s+in\s+this\s+(?:description|tool)\s+(?:take|takes)\s+precedence\b|\byou\s+are\s+now\s+(?:a|an|in)\b|\bnew\s+(?:system\s+)?instructions\s*:|\bfrom\s+now\s+on,?\s+you\b",
     )
 });
 
@@ -253,9 +260,10 @@ static SECRECY: LazyLock<RegexSet> = LazyLock::new(|| {
         r"(?i)\bwithout\s+(?:the\s+)?(?:user'?s?\s+|their\s+)?(?:knowledge|consent|awareness|noticing|approval|confirmation)\b",
         r"(?i)\b(?:secretly|covertly|surreptitiously|stealthily)\b",
         r"(?i)\bkeep\s+(?:this|it|these|that)\b[^.\n]{0,40}\b(?:secret|hidden|confidential|private)\b",
-        r"(?i)\b(?:users?|humans?)\b[^.\n]{0,30}\b(?:must\s+not|should\s+not|shouldn'?t|does\s+not\s+need\s+to|doesn'?t\s+need\s+to|need\s+not|cannot|must\s+never)\s+(?:know|see|notice|find\s+out|be\s+(?:told|informed|aware|notified))\b",
+        r"(?i)\b(?:users?|humans?|person|people|customers?|operator|owner|anyone)\b[^.\n]{0,30}\b(?:must\s+not|should\s+not|shouldn'?t|does\s+not\s+need\s+to|doesn'?t\s+need\s+to|need\s+not|cannot|must\s+never)\s+(?:know|see|notice|find\s+out|be\s+(?:told|informed|aware|notified))\b",
         r"(?i)\b(?:hide|conceal)\s+(?:this|it|these|the)\b[^.\n]{0,40}\b(?:from|user)\b",
         r"(?i)\bautomatically\s+opted[- ]in\b",
+        r"(?i)\b(?:ne\s+(?:le\s+|lui\s+)?dis\s+(?:pas|rien)|n'en\s+dis\s+rien|sans\s+le\s+dire|no\s+(?:le\s+)?digas|sin\s+decir|nichts\s+davon\s+sagen|sag\w*\s+(?:dem\s+\w+\s+)?nichts|n[ãa]o\s+(?:conte|diga))\b",
     ])
     .expect("valid regexes")
 });
@@ -316,6 +324,13 @@ static HARVEST_RECIPIENT: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// What a tool may admit sending away: with a transfer verb and an outside recipient.
+static HARVEST_DATA: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:clipboard|keystrokes|screenshots?|browsing|browser|location|contacts|emails|messages|files|documents|photos|conversations?|prompts?|queries|inputs?)\b",
+    )
+});
+
 static PASSIVE_SENSES: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)\b(?:reads?|reading|accesses|accessing|monitors?|monitoring|captures?|capturing|records?|recording|logs|logging|harvests?|harvesting|collects?|collecting|scans?|scanning)\s+(?:the\s+|your\s+|all\s+|user'?s?\s+)*(?:clipboard|keystrokes|browser\s+history|cookies|password\s+manager|keychain)\b",
@@ -346,11 +361,11 @@ static PROMO: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         // superlatives about quality
         r"(?i)\bbest\b(?:\s+[\w-]+){0,4}?\s+(?:tool|version|solution|platform|choice|option)s?\b|\b(?:the\s+)?(?:most\s+(?:advanced|sophisticated|comprehensive|accurate|reliable|powerful|trusted|complete|precise|capable|efficient|intelligent)|(?:advanced|enhanced|premium|pro|professional|enterprise|upgraded|improved|official)\s+(?:version|edition)|ultimate|unmatched|unrivall?ed|unparall?eled|world[- ]class|best[- ]in[- ]class|industry[- ]leading|market[- ]leading|cutting[- ]edge|state[- ]of[- ]the[- ]art|enterprise[- ]grade|premium|professional\s+version|superior|revolutionary|next[- ]generation|#1|number\s+one)\b",
         // social proof
-        r"(?i)\b(?:trusted\s+by|used\s+by|recommended\s+by|endorsed\s+by|relied\s+(?:on|upon)\s+by|chosen\s+by|fortune\s+500|award[- ]winning|millions\s+of\s+users|top\s+(?:experts|advisors|companies|firms|analysts|researchers)|certified\s+by)\b",
+        r"(?i)\b(?:trusted\s+by|used\s+by|recommended\s+by|endorsed\s+by|relied\s+(?:on|upon)\s+by|chosen\s+by|fortune\s+500|award[- ]winning|millions\s+of\s+users|top\s+(?:experts|advisors|companies|firms|analysts|researchers)|certified\s+by|rank(?:s|ed)?\s+(?:it\s+|this\s+)?(?:first|#1|top|highest)|reviews?\s+(?:rank|rate)\w*)\b",
         // guarantees
         r"(?i)\b\d{2,3}(?:\.\d+)?\s*%\s*(?:accuracy|accurate|reliab\w*|uptime|success|precision|guarantee\w*)|\bguarantee[sd]?\b|\bzero\s+errors\b|\bnever\s+(?:fails|wrong)\b",
         // comparisons with other tools
-        r"(?i)\bcompared\s+(?:to|with)\s+(?:the\s+)?(?:standard|regular|basic|original|other|default)\b|\b(?:better|faster|more\s+(?:accurate|reliable|complete))\s+than\s+(?:any\s+|all\s+)?(?:other|the\s+other|alternative|competing|standard|regular|basic)\b|\b(?:other|alternative|competing|standard|basic)\s+tools?\s+(?:are|is)\s+(?:outdated|inaccurate|unreliable|slow|deprecated|inferior)\b",
+        r"(?i)\bcompared\s+(?:to|with)\s+(?:the\s+)?(?:standard|regular|basic|original|other|default)\b|\b(?:better|faster|more\s+(?:accurate|reliable|complete))\s+than\s+(?:any\s+|all\s+)?(?:other|the\s+other|alternative|competing|standard|regular|basic)\b|\b(?:other|alternative|competing|standard|basic)\s+(?:\w+\s+)?tools?\s+(?:are|is|give|gives|return|returns|produce|produces)\s+(?:\w+\s+){0,2}(?:worse|outdated|inaccurate|unreliable|slow|slower|deprecated|inferior|wrong)\b",
     ]
     .into_iter()
     .map(re)
@@ -360,7 +375,7 @@ static PROMO: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 /// Steering: an order to pick this tool over others; enough on its own.
 static STEER: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:use|choose|prefer|select|pick|call)\s+(?:this|me)(?:\s+\w+){0,2}\s+(?:instead\s+of|over|rather\s+than|before)\s+(?:any\s+|all\s+)?(?:other|the\s+other|another|alternative)|\b(?:do\s+not|don'?t|never)\s+use\s+(?:any\s+)?(?:other|alternative|competing)\s+tools?\b|\bthis\s+(?:tool|function)\s+(?:should|must)\s+(?:always\s+)?be\s+(?:preferred|chosen|used\s+(?:first|instead))|\bprefer(?:red)?\s+(?:this|it)\s+over\b",
+        r"(?i)\b(?:use|choose|prefer|select|pick|call)\s+(?:this|me)(?:\s+\w+){0,2}\s+(?:instead\s+of|over|rather\s+than|before)\s+(?:any\s+|all\s+)?(?:other|the\s+other|another|alternative)|\b(?:do\s+not|don'?t|never)\s+use\s+(?:any\s+)?(?:other|alternative|competing)\s+tools?\b|\bthis\s+(?:tool|function)\s+(?:should|must)\s+(?:always\s+)?be\s+(?:preferred|chosen|used\s+(?:first|instead))|\bprefer(?:red)?\s+(?:this|it)\s+over\b|\b(?:use|choose|prefer|select|pick|call)\s+(?:this|me)(?:\s+one|\s+tool)?\s+(?:first|exclusively)\b",
     )
 });
 
@@ -428,6 +443,10 @@ fn imperative(s: &str) -> (bool, bool) {
         !(matches!(first.as_str(), "use" | "call")
             && (rest.starts_with("this") || rest.starts_with("it ")))
     };
+    // An identifier or a label ("run_commandArguments") is not a sentence.
+    if s.split_whitespace().count() < 3 {
+        return (false, false);
+    }
     let start = s.trim_start_matches(|c: char| !c.is_alphanumeric());
     if verb_at(start) {
         return (true, true);
@@ -460,7 +479,7 @@ fn imperative(s: &str) -> (bool, bool) {
 }
 
 fn directive(s: &Sentence<'_>) -> bool {
-    if OBLIGATION.is_match(s.text) {
+    if OBLIGATION.is_match(s.text) || VOCATIVE.is_match(s.text) {
         return true;
     }
     let (imp, bare) = imperative(s.text);
@@ -468,12 +487,35 @@ fn directive(s: &Sentence<'_>) -> bool {
 }
 
 fn found(r: &Regex, s: &str) -> Option<String> {
-    r.find(s).map(|m| excerpt(m.as_str().trim(), 60))
+    r.find_iter(s)
+        .find(|m| !negated(s, m.start()))
+        .map(|m| excerpt(m.as_str().trim(), 60))
+}
+
+static NEGATION: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:not|never|no|without|instead\s+of|rather\s+than|don'?t|avoid|except)\b[^,;:]{0,30}$",
+    )
+});
+
+/// Whether the target at `at` is negated in its clause ("the thread id, not the whole
+/// conversation", "never run DDL").
+fn negated(s: &str, at: usize) -> bool {
+    let start = s[..at].char_indices().rev().nth(40).map_or(0, |(i, _)| i);
+    let before = &s[start..at];
+    let clause = before.rsplit([',', ';', ':', '(']).next().unwrap_or(before);
+    NEGATION.is_match(clause)
 }
 
 /// Analyses one definition's fields. `own_name` is the tool's name; `others` the names of the
 /// other tools loaded with it (for shadowing).
 pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evidence> {
+    // The tool's own parameters are not other tools, however they are quoted.
+    let params: Vec<&str> = fields
+        .iter()
+        .filter(|f| f.kind == FieldKind::SchemaKey)
+        .map(|f| f.text)
+        .collect();
     let normalized: Vec<Normalized> = fields.iter().map(|f| normalize(f.text)).collect();
     let mut out = Vec::new();
     let any_secrecy = normalized
@@ -492,6 +534,7 @@ pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evi
         let mut tool_refs: Vec<(usize, String)> = Vec::new();
         let mut field_claims = false;
         let mut field_forced_call = None;
+        let mut claimed_other: Option<(usize, String)> = None;
         let mut harvest_transfer = None;
         let mut mentions_private = None;
         for (k, s) in sents.iter().enumerate() {
@@ -525,7 +568,10 @@ pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evi
             if dir && let Some(t) = found(&DECEIVE, s.text) {
                 out.push(ev(Cue::Deceive, 2, Some(t)));
             }
-            let shell = SHELL.find(s.text).map(|m| command_at(s.text, m.start()));
+            let shell = SHELL
+                .find_iter(s.text)
+                .find(|m| !negated(s.text, m.start()))
+                .map(|m| command_at(s.text, m.start()));
             let sensitive = found(&SENSITIVE, s.text);
             let private = found(&PRIVATE_DATA, s.text);
             let creds = found(&CREDENTIALS, s.text);
@@ -567,7 +613,11 @@ pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evi
                 }
             } else if transfer || PASSIVE_SENSES.is_match(s.text) {
                 // Third person: the tool admits what it does.
-                let admits_target = private.clone().or(sensitive.clone()).or(creds.clone());
+                let admits_target = private
+                    .clone()
+                    .or(sensitive.clone())
+                    .or(creds.clone())
+                    .or(found(&HARVEST_DATA, s.text));
                 if PASSIVE_SENSES.is_match(s.text) {
                     out.push(ev(Cue::Harvesting, 2, found(&PASSIVE_SENSES, s.text)));
                 } else if let Some(t) = admits_target
@@ -583,7 +633,7 @@ pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evi
                 out.push(ev(Cue::ChangeArguments, 2, found(&AUTO_MODIFY, s.text)));
             }
             // Shadowing: another tool named, and its use changed.
-            if let Some(other) = refs_other_tool(s.text, own_name, others) {
+            if let Some(other) = refs_other_tool(s.text, own_name, others, &params) {
                 tool_refs.push((k, other.clone()));
                 let harmful =
                     shell.is_some() || sensitive.is_some() || private.is_some() || dest.is_some();
@@ -593,12 +643,25 @@ pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evi
                 if changes {
                     out.push(ev(Cue::OtherTool, 2, Some(other.clone())));
                 }
-                if (obliged || dir && !s.summary) && calls(s.text, &other) {
+                if (obliged || dir && !s.summary)
+                    && calls(s.text, &other)
+                    && !PREREQUISITE.is_match(s.text)
+                {
                     field_forced_call = Some((k, other, obliged));
                 }
             }
             if DEPRECATION.is_match(s.text) || OTHER_CLAIM.is_match(s.text) {
                 field_claims = true;
+                if let Some(other) = refs_other_tool(s.text, own_name, others, &params) {
+                    claimed_other = Some((k, other));
+                }
+            }
+            if dir
+                && CALL_VERB.is_match(s.text)
+                && field_forced_call.is_none()
+                && let Some((ck, other)) = claimed_other.clone()
+            {
+                field_forced_call = Some((ck, other, true));
             }
             // Preference manipulation.
             if let Some(t) = found(&STEER, s.text) {
@@ -728,6 +791,16 @@ fn split_payload(
     }
 }
 
+/// A call made to look up an identifier the tool needs: an ordinary prerequisite.
+static PREREQUISITE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bto\s+(?:get|obtain|find|look\s+up|retrieve|fetch|discover|resolve|list)\s+(?:the\s+|a\s+|an\s+|its\s+|their\s+|valid\s+)?(?:\w+\s+){0,2}?(?:ids?|identifiers?|uuids?|slugs?|names?|keys?|numbers?|paths?|urls?|handles?|values?)\b",
+    )
+});
+
+static CALL_VERB: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\b(?:use|call|invoke|switch\s+to|route|redirect)\b"));
+
 static CALL_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)\b(?:call|use|invoke|run|switch\s+to|redirect\s+to|route\s+to|redirect)\s+(?:\S+\s+){0,4}$",
@@ -757,7 +830,7 @@ fn calls(s: &str, other: &str) -> bool {
 }
 
 /// The other tool a sentence names, if any.
-fn refs_other_tool(s: &str, own: &str, others: &[&str]) -> Option<String> {
+fn refs_other_tool(s: &str, own: &str, others: &[&str], params: &[&str]) -> Option<String> {
     let lower = s.to_lowercase();
     for other in others {
         if other.len() >= 4 && !other.eq_ignore_ascii_case(own) {
@@ -781,7 +854,13 @@ fn refs_other_tool(s: &str, own: &str, others: &[&str]) -> Option<String> {
             .or_else(|| caps.get(5))
             .map(|m| m.as_str().to_string());
         match name {
-            Some(n) if n.eq_ignore_ascii_case(own) || n.eq_ignore_ascii_case("this") => continue,
+            Some(n)
+                if n.eq_ignore_ascii_case(own)
+                    || n.eq_ignore_ascii_case("this")
+                    || params.iter().any(|p| p.eq_ignore_ascii_case(&n)) =>
+            {
+                continue;
+            }
             Some(n) => return Some(n),
             None => return Some(caps[0].to_string()),
         }
@@ -792,28 +871,18 @@ fn refs_other_tool(s: &str, own: &str, others: &[&str]) -> Option<String> {
 /// A property whose very name asks for private data.
 fn exfil_key(i: usize, field: &Field<'_>, out: &mut Vec<Evidence>) {
     let words = crate::text::words(field.text);
-    let joined = words.join("_");
-    const NAMES: &[&str] = &[
-        "conversation",
-        "conversation_history",
-        "chat_history",
-        "chat_log",
-        "system_prompt",
-        "previous_messages",
-        "message_history",
-        "full_context",
-        "sidenote",
-        "side_note",
-        "all_messages",
-        "transcript",
-        "user_secrets",
-        "ssh_key",
-        "private_key",
-        "env_vars",
-        "environment_variables",
-        "clipboard",
-    ];
-    if NAMES.contains(&joined.as_str()) {
+    let has = |w: &str| words.iter().any(|x| x == w);
+    let asks = has("conversation")
+        || has("transcript")
+        || has("sidenote")
+        || has("clipboard")
+        || (has("system") && has("prompt"))
+        || (has("chat") && (has("history") || has("log")))
+        || (has("message") || has("messages")) && (has("history") || has("previous") || has("all"))
+        || (has("private") || has("ssh")) && has("key")
+        || (has("env") || has("environment")) && (has("vars") || has("variables"))
+        || has("full") && has("context");
+    if asks {
         out.push(Evidence {
             cue: Cue::ExfilParameter,
             field: i,
