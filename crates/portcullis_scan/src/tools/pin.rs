@@ -414,8 +414,12 @@ pub fn compare(lock: &Lock, files: &[&ToolsFile], base: &Path) -> Vec<Change> {
                 (DefKind::Prompt, &pinned.prompts, &now.prompts),
                 (DefKind::Resource, &pinned.resources, &now.resources),
             ] {
+                let old_by_name: BTreeMap<&str, &Pinned> =
+                    old.iter().map(|o| (o.name.as_str(), o)).collect();
+                let new_names: std::collections::BTreeSet<&str> =
+                    new.iter().map(|n| n.name.as_str()).collect();
                 for n in new {
-                    let change = match old.iter().find(|o| o.name == n.name) {
+                    let change = match old_by_name.get(n.name.as_str()) {
                         None => ChangeKind::Added,
                         Some(o) if o.sha256 != n.sha256 => ChangeKind::Changed {
                             old: o.definition.clone(),
@@ -432,7 +436,7 @@ pub fn compare(lock: &Lock, files: &[&ToolsFile], base: &Path) -> Vec<Change> {
                         span: spans(kind, &n.name),
                     });
                 }
-                for o in old.iter().filter(|o| !new.iter().any(|n| n.name == o.name)) {
+                for o in old.iter().filter(|o| !new_names.contains(o.name.as_str())) {
                     out.push(Change {
                         server: now.name.clone(),
                         kind,

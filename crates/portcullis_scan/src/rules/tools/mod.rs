@@ -44,6 +44,9 @@ pub static RULES: &[&dyn ToolRule] = &[
     &tool_definition_changed::Rule,
 ];
 
+/// At most this many tool names are looked for in other tools' text.
+const MAX_SHADOW_NAMES: usize = 512;
+
 /// The lower-severity "risky schema" group: not poisoning, counted apart in measurements.
 pub const RISKY_SCHEMA: &[&str] = &["unconstrained-dangerous-parameter"];
 
@@ -102,11 +105,16 @@ pub struct ToolContext<'a> {
 
 impl<'a> ToolContext<'a> {
     pub fn new(files: &'a [&'a ToolsFile], lock: Option<&'a Lock>, base: &'a Path) -> Self {
-        let all_names: Vec<&str> = files
+        // Names other tools may be shadowed by, bounded so that a hostile dump with many
+        // thousands of tools cannot make the analysis quadratic.
+        let mut all_names: Vec<&str> = files
             .iter()
             .flat_map(|f| f.servers.iter())
             .flat_map(|s| s.tools.iter().map(|t| t.name.value.as_str()))
             .collect();
+        all_names.sort_unstable();
+        all_names.dedup();
+        all_names.truncate(MAX_SHADOW_NAMES);
         let mut defs = Vec::new();
         for file in files {
             for server in &file.servers {

@@ -89,12 +89,18 @@ impl super::ToolRule for Rule {
             .filter(|d| d.kind == DefKind::Tool && !d.name.is_empty())
             .map(|d| (d, skeleton(&d.name)))
             .collect();
-        for (i, (later, skel)) in tools.iter().enumerate() {
-            let earlier = tools[..i].iter().find(|(d, s)| {
-                s == skel && !skel.is_empty() && !std::ptr::eq(d.server, later.server)
-            });
-            if let Some((earlier, _)) = earlier {
+        // Per skeleton, the definitions seen so far, one per server: linear in the tools.
+        let mut seen: std::collections::BTreeMap<&str, Vec<&Def<'_>>> = Default::default();
+        for (later, skel) in &tools {
+            if skel.is_empty() {
+                continue;
+            }
+            let list = seen.entry(skel.as_str()).or_default();
+            if let Some(earlier) = list.iter().find(|d| !std::ptr::eq(d.server, later.server)) {
                 out.push(diagnostic(later, earlier));
+            }
+            if !list.iter().any(|d| std::ptr::eq(d.server, later.server)) {
+                list.push(later);
             }
         }
     }
