@@ -12,6 +12,7 @@ mod tool_definition_changed;
 mod tool_name_collision;
 mod tool_preference_manipulation;
 mod tool_shadows_other_tools;
+mod toxic_tool_combination;
 mod unconstrained_dangerous_parameter;
 
 use std::path::Path;
@@ -42,13 +43,18 @@ pub static RULES: &[&dyn ToolRule] = &[
     &annotation_contradicts_tool::Rule,
     &unconstrained_dangerous_parameter::Rule,
     &tool_definition_changed::Rule,
+    &toxic_tool_combination::Rule,
 ];
 
 /// At most this many tool names are looked for in other tools' text.
 const MAX_SHADOW_NAMES: usize = 512;
 
-/// The lower-severity "risky schema" group: not poisoning, counted apart in measurements.
-pub const RISKY_SCHEMA: &[&str] = &["unconstrained-dangerous-parameter"];
+/// The lower-severity "risky schema" group: risky setups, not poisoning; counted apart in
+/// measurements.
+pub const RISKY_SCHEMA: &[&str] = &[
+    "unconstrained-dangerous-parameter",
+    "toxic-tool-combination",
+];
 
 /// One definition (tool, prompt, resource, or server instructions) with its analysis.
 pub struct Def<'a> {
