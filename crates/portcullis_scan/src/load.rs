@@ -108,12 +108,16 @@ pub fn load(task: &FileTask, home: Option<&Path>) -> Loaded {
         && let Ok(doc) = document::parse(&text, format)
         && let Some(servers) = crate::tools::snapshots_of(&doc)
     {
+        // Secrets in a dump (a token pasted into a description) are masked in every output,
+        // as in configs.
+        let secret_spans = find_secret_facts(&text, &doc, &[])
+            .iter()
+            .map(|s| s.span)
+            .collect();
+        let mut source = SourceFile::new(task.path.clone(), task.display.clone(), text);
+        source.secret_spans = secret_spans;
         loaded.tools = Some(crate::tools::ToolsFile {
-            source: Arc::new(SourceFile::new(
-                task.path.clone(),
-                task.display.clone(),
-                text,
-            )),
+            source: Arc::new(source),
             document: doc,
             servers,
         });

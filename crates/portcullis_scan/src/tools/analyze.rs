@@ -541,8 +541,8 @@ pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evi
             let ev = |cue, strength, target: Option<String>| Evidence {
                 cue,
                 field: i,
-                excerpt: excerpt(s.text, 100),
-                target,
+                excerpt: excerpt(&super::mask_secrets(s.text), 100),
+                target: target.map(|t| super::mask_secrets(&t)),
                 origin: s.origin.clone(),
                 strength,
             };
@@ -681,7 +681,7 @@ pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evi
             out.push(Evidence {
                 cue: Cue::Harvesting,
                 field: i,
-                excerpt: excerpt(sents[k].text, 100),
+                excerpt: excerpt(&super::mask_secrets(sents[k].text), 100),
                 target: Some(t.clone()),
                 origin: sents[k].origin.clone(),
                 strength: 2,
@@ -699,7 +699,7 @@ pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evi
             out.push(Evidence {
                 cue: Cue::OtherTool,
                 field: i,
-                excerpt: excerpt(sents[k].text, 100),
+                excerpt: excerpt(&super::mask_secrets(sents[k].text), 100),
                 target: Some(other),
                 origin: sents[k].origin.clone(),
                 strength: 2,
@@ -713,7 +713,7 @@ pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evi
             out.push(Evidence {
                 cue: Cue::OtherTool,
                 field: i,
-                excerpt: excerpt(sents[*k].text, 100),
+                excerpt: excerpt(&super::mask_secrets(sents[*k].text), 100),
                 target: Some(other.clone()),
                 origin: sents[*k].origin.clone(),
                 strength: 2,
@@ -734,7 +734,7 @@ pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evi
                 out.push(Evidence {
                     cue: Cue::Preference,
                     field: i,
-                    excerpt: excerpt(&n.text, 100),
+                    excerpt: excerpt(&super::mask_secrets(&n.text), 100),
                     target: Some(kinds.join("`, `")),
                     origin: Origin::Visible,
                     strength: 2,
@@ -781,7 +781,7 @@ fn split_payload(
             out.push(Evidence {
                 cue,
                 field: i,
-                excerpt: excerpt(&n.text, 100),
+                excerpt: excerpt(&super::mask_secrets(&n.text), 100),
                 target: Some(target),
                 origin: Origin::Visible,
                 strength: 2,

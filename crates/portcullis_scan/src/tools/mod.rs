@@ -446,6 +446,20 @@ fn resource_of(node: &Node, template: bool) -> Option<Resource> {
     })
 }
 
+/// Masks anything a secret detector recognises in `text` (`ghp_…Q7r8`): evidence is quoted in
+/// messages, and no output may print a secret whole.
+pub fn mask_secrets(text: &str) -> String {
+    let mut out = text.to_string();
+    let mut found = crate::secrets::find_secrets(text, None);
+    found.sort_by_key(|m| std::cmp::Reverse(m.span.start));
+    for m in found {
+        if let Some(secret) = text.get(m.span.range()) {
+            out.replace_range(m.span.range(), &crate::secrets::mask(secret));
+        }
+    }
+    out
+}
+
 /// Cuts `text` to at most `max` characters for a message, on a character boundary, with `…`.
 pub fn excerpt(text: &str, max: usize) -> String {
     let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");

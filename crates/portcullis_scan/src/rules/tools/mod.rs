@@ -255,13 +255,5 @@ pub(crate) fn shown(e: &Evidence) -> String {
 
 /// Masks anything a secret detector recognises in `text`.
 pub(crate) fn mask_secrets(text: &str) -> String {
-    let mut out = text.to_string();
-    let mut found = crate::secrets::find_secrets(text, None);
-    found.sort_by_key(|m| std::cmp::Reverse(m.span.start));
-    for m in found {
-        if let Some(secret) = text.get(m.span.range()) {
-            out.replace_range(m.span.range(), &crate::secrets::mask(secret));
-        }
-    }
-    out
+    crate::tools::mask_secrets(text)
 }
