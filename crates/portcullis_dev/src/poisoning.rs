@@ -80,6 +80,7 @@ fn fired(id: &str, dump: &str) -> (Vec<&'static str>, Vec<&'static str>) {
         return (Vec::new(), Vec::new());
     };
     let file = ToolsFile {
+        from_source: false,
         source: Arc::new(SourceFile::from_text(&format!("{id}.json"), dump)),
         document: doc,
         servers,

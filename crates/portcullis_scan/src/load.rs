@@ -117,6 +117,7 @@ pub fn load(task: &FileTask, home: Option<&Path>) -> Loaded {
         let mut source = SourceFile::new(task.path.clone(), task.display.clone(), text);
         source.secret_spans = secret_spans;
         loaded.tools = Some(crate::tools::ToolsFile {
+            from_source: false,
             source: Arc::new(source),
             document: doc,
             servers,

@@ -163,7 +163,6 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
             ),
         );
     }
-    diagnostics.extend(run_tool_rules(&tool_files, options));
     for modules in projects.into_values() {
         for m in &modules {
             sources.insert(
@@ -171,6 +170,12 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
                 (Arc::clone(&m.file), comment_leaders(m.language)),
             );
         }
+        // Tool metadata written in the source, audited with the dumps below.
+        tool_files.extend(
+            modules
+                .iter()
+                .filter_map(crate::tools::python::snapshot_of_module),
+        );
         let project = Project::new(modules);
         let findings = analyze_project(&project);
         diagnostics.extend(crate::rules::code::diagnostics(&project, &findings));
@@ -185,6 +190,7 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
             }
         }
     }
+    diagnostics.extend(run_tool_rules(&tool_files, options));
     let (findings, suppressed) = sink(diagnostics, &sources, options);
     report.findings = findings;
     report.suppressed = suppressed;

@@ -12,6 +12,7 @@
 pub mod analyze;
 pub mod normalize;
 pub mod pin;
+pub mod python;
 
 use std::sync::Arc;
 
@@ -25,6 +26,9 @@ pub struct ToolsFile {
     pub source: Arc<SourceFile>,
     pub document: Node,
     pub servers: Vec<ServerSnapshot>,
+    /// Recovered from server source rather than a dump: each source file is its own server,
+    /// and servers found in one folder are not known to be loaded together.
+    pub from_source: bool,
 }
 
 /// What one server exposes to the model.
@@ -532,6 +536,7 @@ mod tests {
         let text = format!(r#"{{"tools": [{}]}}"#, tools.join(","));
         let doc = parse(&text, Format::Json).unwrap();
         let file = ToolsFile {
+            from_source: false,
             source: Arc::new(SourceFile::from_text("t.json", &text)),
             servers: snapshots_of(&doc).unwrap(),
             document: doc,

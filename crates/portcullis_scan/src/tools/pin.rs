@@ -559,6 +559,7 @@ mod tests {
     fn file(text: &str) -> ToolsFile {
         let doc = parse(text, Format::Json).unwrap();
         ToolsFile {
+            from_source: false,
             source: Arc::new(SourceFile::new(
                 "/r/tools.json".into(),
                 "tools.json".into(),

@@ -86,7 +86,8 @@ impl super::ToolRule for Rule {
         let tools: Vec<(&Def<'_>, String)> = cx
             .defs
             .iter()
-            .filter(|d| d.kind == DefKind::Tool && !d.name.is_empty())
+            // Servers in source are not known to be loaded together; dumps are.
+            .filter(|d| d.kind == DefKind::Tool && !d.name.is_empty() && !d.file.from_source)
             .map(|d| (d, skeleton(&d.name)))
             .collect();
         // Per skeleton, the definitions seen so far, one per server: linear in the tools.

@@ -173,7 +173,7 @@ impl super::ToolRule for Rule {
         let tools: Vec<(&Def<'_>, Vec<Role>)> = cx
             .defs
             .iter()
-            .filter(|d| d.kind == DefKind::Tool)
+            .filter(|d| d.kind == DefKind::Tool && !d.file.from_source)
             .map(|d| (d, roles(d)))
             .collect();
         let pick = |role: Role, not: &[*const Def<'_>]| {
