@@ -19,6 +19,12 @@ pub enum Command {
     /// With no PATH: every MCP client configuration of the current user on this machine, plus
     /// the current folder. With PATHs: the named files, and the folders walked.
     Scan(ScanArgs),
+    /// Pin the tool, prompt and resource definitions of saved MCP tool dumps in portcullis.lock.
+    ///
+    /// Walks the PATHs (default: the current folder) for tool dumps (`tools/list` results and
+    /// live snapshots, recognised by their content) and writes, for each server, a sha256 of
+    /// each definition. `portcullis scan --locked` then fails on any change (a rug pull).
+    Pin(PinArgs),
     /// List the rules.
     Rules(RulesArgs),
     /// Print one rule's documentation.
@@ -80,6 +86,25 @@ pub struct ScanArgs {
     /// Do not show progress on the terminal.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Compare tool dumps with portcullis.lock (in the scanned folder, else the current one) and
+    /// report every changed, added or removed definition.
+    #[arg(long)]
+    pub locked: bool,
+
+    /// Compare tool dumps with this lock file (implies --locked).
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Files and folders holding tool dumps (default: the current folder).
+    pub paths: Vec<PathBuf>,
+
+    /// Where to write the lock (default: portcullis.lock in the current folder).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,9 @@
 //! Developer tools: `docs` writes `docs/rules/*.md` from the rule declarations; `parse-only`
 //! parses every Python file under a folder with tree-sitter and nothing else, the baseline the
-//! scan's speed is compared with (scripts/bench-code.sh).
+//! scan's speed is compared with (scripts/bench-code.sh); `poisoning FILE.jsonl` measures the
+//! tool-metadata rules on labelled tool definitions (scripts/poisoning-score.sh).
+
+mod poisoning;
 
 use std::path::PathBuf;
 
@@ -13,7 +16,10 @@ fn main() -> anyhow::Result<()> {
     match task.as_str() {
         "docs" => write_docs(),
         "parse-only" => parse_only(std::env::args().skip(2).map(PathBuf::from).collect()),
-        _ => bail!("usage: portcullis_dev docs | portcullis_dev parse-only DIR..."),
+        "poisoning" => poisoning::run(std::env::args().skip(2).map(PathBuf::from).collect()),
+        _ => bail!(
+            "usage: portcullis_dev docs | portcullis_dev parse-only DIR... | portcullis_dev poisoning FILE.jsonl..."
+        ),
     }
 }
 

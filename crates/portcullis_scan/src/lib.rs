@@ -25,6 +25,7 @@ pub mod span;
 pub mod supply;
 pub mod suppress;
 pub mod text;
+pub mod tools;
 
 pub use registry::{Confidence, RuleMeta, Severity};
 pub use report::{Finding, Report};

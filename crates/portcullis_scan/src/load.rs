@@ -41,6 +41,8 @@ pub struct Loaded {
     pub module: Option<crate::code::ir::Module>,
     /// A container file or dependency manifest.
     pub supply: Option<crate::supply::SupplyFile>,
+    /// A saved tool-metadata dump.
+    pub tools: Option<crate::tools::ToolsFile>,
     pub diagnostics: Vec<Diagnostic>,
     /// Said to the user but not a finding (an explicit file that is not a config).
     pub notes: Vec<String>,
@@ -100,6 +102,28 @@ pub fn load(task: &FileTask, home: Option<&Path>) -> Loaded {
         }
         return loaded;
     };
+    // A dump is recognised by its shape, whatever its name, before any config reading.
+    if format == Format::Json
+        && crate::tools::might_be_dump(&text)
+        && let Ok(doc) = document::parse(&text, format)
+        && let Some(servers) = crate::tools::snapshots_of(&doc)
+    {
+        // Secrets in a dump (a token pasted into a description) are masked in every output,
+        // as in configs.
+        let secret_spans = find_secret_facts(&text, &doc, &[])
+            .iter()
+            .map(|s| s.span)
+            .collect();
+        let mut source = SourceFile::new(task.path.clone(), task.display.clone(), text);
+        source.secret_spans = secret_spans;
+        loaded.tools = Some(crate::tools::ToolsFile {
+            from_source: false,
+            source: Arc::new(source),
+            document: doc,
+            servers,
+        });
+        return loaded;
+    }
     let classified = directive_client(&text)
         .map(|client| {
             let by_path = classify_path(&task.path, home);

@@ -229,6 +229,7 @@ pub fn all_rules() -> Vec<&'static RuleMeta> {
         .chain(crate::rules::code::RULES.iter().map(|r| r.meta))
         .chain(crate::rules::code::PROJECT_RULES.iter().map(|r| r.meta()))
         .chain(crate::rules::supply::RULES.iter().map(|r| r.meta()))
+        .chain(crate::rules::tools::RULES.iter().map(|r| r.meta()))
         .chain(crate::rules::scanner::RULES.iter().copied())
         .collect();
     rules.sort_by_key(|r| r.code);

@@ -49,6 +49,8 @@ pub struct ScanOptions {
     /// Honour `portcullis-ignore` comments in the scanned files. Off for code the user did not
     /// write (a downloaded package), whose author could silence its own findings.
     pub inline_suppressions: bool,
+    /// Pinned tool definitions to compare with (`scan --locked`).
+    pub lock: Option<crate::tools::pin::Lock>,
 }
 
 impl ScanOptions {
@@ -64,6 +66,7 @@ impl ScanOptions {
             settings: Settings::default(),
             baseline: None,
             inline_suppressions: true,
+            lock: None,
         }
     }
 }
@@ -121,8 +124,10 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
     let mut configs = Vec::new();
     let mut projects: BTreeMap<PathBuf, Vec<Module>> = BTreeMap::new();
     let mut supply = Vec::new();
+    let mut tool_files = Vec::new();
     for (l, task) in loaded.into_iter().zip(&tasks) {
         diagnostics.extend(l.diagnostics);
+        tool_files.extend(l.tools);
         report.notes.extend(l.notes);
         configs.extend(l.config);
         supply.extend(l.supply);
@@ -153,6 +158,15 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
         );
     }
     diagnostics.extend(run_supply_rules(&supply, &options.settings));
+    for f in &tool_files {
+        sources.insert(
+            f.source.display.clone(),
+            (
+                Arc::clone(&f.source),
+                crate::document::Format::Json.comment_leaders(),
+            ),
+        );
+    }
     for modules in projects.into_values() {
         for m in &modules {
             sources.insert(
@@ -160,6 +174,12 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
                 (Arc::clone(&m.file), comment_leaders(m.language)),
             );
         }
+        // Tool metadata written in the source, audited with the dumps below.
+        tool_files.extend(
+            modules
+                .iter()
+                .filter_map(crate::tools::python::snapshot_of_module),
+        );
         let project = Project::new(modules);
         let findings = analyze_project(&project);
         diagnostics.extend(crate::rules::code::diagnostics(&project, &findings));
@@ -174,10 +194,33 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
             }
         }
     }
+    diagnostics.extend(run_tool_rules(&tool_files, options));
     let (findings, suppressed) = sink(diagnostics, &sources, options);
     report.findings = findings;
     report.suppressed = suppressed;
     report
+}
+
+/// Runs every enabled tools rule over the dumps of the scan, together: collisions and
+/// shadowing show only across servers.
+fn run_tool_rules(files: &[crate::tools::ToolsFile], options: &ScanOptions) -> Vec<Diagnostic> {
+    if files.is_empty() && options.lock.is_none() {
+        return Vec::new();
+    }
+    let refs: Vec<&crate::tools::ToolsFile> = files.iter().collect();
+    let base = lock_base(options);
+    let cx = crate::rules::tools::ToolContext::new(&refs, options.lock.as_ref(), &base);
+    crate::rules::tools::run(&cx, &|r| options.settings.is_enabled(r))
+}
+
+/// The folder paths in the lock are relative to: the lock's own folder, else the working one.
+pub fn lock_base(options: &ScanOptions) -> PathBuf {
+    options
+        .lock
+        .as_ref()
+        .and_then(|l| l.source.as_ref())
+        .and_then(|s| s.path.parent().map(std::path::Path::to_path_buf))
+        .unwrap_or_else(|| options.cwd.clone())
 }
 
 /// Runs every enabled supply-chain rule, per file in parallel.

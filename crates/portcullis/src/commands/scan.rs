@@ -9,6 +9,7 @@ use portcullis_scan::baseline::Baseline;
 use portcullis_scan::render::{OutputFormat, RenderOptions, render};
 use portcullis_scan::scan::{Progress, ScanOptions, baseline_of, scan};
 use portcullis_scan::settings::Settings;
+use portcullis_scan::tools::pin::{LOCK_FILE, Lock};
 use portcullis_scan::{Report, Severity};
 
 use crate::cli::{ColorChoice, Format, ScanArgs};
@@ -40,6 +41,30 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             bail!("{} does not exist", path.display());
         }
     }
+    let lock = if args.locked || args.lock.is_some() {
+        let path = args.lock.clone().unwrap_or_else(|| {
+            let folder = paths
+                .iter()
+                .find(|p| p.is_dir())
+                .cloned()
+                .unwrap_or_else(|| cwd.clone());
+            folder.join(LOCK_FILE)
+        });
+        if !path.is_file() {
+            bail!(
+                "{} does not exist: run `portcullis pin` to create it, or name another with --lock",
+                path.display()
+            );
+        }
+        let path = if path.is_absolute() {
+            path
+        } else {
+            cwd.join(path)
+        };
+        Some(Lock::load(&path)?)
+    } else {
+        None
+    };
     let show_progress = !args.quiet && output::stderr_is_terminal();
     // Every package is fetched before anything is scanned: a download that fails stops the
     // command (exit 2) before a partial report is printed.
@@ -68,6 +93,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         options.user_configs = user_configs;
         options.settings = settings.clone();
         options.baseline = baseline.clone();
+        options.lock = lock.clone();
         report = scan(&options, &spinner);
     }
     for package in &fetched {

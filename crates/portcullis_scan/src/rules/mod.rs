@@ -4,3 +4,4 @@ pub mod code;
 pub mod config;
 pub mod scanner;
 pub mod supply;
+pub mod tools;

@@ -46,7 +46,12 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 /// Scans a fixture folder as one project with a fake home, and keeps only `rule`'s findings.
 /// Every rule runs, so suppressions of other rules in the fixture are used, as in a real scan.
+/// A `portcullis.lock` in the folder is compared with, as `scan --locked` does.
 pub fn scan_fixture_dir(dir: &Path, rule: &RuleMeta) -> Report {
+    let lock_path = dir.join(portcullis_scan::tools::pin::LOCK_FILE);
+    let lock = lock_path
+        .is_file()
+        .then(|| portcullis_scan::tools::pin::Lock::load(&lock_path).expect("fixture lock"));
     let settings = Settings::default();
     let options = ScanOptions {
         paths: vec![dir.to_path_buf()],
@@ -60,6 +65,7 @@ pub fn scan_fixture_dir(dir: &Path, rule: &RuleMeta) -> Report {
         settings,
         baseline: None,
         inline_suppressions: true,
+        lock,
     };
     let mut report = scan(&options, &portcullis_scan::scan::Silent);
     report
