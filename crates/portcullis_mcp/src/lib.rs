@@ -1,0 +1,1 @@
+//! MCP tool snapshots and the live client.
