@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 mod explain;
+mod inspect;
 mod rules;
 mod scan;
 
@@ -11,6 +12,7 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
+        Command::Inspect(args) => inspect::run(args),
         Command::Rules(args) => rules::run(&args),
         Command::Explain { rule } => explain::run(&rule),
     }
