@@ -243,6 +243,7 @@ fn streamable_http_on_loopback() {
     let snap = read_json(&save);
     assert_eq!(snap["portcullis"]["transport"], "streamable-http");
     assert_eq!(snap["portcullis"]["source"], server.url.as_str());
+    assert_eq!(snap["protocolVersion"], "2026-07-28");
     assert_eq!(names(&snap, "tools"), ["echo", "add"]);
     // A launched server gets notes about its confinement; a remote one does not.
     assert!(snap["portcullis"].get("notes").is_none());
