@@ -2,10 +2,13 @@
 //! stdio and over streamable HTTP on 127.0.0.1. Every server started here has a bounded
 //! lifetime (`--exit-after`) and every inspection a bounded timeout.
 //!
-//! The test server is a binary of another workspace crate, which `CARGO_BIN_EXE_*` cannot name,
-//! so the first test that needs it runs `cargo build -p portcullis_testserver` with the cargo
-//! and target folder of this test run (a no-op under `cargo test --workspace`, which has
-//! already built it for the test server's own tests).
+//! The test server is a binary of another workspace crate, which `CARGO_BIN_EXE_*` cannot name.
+//! `cargo test --workspace` builds it (for the test server's own integration test) next to this
+//! test's binary, and it is used as it is. When it is missing or older than its sources (`cargo
+//! test -p portcullis` from a clean checkout), the first test that needs it runs `cargo build -p
+//! portcullis_testserver` with this run's cargo, profile and target folder. Not building it
+//! unconditionally matters: `-p` resolves features differently from `--workspace`, so that
+//! build would compile the rmcp stack a second time.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -30,6 +33,14 @@ fn testserver() -> &'static Path {
             Some("debug") | None => "dev".to_string(),
             Some(other) => other.to_string(),
         };
+        let path = profile_dir.join(format!(
+            "portcullis-testserver{}",
+            std::env::consts::EXE_SUFFIX
+        ));
+        let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("../portcullis_testserver");
+        if path.exists() && modified(&path) >= newest(&sources) {
+            return path;
+        }
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
             .args([
@@ -47,13 +58,30 @@ fn testserver() -> &'static Path {
             .status()
             .expect("run cargo build for the test server");
         assert!(status.success(), "cannot build portcullis-testserver");
-        let path = profile_dir.join(format!(
-            "portcullis-testserver{}",
-            std::env::consts::EXE_SUFFIX
-        ));
         assert!(path.exists(), "{} missing", path.display());
         path
     })
+}
+
+fn modified(path: &Path) -> std::time::SystemTime {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .unwrap_or(std::time::UNIX_EPOCH)
+}
+
+/// The newest modification time of the files under `dir`.
+fn newest(dir: &Path) -> std::time::SystemTime {
+    let mut latest = modified(dir);
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let time = if path.is_dir() {
+            newest(&path)
+        } else {
+            modified(&path)
+        };
+        latest = latest.max(time);
+    }
+    latest
 }
 
 fn portcullis() -> Command {
