@@ -422,7 +422,7 @@ fn list_everything(session: &mut Session, snapshot: &mut Snapshot) {
             == Some(&Value::Bool(true))
     });
     if announces_changes && snapshot.errors.is_empty() {
-        session.drain(Duration::from_millis(300));
+        session.drain(Duration::from_millis(500));
     }
     let changed: HashSet<String> = session.notifications.iter().cloned().collect();
     for (key, method) in &offered {
