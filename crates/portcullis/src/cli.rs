@@ -25,6 +25,13 @@ pub enum Command {
     /// live snapshots, recognised by their content) and writes, for each server, a sha256 of
     /// each definition. `portcullis scan --locked` then fails on any change (a rug pull).
     Pin(PinArgs),
+    /// Ask a live MCP server what it exposes, save that as a snapshot and scan it.
+    ///
+    /// `portcullis inspect [OPTIONS] -- COMMAND ARGS...` launches a stdio server, confined:
+    /// scratch home and temp folder, no inherited environment beyond PATH and LANG, no network
+    /// (Linux), a memory and a time limit. `portcullis inspect [OPTIONS] URL` reaches a
+    /// streamable-HTTP (or older HTTP+SSE) server. Nothing is launched that you do not name.
+    Inspect(InspectArgs),
     /// List the rules.
     Rules(RulesArgs),
     /// Print one rule's documentation.
@@ -105,6 +112,121 @@ pub struct PinArgs {
     /// Where to write the lock (default: portcullis.lock in the current folder).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The URL of an HTTP server; or give the command of a stdio server after `--`.
+    #[arg(
+        value_name = "URL",
+        required_unless_present = "command",
+        conflicts_with = "command"
+    )]
+    pub url: Option<String>,
+
+    /// The command that starts a stdio server, and its arguments (after `--`).
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+
+    /// Write the snapshot (what the server exposes, as JSON) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+
+    /// Print what the server exposes (tools, prompts, resources) and stop; no scan.
+    #[arg(long)]
+    pub list: bool,
+
+    /// An HTTP header for every request, `'Name: value'`; `${VAR}` in the value is read from
+    /// the environment. Repeatable.
+    #[arg(long = "header", short = 'H', value_name = "HEADER")]
+    pub headers: Vec<String>,
+
+    /// Send `Authorization: Bearer` with the token in this environment variable (default:
+    /// PORTCULLIS_BEARER_TOKEN when it is set).
+    #[arg(long, value_name = "VAR")]
+    pub bearer_token_env: Option<String>,
+
+    /// Give the launched server this variable: `KEY=VALUE` (`${VAR}` is read from your
+    /// environment) or `KEY` (your value). Nothing else of your environment is passed on
+    /// except PATH and LANG. Repeatable.
+    #[arg(long = "env", short = 'e', value_name = "KEY[=VALUE]")]
+    pub env: Vec<String>,
+
+    /// HTTP transport for a URL.
+    #[arg(long, value_enum, default_value_t = InspectTransport::Auto)]
+    pub transport: InspectTransport,
+
+    /// Protocol era: `server/discover` (2026-07-28), `initialize` (up to 2025-11-25), or the
+    /// first that works.
+    #[arg(long, value_enum, default_value_t = InspectProtocol::Auto)]
+    pub protocol: InspectProtocol,
+
+    /// Let a launched server use the network.
+    #[arg(long)]
+    pub allow_network: bool,
+
+    /// Address-space limit of a launched server, in MiB (0: none).
+    #[arg(long, value_name = "MIB", default_value_t = 4096)]
+    pub memory_limit: u64,
+
+    /// Give up on the whole inspection (and stop the server) after SECS seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub timeout: f64,
+
+    /// Give up on one request after SECS seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 15.0)]
+    pub request_timeout: f64,
+
+    /// Give up connecting to an HTTP server after SECS seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub connect_timeout: f64,
+
+    /// Output format of the scan.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit with 1 when a finding is at or above this severity.
+    #[arg(long, value_name = "SEVERITY", value_parser = ["critical", "high", "medium", "low", "info"])]
+    pub fail_on: Option<String>,
+
+    /// Settings file (default: portcullis.toml in the current folder or a parent).
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+
+    /// When to use colour in text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Do not show progress on the terminal.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Compare the server's definitions with portcullis.lock in the current folder and report
+    /// every changed, added or removed one (a rug pull).
+    #[arg(long)]
+    pub locked: bool,
+
+    /// Compare with this lock file (implies --locked).
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InspectTransport {
+    Auto,
+    StreamableHttp,
+    Sse,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InspectProtocol {
+    Auto,
+    Legacy,
+    Modern,
 }
 
 #[derive(Debug, Args)]

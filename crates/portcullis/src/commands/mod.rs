@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 mod explain;
+mod inspect;
 mod pin;
 mod rules;
 mod scan;
@@ -13,6 +14,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Pin(args) => pin::run(&args),
+        Command::Inspect(args) => inspect::run(args),
         Command::Rules(args) => rules::run(&args),
         Command::Explain { rule } => explain::run(&rule),
     }

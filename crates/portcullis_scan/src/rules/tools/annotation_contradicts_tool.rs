@@ -105,8 +105,30 @@ fn diagnostic(def: &Def<'_>, span: Span, hint: &str, verb: &str) -> Diagnostic {
     .with_help("Clients may run a tool marked read-only or non-destructive without asking. Do not auto-approve this tool; ask the maintainers to correct the annotation.")
 }
 
-/// The verbs a tool's name and the first word of its description stand for.
+/// The verbs a tool's name and the first word of its description stand for. A description
+/// that says the tool only reads (`Execute read-only Cypher queries`) settles it, and adding
+/// numbers (`add`: "Adds two numbers") writes nothing.
 fn verbs(def: &Def<'_>) -> Vec<String> {
+    let description = def
+        .tool
+        .and_then(|t| t.description.as_ref())
+        .map(|d| d.value.to_lowercase())
+        .unwrap_or_default();
+    if [
+        "read-only",
+        "read only",
+        "readonly",
+        "without modifying",
+        "does not modify",
+    ]
+    .iter()
+    .any(|p| description.contains(p))
+    {
+        return Vec::new();
+    }
+    let arithmetic = ["number", "sum of", "integers"]
+        .iter()
+        .any(|p| description.contains(p));
     let mut words = crate::text::words(&def.name);
     if let Some(desc) = def.tool.and_then(|t| t.description.as_ref()) {
         words.extend(
@@ -123,6 +145,7 @@ fn verbs(def: &Def<'_>) -> Vec<String> {
                 }),
         );
     }
+    words.retain(|w| !(arithmetic && w == "add"));
     words
 }
 
