@@ -489,13 +489,26 @@ impl Expr {
         }
     }
 
-    /// The keyword argument `name` of a call expression.
+    /// The keyword argument `name` of a call expression: a keyword argument (`shell=True`), or
+    /// a key of an options object passed last (`spawn(cmd, args, { shell: true })`), which is
+    /// how languages without keyword arguments pass them.
     pub fn keyword(&self, name: &str) -> Option<&Expr> {
-        match &self.kind {
-            ExprKind::Call { args, .. } => args
+        let ExprKind::Call { args, .. } = &self.kind else {
+            return None;
+        };
+        if let Some(a) = args.iter().find(|a| a.name.as_deref() == Some(name)) {
+            return Some(&a.value);
+        }
+        let last = args.iter().rev().find(|a| a.name.is_none())?;
+        if args.len() < 2 || last.spread {
+            return None;
+        }
+        match &last.value.kind {
+            ExprKind::Map(entries) => entries
                 .iter()
-                .find(|a| a.name.as_deref() == Some(name))
-                .map(|a| &a.value),
+                .rev()
+                .find(|(k, _)| k.as_ref().and_then(Expr::as_str) == Some(name))
+                .map(|(_, v)| v),
             _ => None,
         }
     }

@@ -107,6 +107,9 @@ pub enum ArgSel {
     Receiver,
     /// Every argument.
     Any,
+    /// An argument vector passed as a program and a list apart (`spawn("git", ["log", x])`):
+    /// the positional indexes of the program and of the list.
+    Argv(usize, usize),
 }
 
 /// When a sink applies.
@@ -187,6 +190,7 @@ pub static EMPTY: Catalog = Catalog {
     separators: &[],
     option_programs: &[],
     classes: &[],
+    schemas: Schemas::NONE,
 };
 
 /// Everything the engine needs to know about one language's libraries.
@@ -211,4 +215,71 @@ pub struct Catalog {
     pub option_programs: &'static [&'static str],
     /// Classes whose instances' methods are catalogued as `Class.method`.
     pub classes: &'static [&'static str],
+    pub schemas: Schemas,
 }
+
+/// A schema library whose declared types the SDK enforces before a handler runs (zod): a
+/// field declared `z.number()` cannot carry a payload, one declared with `.regex(...)` only
+/// what the pattern allows.
+#[derive(Debug, Clone, Copy)]
+pub struct Schemas {
+    /// Import paths the builders come from (`zod`).
+    pub roots: &'static [&'static str],
+    /// Builders and refinements whose values are closed (`number`, `enum`, `uuid`).
+    pub closed: &'static [&'static str],
+    /// Refinements that restrict a string to a pattern (`regex`).
+    pub patterns: &'static [&'static str],
+}
+
+impl Schemas {
+    pub const NONE: Schemas = Schemas {
+        roots: &[],
+        closed: &[],
+        patterns: &[],
+    };
+}
+
+/// Programs whose options change what they do, for argument injection.
+pub const OPTION_PROGRAMS: &[&str] = &[
+    "git",
+    "kubectl",
+    "curl",
+    "wget",
+    "docker",
+    "npm",
+    "npx",
+    "pip",
+    "tar",
+    "rsync",
+    "ssh",
+    "scp",
+    "find",
+    "grep",
+    "rg",
+    "sed",
+    "awk",
+    "helm",
+    "gh",
+    "aws",
+    "gcloud",
+    "az",
+    "psql",
+    "mysql",
+    "sqlite3",
+    "ffmpeg",
+    "zip",
+    "unzip",
+    "openssl",
+    "ls",
+    "cat",
+    "cp",
+    "mv",
+    "rm",
+    "chmod",
+    "chown",
+    "terraform",
+    "go",
+    "cargo",
+    "python",
+    "node",
+];

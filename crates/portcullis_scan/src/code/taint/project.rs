@@ -145,7 +145,7 @@ impl Project {
                         target: Pattern::Attr(object, field),
                         value,
                     } = &stmt.kind
-                        && matches!(&object.kind, ExprKind::Name(s) if s == "self")
+                        && matches!(&object.kind, ExprKind::Name(s) if is_receiver(s))
                     {
                         fields.push((class.name.clone(), field.clone(), value, stmt.span));
                     }
@@ -320,15 +320,37 @@ impl Project {
         }
     }
 
-    /// `pkg.utils.helper` -> (the module `pkg.utils`, `helper`).
+    /// `pkg.utils.helper` -> (the module `pkg.utils`, `helper`); `./utils.helper` -> (the
+    /// module at `./utils`, `helper`).
     fn resolve_import_path(&self, from: usize, path: &str) -> Option<(usize, String)> {
         let (module_path, function) = path.rsplit_once('.')?;
         let module = self.module_by_path(from, module_path)?;
         Some((module, function.to_string()))
     }
 
-    /// A module by its dotted path, relative (`.utils`) to `from`'s package or absolute.
+    /// A module by its dotted path, relative (`.utils`) to `from`'s package or absolute, or by
+    /// a file path relative to `from`'s folder (`./utils`, `../lib/index`), as JavaScript
+    /// imports name modules.
     fn module_by_path(&self, from: usize, path: &str) -> Option<usize> {
+        if path.starts_with("./") || path.starts_with("../") || path == "." || path == ".." {
+            let mut parts: Vec<&str> = self.modules[from].name.split('/').collect();
+            parts.pop();
+            for piece in path.split('/') {
+                match piece {
+                    "." | "" => {}
+                    ".." => {
+                        parts.pop();
+                    }
+                    p => parts.push(p),
+                }
+            }
+            let full = parts.join("/");
+            return self
+                .by_name
+                .get(&full)
+                .or_else(|| self.by_name.get(&format!("{full}/index")))
+                .copied();
+        }
         if let Some(rel) = path.strip_prefix('.') {
             let current = &self.modules[from].name;
             let mut package: Vec<&str> = current.split('.').collect();
@@ -358,6 +380,11 @@ impl Project {
     }
 }
 
+/// The names a method's receiver goes by: Python's `self`, JavaScript's `this`.
+pub(super) fn is_receiver(name: &str) -> bool {
+    matches!(name, "self" | "this")
+}
+
 /// `os.getenv("X")`, `os.environ["X"]`, `os.environ.get("X")` with a secret-like name X.
 fn env_secret(module: &Module, value: &Expr) -> Option<String> {
     let name = match &value.kind {
@@ -369,9 +396,21 @@ fn env_secret(module: &Module, value: &Expr) -> Option<String> {
             args.first()?.value.as_str()?
         }
         ExprKind::Subscript { object, index }
-            if module.canonical(object).as_deref() == Some("os.environ") =>
+            if matches!(
+                module.canonical(object).as_deref(),
+                Some("os.environ" | "process.env")
+            ) =>
         {
             index.as_str()?
+        }
+        // `process.env.GITHUB_TOKEN`, `process.env.X ?? ""`.
+        ExprKind::Attr { object, name, .. }
+            if module.canonical(object).as_deref() == Some("process.env") =>
+        {
+            name.as_str()
+        }
+        ExprKind::Logical { values, .. } => {
+            return values.iter().find_map(|v| env_secret(module, v));
         }
         _ => return None,
     };

@@ -136,13 +136,110 @@ impl<'a> Analyzer<'a> {
                 label.cleaned = Cleaned::ALL;
             }
             let labels = Labels(vec![label]);
-            self.bind(&param.pattern, labels, &mut state);
+            self.bind(&param.pattern, labels.clone(), &mut state);
+            // `({ path, mode }) => ...`: each field is an argument of its own, named.
+            if let Pattern::Object(fields) = &param.pattern {
+                for (key, p) in fields {
+                    let (Some(span), false) = (pattern_span(p), key == "...") else {
+                        continue;
+                    };
+                    let field = Label {
+                        trace: std::sync::Arc::new(vec![
+                            self.step(span, format!("parameter `{key}`")),
+                        ]),
+                        ..labels.0[0].clone()
+                    };
+                    self.bind(p, Labels(vec![field]), &mut state);
+                }
+            }
+            if self.is_sdk_handler()
+                && let Some(shape) = &param.annotation
+            {
+                self.bind_shape(&param.pattern, shape, &labels, &mut state);
+            }
         }
         let function: &'a Function = self.function;
         self.block(&function.body, &mut state);
         self.calls.sort_unstable();
         self.calls.dedup();
         (self.out, self.calls)
+    }
+
+    /// A handler parameter declared with an object shape (`{ path: z.string(), n: z.number() }`):
+    /// each field is bound with what its declared type cleans, destructured (`{ path, n }`) or
+    /// read as a field (`args.n`).
+    fn bind_shape(&mut self, pattern: &Pattern, shape: &Expr, labels: &Labels, state: &mut State) {
+        let ExprKind::Map(entries) = &shape.kind else {
+            return;
+        };
+        for (key, ty) in entries {
+            let Some(key) = key.as_ref().and_then(Expr::as_str) else {
+                continue;
+            };
+            let cleaned = self.schema_cleans(ty, 0);
+            if cleaned == Cleaned::NONE {
+                continue;
+            }
+            let field = labels.clone().cleaned_for(cleaned);
+            match pattern {
+                Pattern::Object(fields) => {
+                    for (k, p) in fields {
+                        if k == key {
+                            self.bind(p, field.clone(), state);
+                        }
+                    }
+                }
+                Pattern::Name(n, _) => {
+                    state.vars.insert(format!("{n}.{key}"), field);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// What a schema builder chain (`z.string().regex(/^[a-z]+$/).optional()`) keeps out.
+    fn schema_cleans(&self, ty: &Expr, depth: usize) -> Cleaned {
+        let schemas = &self.catalog.schemas;
+        if depth > 16 || schemas.roots.is_empty() {
+            return Cleaned::NONE;
+        }
+        let ExprKind::Call { callee, args, .. } = &ty.kind else {
+            return Cleaned::NONE;
+        };
+        let ExprKind::Attr { object, name, .. } = &callee.kind else {
+            return Cleaned::NONE;
+        };
+        let inner = self.schema_cleans(object, depth + 1);
+        let from_root = object.dotted().is_some_and(|d| {
+            let resolved = self.resolve_dotted(&d);
+            schemas
+                .roots
+                .iter()
+                .any(|r| resolved == *r || resolved.starts_with(&format!("{r}.")))
+        });
+        let is_builder =
+            from_root || inner != Cleaned::NONE || matches!(object.kind, ExprKind::Call { .. });
+        if !is_builder {
+            return Cleaned::NONE;
+        }
+        let closed_name = |n: &str| schemas.closed.contains(&n);
+        // `z.coerce.number()`: the builder's name with its namespace.
+        let qualified = match &object.kind {
+            ExprKind::Attr { name: ns, .. } => format!("{ns}.{name}"),
+            _ => name.clone(),
+        };
+        if closed_name(name) || closed_name(&qualified) {
+            return Cleaned::ALL;
+        }
+        if schemas.patterns.contains(&name.as_str())
+            && let Some(pattern) = args.first().and_then(|a| self.constant_text(&a.value))
+            && pattern.starts_with('^')
+            && pattern.ends_with('$')
+            && let Some(c) = guards::regex_cleans(&pattern)
+        {
+            return inner.with(c);
+        }
+        inner
     }
 
     /// Whether this function is a high-level handler whose arguments the SDK validates by type.
@@ -476,6 +573,14 @@ impl<'a> Analyzer<'a> {
             {
                 Labels::default()
             }
+            // `process.env.NAME`: one variable, sensitive when its name says so.
+            ExprKind::Attr { object, name, .. }
+                if object.dotted().is_some_and(|d| {
+                    self.source_name(&self.resolve_dotted(&d)) == Some(SourceKind::Environment)
+                }) =>
+            {
+                self.env_var(Some(name), expr.span)
+            }
             ExprKind::Attr { object, .. } => {
                 if let Some(path) = expr.dotted() {
                     let resolved = self.resolve_dotted(&path);
@@ -488,7 +593,9 @@ impl<'a> Analyzer<'a> {
                     if let Some(field) = state.vars.get(&path) {
                         return field.clone();
                     }
-                    if let Some(field) = path.strip_prefix("self.")
+                    if let Some(field) = path
+                        .strip_prefix("self.")
+                        .or_else(|| path.strip_prefix("this."))
                         && let Some(class) =
                             self.function.class.and_then(|c| self.module.classes.get(c))
                         && let Some((span, var)) = self
@@ -713,18 +820,22 @@ impl<'a> Analyzer<'a> {
                 if expr.keyword("shell").is_some_and(Expr::is_true) {
                     continue;
                 }
-                let argv_items: Option<&[Expr]> = match sink.arg {
+                let argv_items: Option<Vec<Expr>> = match sink.arg {
                     ArgSel::At(i, kw) => args
                         .iter()
                         .find(|a| a.name.as_deref() == Some(kw))
                         .or_else(|| args.iter().filter(|a| a.name.is_none()).nth(i))
                         .and_then(|a| match &a.value.kind {
-                            ExprKind::Seq(items) => Some(items.as_slice()),
+                            ExprKind::Seq(items) => Some(items.clone()),
                             _ => None,
                         }),
+                    ArgSel::Argv(p, l) => program_and_list(args, p, l),
                     _ => None,
                 };
-                if let Some(script) = argv_items.and_then(|items| self.shell_in_argv(items)) {
+                if let Some(script) = argv_items
+                    .as_deref()
+                    .and_then(|items| self.shell_in_argv(items))
+                {
                     let labels = self.quiet(|a| a.eval(script, state));
                     self.record_sink(SinkKind::Shell, expr.span, &call_text, labels, When::Always);
                     continue;
@@ -746,6 +857,9 @@ impl<'a> Analyzer<'a> {
                     .cloned()
                     .fold(Labels::default(), Labels::union),
                 ArgSel::At(i, kw) => select_arg(args, &arg_labels, i, kw),
+                ArgSel::Argv(p, l) => {
+                    select_arg(args, &arg_labels, p, "").union(select_arg(args, &arg_labels, l, ""))
+                }
             };
             self.record_sink(sink.kind, expr.span, &call_text, labels, sink.when);
         }
@@ -878,7 +992,10 @@ impl<'a> Analyzer<'a> {
         }
         // Growing a container: `items.append(x)` taints `items`.
         if let (
-            Some("append" | "extend" | "insert" | "add" | "update" | "appendleft" | "setdefault"),
+            Some(
+                "append" | "extend" | "insert" | "add" | "update" | "appendleft" | "setdefault"
+                | "push" | "unshift",
+            ),
             Some(ExprKind::Name(list)),
         ) = (method, receiver.map(|r| &r.kind))
         {
@@ -889,7 +1006,7 @@ impl<'a> Analyzer<'a> {
                 .extend(all_args_of(&arg_labels));
         }
         // Growing an argument vector: `cmd.append(x)`, `cmd.extend([...])`.
-        if let (Some("append" | "extend" | "insert"), Some(ExprKind::Name(list))) =
+        if let (Some("append" | "extend" | "insert" | "push"), Some(ExprKind::Name(list))) =
             (method, receiver.map(|r| &r.kind))
             && let Some(mut argv) = state.argv.remove(list)
         {
@@ -1059,6 +1176,31 @@ impl<'a> Analyzer<'a> {
                     _ => return Labels::default(),
                 }
             }
+            ArgSel::Argv(p, l) => match program_and_list(args, p, l) {
+                Some(items) => items,
+                None => {
+                    // `spawn("git", argv)` with `argv` built before: its elements, judged
+                    // with the program named here.
+                    let positional: Vec<&Arg> = args.iter().filter(|a| a.name.is_none()).collect();
+                    let program = positional.get(p).and_then(|a| self.constant_text(&a.value));
+                    return match positional.get(l).map(|a| &a.value.kind) {
+                        Some(ExprKind::Name(n)) => match state.argv.get(n) {
+                            Some(argv) if self.has_options(program.as_deref()) => {
+                                argv.injectable.clone()
+                            }
+                            _ => Labels::default(),
+                        },
+                        Some(ExprKind::Call { .. }) => match positional
+                            .get(l)
+                            .and_then(|a| self.split_source(&a.value, state))
+                        {
+                            Some(s) if self.has_options(program.as_deref()) => self.eval(s, state),
+                            _ => Labels::default(),
+                        },
+                        _ => Labels::default(),
+                    };
+                }
+            },
             ArgSel::Receiver => return Labels::default(),
         };
         let argv = self.argv_of(&items, state);
@@ -1323,7 +1465,7 @@ impl<'a> Analyzer<'a> {
                     .then(|| self.project.global_type(self.module_index, n).cloned())
                     .flatten()
             }),
-            ExprKind::Attr { object, name, .. } if matches!(&object.kind, ExprKind::Name(s) if s == "self") =>
+            ExprKind::Attr { object, name, .. } if matches!(&object.kind, ExprKind::Name(s) if super::project::is_receiver(s)) =>
             {
                 let class = self
                     .function
@@ -1521,6 +1663,28 @@ fn select_arg(args: &[Arg], labels: &[Labels], index: usize, keyword: &str) -> L
         }
     }
     out
+}
+
+/// Where a pattern binds its name.
+fn pattern_span(p: &Pattern) -> Option<Span> {
+    match p {
+        Pattern::Name(_, span) => Some(*span),
+        Pattern::Default(inner, _) => pattern_span(inner),
+        _ => None,
+    }
+}
+
+/// `spawn(program, [a, b])`: the program and the list's elements as one argument vector.
+fn program_and_list(args: &[Arg], program: usize, list: usize) -> Option<Vec<Expr>> {
+    let positional: Vec<&Arg> = args.iter().filter(|a| a.name.is_none()).collect();
+    let program = positional.get(program)?;
+    let ExprKind::Seq(items) = &positional.get(list)?.value.kind else {
+        return None;
+    };
+    let mut out = Vec::with_capacity(items.len() + 1);
+    out.push(program.value.clone());
+    out.extend(items.iter().cloned());
+    Some(out)
 }
 
 fn root_name(e: &Expr) -> Option<String> {
