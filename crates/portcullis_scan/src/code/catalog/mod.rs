@@ -3,6 +3,7 @@
 //! API is adding a line here, not a code path.
 
 pub mod python;
+pub mod typescript;
 
 use serde::Serialize;
 

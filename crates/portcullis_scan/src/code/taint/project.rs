@@ -254,9 +254,9 @@ impl Project {
     pub(super) fn catalog(&self, module: usize) -> &'static Catalog {
         match self.modules[module].language {
             Language::Python => &crate::code::catalog::python::PYTHON,
-            // No frontend lowers these yet; an empty catalog finds nothing rather than
-            // applying Python's library names to them.
-            Language::TypeScript | Language::JavaScript => &crate::code::catalog::EMPTY,
+            Language::TypeScript | Language::JavaScript => {
+                &crate::code::catalog::typescript::TYPESCRIPT
+            }
         }
     }
 
