@@ -500,7 +500,7 @@ impl Expr {
             return Some(&a.value);
         }
         let last = args.iter().rev().find(|a| a.name.is_none())?;
-        if args.len() < 2 || last.spread {
+        if last.spread {
             return None;
         }
         match &last.value.kind {

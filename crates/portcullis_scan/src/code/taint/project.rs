@@ -61,7 +61,9 @@ impl Summary {
 /// The modules of one project.
 pub struct Project {
     pub modules: Vec<Module>,
-    by_name: HashMap<String, usize>,
+    /// Modules by name, apart per language family: a Python `runner` and a `runner.ts` beside
+    /// it are different modules, and each language only imports its own.
+    by_name: HashMap<(Family, String), usize>,
     functions: HashMap<(usize, String), FunctionId>,
     methods: HashMap<(usize, String, String), FunctionId>,
     classes: HashMap<(usize, String), usize>,
@@ -84,7 +86,9 @@ impl Project {
         let mut methods = HashMap::new();
         let mut classes = HashMap::new();
         for (m, module) in modules.iter().enumerate() {
-            by_name.entry(module.name.clone()).or_insert(m);
+            by_name
+                .entry((Family::of(module.language), module.name.clone()))
+                .or_insert(m);
             for (id, f) in module.functions.iter().enumerate().skip(1) {
                 match f.class {
                     Some(c) => {
@@ -332,6 +336,7 @@ impl Project {
     /// a file path relative to `from`'s folder (`./utils`, `../lib/index`), as JavaScript
     /// imports name modules.
     fn module_by_path(&self, from: usize, path: &str) -> Option<usize> {
+        let family = Family::of(self.modules[from].language);
         if path.starts_with("./") || path.starts_with("../") || path == "." || path == ".." {
             let mut parts: Vec<&str> = self.modules[from].name.split('/').collect();
             parts.pop();
@@ -347,8 +352,8 @@ impl Project {
             let full = parts.join("/");
             return self
                 .by_name
-                .get(&full)
-                .or_else(|| self.by_name.get(&format!("{full}/index")))
+                .get(&(family, full.clone()))
+                .or_else(|| self.by_name.get(&(family, format!("{full}/index"))))
                 .copied();
         }
         if let Some(rel) = path.strip_prefix('.') {
@@ -367,16 +372,35 @@ impl Project {
             } else {
                 format!("{}.{rest}", package.join("."))
             };
-            return self.by_name.get(&full).copied();
+            return self.by_name.get(&(family, full)).copied();
         }
-        self.by_name.get(path).copied().or_else(|| {
-            // Projects are often scanned from above their import root: match a suffix.
-            self.by_name
-                .iter()
-                .filter(|(n, _)| n.ends_with(&format!(".{path}")))
-                .map(|(_, &i)| i)
-                .min()
-        })
+        self.by_name
+            .get(&(family, path.to_string()))
+            .copied()
+            .or_else(|| {
+                // Projects are often scanned from above their import root: match a suffix.
+                self.by_name
+                    .iter()
+                    .filter(|((f, n), _)| *f == family && n.ends_with(&format!(".{path}")))
+                    .map(|(_, &i)| i)
+                    .min()
+            })
+    }
+}
+
+/// Languages that import each other's modules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Family {
+    Python,
+    JavaScript,
+}
+
+impl Family {
+    fn of(language: Language) -> Family {
+        match language {
+            Language::Python => Family::Python,
+            Language::TypeScript | Language::JavaScript => Family::JavaScript,
+        }
     }
 }
 

@@ -328,7 +328,7 @@ impl Analyzer<'_> {
             }
         }
         match path.as_deref() {
-            Some("os.path.isabs") => {
+            Some("os.path.isabs" | "path.isAbsolute" | "path.posix.isAbsolute") => {
                 if let Some(a) = args.first() {
                     return (
                         vec![],

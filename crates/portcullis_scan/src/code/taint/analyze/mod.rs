@@ -490,6 +490,23 @@ impl<'a> Analyzer<'a> {
     /// Records what an assignment makes of a name beyond its taint: its class, what it was
     /// computed from, and an argument vector's shape.
     fn remember_shape(&mut self, target: &Pattern, value: &Expr, state: &mut State) {
+        // `const { hostname } = new URL(url)`: each name is computed from the value's roots.
+        if let Pattern::Object(fields) = target {
+            let mut roots = Vec::new();
+            collect_roots(value, &mut roots);
+            for (_, p) in fields {
+                if let Pattern::Name(n, _) = p {
+                    let mut r = roots.clone();
+                    r.retain(|x| x != n);
+                    if r.is_empty() {
+                        state.derived.remove(n);
+                    } else {
+                        state.derived.insert(n.clone(), r);
+                    }
+                }
+            }
+            return;
+        }
         let Pattern::Name(name, _) = target else {
             return;
         };
@@ -908,7 +925,16 @@ impl<'a> Analyzer<'a> {
         // DNS resolution of a host makes a blocklist meaningful.
         if matches!(
             path.as_deref(),
-            Some("socket.getaddrinfo" | "socket.gethostbyname" | "socket.gethostbyname_ex")
+            Some(
+                "socket.getaddrinfo"
+                    | "socket.gethostbyname"
+                    | "socket.gethostbyname_ex"
+                    | "dns.lookup"
+                    | "dns.promises.lookup"
+                    | "dns.resolve"
+                    | "dns.resolve4"
+                    | "dns.promises.resolve4"
+            )
         ) && let Some(root) = args.first().and_then(|a| root_name(&a.value))
         {
             self.flag_var(&root, Flags::DNS_RESOLVED, state);
