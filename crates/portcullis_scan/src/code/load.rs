@@ -54,6 +54,9 @@ pub fn load_module(
             let Some(grammar) = typescript::Grammar::of(&file.path) else {
                 return (None, Vec::new());
             };
+            if typescript::is_build_output(root, &relative) {
+                return (None, Vec::new());
+            }
             if let Some(reason) = typescript::minified_reason(&file.path, &file.text) {
                 let diagnostic = Diagnostic::new(
                     &UNPARSEABLE_FILE,

@@ -189,3 +189,30 @@ pub fn minified_reason(path: &Path, text: &str) -> Option<String> {
     }
     None
 }
+
+/// Whether a JavaScript file is the compiled output of the project's own TypeScript: under
+/// `dist`, `build` or `out` of a project with a `tsconfig.json`. Its sources are scanned; the
+/// copy would only repeat their findings. A package that ships only its build (no
+/// `tsconfig.json`) is still scanned.
+pub fn is_build_output(root: &Path, relative: &Path) -> bool {
+    let js = relative
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "js" | "mjs" | "cjs" | "jsx"));
+    if !js {
+        return false;
+    }
+    let mut dir = root.to_path_buf();
+    for component in relative.components() {
+        let Component::Normal(part) = component else {
+            continue;
+        };
+        if matches!(part.to_str(), Some("dist" | "build" | "out"))
+            && dir.join("tsconfig.json").is_file()
+        {
+            return true;
+        }
+        dir.push(part);
+    }
+    false
+}

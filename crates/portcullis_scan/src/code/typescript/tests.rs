@@ -533,3 +533,19 @@ fn syntax_errors_are_kept() {
     let clean = lower_ts("const a = 1;\n");
     assert!(clean.syntax_errors.is_empty());
 }
+
+#[test]
+fn compiled_output_of_a_typescript_project_is_skipped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("pkg/dist")).expect("mkdir");
+    // No tsconfig: a package that ships only its build is scanned.
+    assert!(!super::is_build_output(
+        root,
+        Path::new("pkg/dist/index.js")
+    ));
+    std::fs::write(root.join("pkg/tsconfig.json"), "{}").expect("write");
+    assert!(super::is_build_output(root, Path::new("pkg/dist/index.js")));
+    assert!(!super::is_build_output(root, Path::new("pkg/src/index.ts")));
+    assert!(!super::is_build_output(root, Path::new("pkg/src/index.js")));
+}
