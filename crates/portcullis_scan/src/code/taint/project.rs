@@ -80,7 +80,8 @@ pub struct Project {
 }
 
 impl Project {
-    pub fn new(modules: Vec<Module>) -> Project {
+    pub fn new(mut modules: Vec<Module>) -> Project {
+        adopt_forwarded_handlers(&mut modules);
         let mut by_name = HashMap::new();
         let mut functions = HashMap::new();
         let mut methods = HashMap::new();
@@ -337,19 +338,8 @@ impl Project {
     /// imports name modules.
     fn module_by_path(&self, from: usize, path: &str) -> Option<usize> {
         let family = Family::of(self.modules[from].language);
-        if path.starts_with("./") || path.starts_with("../") || path == "." || path == ".." {
-            let mut parts: Vec<&str> = self.modules[from].name.split('/').collect();
-            parts.pop();
-            for piece in path.split('/') {
-                match piece {
-                    "." | "" => {}
-                    ".." => {
-                        parts.pop();
-                    }
-                    p => parts.push(p),
-                }
-            }
-            let full = parts.join("/");
+        if is_file_relative(path) {
+            let full = join_relative(&self.modules[from].name, path);
             return self
                 .by_name
                 .get(&(family, full.clone()))
@@ -386,6 +376,159 @@ impl Project {
                     .min()
             })
     }
+}
+
+/// A handler whose whole body passes its parameters on to a function imported from another
+/// module (`server.tool("x", schema, handleX)` with `handleX` imported) makes that function a
+/// handler too, with the registration's parameter annotation (its schema): the SDK calls it
+/// with the values it validated. Findings then start at the callback's own parameters.
+fn adopt_forwarded_handlers(modules: &mut [Module]) {
+    let mut adopted: Vec<(usize, FunctionId, crate::code::ir::Handler, Option<Expr>)> = Vec::new();
+    let mut forwarders: Vec<(usize, FunctionId)> = Vec::new();
+    for (m, module) in modules.iter().enumerate() {
+        for handler in &module.handlers {
+            let Some(f) = module.functions.get(handler.function) else {
+                continue;
+            };
+            let [stmt] = f.body.as_slice() else {
+                continue;
+            };
+            let StmtKind::Return(Some(call)) = &stmt.kind else {
+                continue;
+            };
+            let ExprKind::Call { callee, args, .. } = &call.kind else {
+                continue;
+            };
+            let forwards = args.len() == f.params.len()
+                && args.iter().zip(&f.params).all(|(a, p)| {
+                    matches!((&a.value.kind, p.name()), (ExprKind::Name(n), Some(pn)) if n == pn)
+                });
+            let Some(dotted) = callee.dotted() else {
+                continue;
+            };
+            if !forwards {
+                continue;
+            }
+            let path = module.resolve_dotted(&dotted);
+            let Some((module_path, name)) = path.rsplit_once('.') else {
+                continue;
+            };
+            let family = Family::of(module.language);
+            let Some(target) = modules.iter().position(|m| {
+                Family::of(m.language) == family && import_names(module, m, module_path)
+            }) else {
+                continue;
+            };
+            let Some(fid) = modules[target].functions.iter().position(|g| {
+                g.name == name && g.class.is_none() && g.parent.is_none_or(|p| p == 0)
+            }) else {
+                continue;
+            };
+            // Names in the schema (`z.number()`) mean what the registering module imported.
+            let annotation = f
+                .params
+                .first()
+                .and_then(|p| p.annotation.clone())
+                .map(|mut a| {
+                    resolve_names(&mut a, module, 0);
+                    a
+                });
+            adopted.push((target, fid, handler.clone(), annotation));
+            forwarders.push((m, handler.function));
+        }
+    }
+    // The forwarder is no longer a handler of its own: its parameters are the callback's.
+    for (m, f) in forwarders {
+        modules[m].handlers.retain(|h| h.function != f);
+    }
+    for (target, fid, handler, annotation) in adopted {
+        let module = &mut modules[target];
+        let Some(f) = module.functions.get_mut(fid) else {
+            continue;
+        };
+        // The registration's schema is what the SDK enforces; a type written on the callback
+        // (`{ id }: { id: number }`) is not checked at run time.
+        if let (Some(p), Some(a)) = (f.params.first_mut(), annotation) {
+            p.annotation = Some(a);
+        }
+        let span = f.name_span;
+        let params = f.params.len();
+        if module.handlers.iter().any(|h| h.function == fid) {
+            continue;
+        }
+        module.handlers.push(crate::code::ir::Handler {
+            function: fid,
+            span,
+            tainted_params: handler
+                .tainted_params
+                .iter()
+                .copied()
+                .filter(|&i| i < params)
+                .collect(),
+            ..handler
+        });
+    }
+}
+
+/// Replaces each name in an expression by the path it is imported as in `module`, so the
+/// expression means the same in another module.
+fn resolve_names(e: &mut Expr, module: &Module, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    match &mut e.kind {
+        ExprKind::Name(n) => *n = module.resolve_dotted(n),
+        ExprKind::Attr { object, .. } => resolve_names(object, module, depth + 1),
+        ExprKind::Call { callee, args, .. } => {
+            resolve_names(callee, module, depth + 1);
+            for a in args {
+                resolve_names(&mut a.value, module, depth + 1);
+            }
+        }
+        ExprKind::Map(entries) => {
+            for (_, v) in entries {
+                resolve_names(v, module, depth + 1);
+            }
+        }
+        ExprKind::Seq(items) => {
+            for i in items {
+                resolve_names(i, module, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether `path`, as imported by `from`, names module `m`: a JavaScript relative path
+/// (`./tools/notes`, with an `index` fallback) or a dotted Python module name.
+fn import_names(from: &Module, m: &Module, path: &str) -> bool {
+    if is_file_relative(path) {
+        let full = join_relative(&from.name, path);
+        return m.name == full || m.name == format!("{full}/index");
+    }
+    m.name == path
+}
+
+/// `./utils`, `../lib/index`: a module named by its file path, as JavaScript imports do.
+fn is_file_relative(path: &str) -> bool {
+    path.starts_with("./") || path.starts_with("../") || path == "." || path == ".."
+}
+
+/// The module name a file-relative import means from module `from` (`src/a` + `../lib/b` ->
+/// `lib/b`).
+fn join_relative(from: &str, path: &str) -> String {
+    let mut parts: Vec<&str> = from.split('/').collect();
+    parts.pop();
+    for piece in path.split('/') {
+        match piece {
+            "." | "" => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
 }
 
 /// Languages that import each other's modules.

@@ -71,8 +71,9 @@ pub(super) fn detect(module: &mut Module) {
                 .functions
                 .get_mut(function)
                 .and_then(|x| x.params.first_mut())
-            && p.annotation.is_none()
         {
+            // The schema is what the SDK enforces; a TypeScript type on the callback is not
+            // checked at run time.
             p.annotation = Some(shape);
         }
         module.handlers.push(Handler {

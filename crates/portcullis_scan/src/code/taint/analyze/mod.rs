@@ -824,8 +824,11 @@ impl<'a> Analyzer<'a> {
         }
 
         // Sinks.
+        // A relative import's path (`../db.db.prepare`) says less than the code's own name.
         let call_text = path
             .clone()
+            .filter(|p| !p.starts_with('.'))
+            .or_else(|| path.as_ref().and_then(|_| callee.dotted()))
             .unwrap_or_else(|| method.map(|m| format!(".{m}")).unwrap_or_default());
         for sink in self.catalog.sinks.iter().filter(|s| matches(&s.callee)) {
             if !self.condition_holds(sink.when, expr)
@@ -1077,16 +1080,39 @@ impl<'a> Analyzer<'a> {
             return self.apply_summary(&site, (module, function), skip_receiver);
         }
         // Unknown: the result carries everything that went in, except credentials handed to
-        // a client (`headers=`, `api_key=`): they authenticate the call, they are not its
-        // result.
+        // a client (`headers=`, `api_key=`) or the environment handed to a child (`env=`):
+        // they authenticate or configure the call, they are not its result. Options objects
+        // (`{ env: {...process.env}, headers }`) are read the same way, key by key.
+        let credential =
+            |n: &str| looks_secret(n) || matches!(n, "headers" | "auth" | "cookies" | "env");
         let mut out = recv_labels;
         for (a, l) in args.iter().zip(arg_labels) {
-            let credential = a
-                .name
-                .as_deref()
-                .is_some_and(|n| looks_secret(n) || matches!(n, "headers" | "auth" | "cookies"));
+            let named_credential = a.name.as_deref().is_some_and(credential);
+            let options_credentials = match &a.value.kind {
+                ExprKind::Map(entries)
+                    if entries.iter().any(|(k, _)| {
+                        k.as_ref().and_then(Expr::as_str).is_some_and(credential)
+                    }) =>
+                {
+                    Some(entries)
+                }
+                _ => None,
+            };
+            if let Some(entries) = options_credentials {
+                for (k, v) in entries {
+                    let is_credential = k.as_ref().and_then(Expr::as_str).is_some_and(credential);
+                    for label in self.quiet(|an| an.eval(v, state)).0 {
+                        if !(is_credential
+                            && label.origin == Origin::Source(SourceKind::Environment))
+                        {
+                            out.add(label);
+                        }
+                    }
+                }
+                continue;
+            }
             for label in l.0 {
-                if !(credential && label.origin == Origin::Source(SourceKind::Environment)) {
+                if !(named_credential && label.origin == Origin::Source(SourceKind::Environment)) {
                     out.add(label);
                 }
             }
