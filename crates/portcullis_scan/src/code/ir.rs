@@ -542,4 +542,7 @@ pub struct Handler {
     /// Parameters that carry model-chosen values: by index into `params`. For `CallTool`
     /// handlers, the arguments parameter.
     pub tainted_params: Vec<usize>,
+    /// The registered callback is a function imported from another module: `function` only
+    /// forwards its parameters there, and the project makes that function the handler.
+    pub imported_callback: bool,
 }

@@ -378,15 +378,15 @@ impl Project {
     }
 }
 
-/// A handler whose whole body passes its parameters on to a function imported from another
-/// module (`server.tool("x", schema, handleX)` with `handleX` imported) makes that function a
-/// handler too, with the registration's parameter annotation (its schema): the SDK calls it
-/// with the values it validated. Findings then start at the callback's own parameters.
+/// A handler registered with an imported callback (`server.tool("x", schema, handleX)` with
+/// `handleX` imported; its function only forwards its parameters there) hands its registration
+/// to that function, with the registration's parameter annotation (its schema): the SDK calls
+/// it with the values it validated. Findings then start at the callback's own parameters.
 fn adopt_forwarded_handlers(modules: &mut [Module]) {
     let mut adopted: Vec<(usize, FunctionId, crate::code::ir::Handler, Option<Expr>)> = Vec::new();
     let mut forwarders: Vec<(usize, FunctionId)> = Vec::new();
     for (m, module) in modules.iter().enumerate() {
-        for handler in &module.handlers {
+        for handler in module.handlers.iter().filter(|h| h.imported_callback) {
             let Some(f) = module.functions.get(handler.function) else {
                 continue;
             };
@@ -465,6 +465,7 @@ fn adopt_forwarded_handlers(modules: &mut [Module]) {
                 .copied()
                 .filter(|&i| i < params)
                 .collect(),
+            imported_callback: false,
             ..handler
         });
     }

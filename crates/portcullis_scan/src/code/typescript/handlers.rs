@@ -27,6 +27,9 @@ use crate::code::ir::{
 };
 use crate::span::Span;
 
+/// How forwarders made for imported callbacks are named.
+const SYNTHETIC: &str = "<registered ";
+
 /// What a registration found: the callback and how to read it.
 struct Found {
     callback: Expr,
@@ -76,12 +79,17 @@ pub(super) fn detect(module: &mut Module) {
             // checked at run time.
             p.annotation = Some(shape);
         }
+        let imported_callback = module
+            .functions
+            .get(function)
+            .is_some_and(|x| x.name.starts_with(SYNTHETIC));
         module.handlers.push(Handler {
             function,
             kind: f.kind,
             name: f.name,
             span: f.span,
             tainted_params: tainted,
+            imported_callback,
         });
     }
 }
@@ -355,7 +363,7 @@ fn synthesize(module: &mut Module, callee: Expr, f: &Found) -> FunctionId {
         },
         callee.span,
     );
-    let name = format!("<registered {}>", callee.dotted().unwrap_or_default());
+    let name = format!("{SYNTHETIC}{}>", callee.dotted().unwrap_or_default());
     module.functions.push(Function {
         name: name.clone(),
         qualname: name,
