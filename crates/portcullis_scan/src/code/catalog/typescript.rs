@@ -176,7 +176,6 @@ static SINKS: &[Sink] = &[
     sink(P("vm.compileFunction"), At(0, ""), CodeEval, When::Always),
     sink(P("import"), At(0, ""), CodeEval, When::Always),
     sink(P("require"), At(0, ""), CodeEval, When::Always),
-    sink(P("setTimeout"), At(0, ""), CodeEval, When::Built),
     // Files: `fs`, `fs/promises`, `fs-extra`.
     sink(P("fs.readFile"), At(0, ""), Path, When::Always),
     sink(P("fs.readFileSync"), At(0, ""), Path, When::Always),
