@@ -5,7 +5,8 @@ on well-known public servers (CONVENTIONS.md, rule 11).
 Usage:
     scripts/corpus-score.py [--corpus DIR] [--public DIR] [--manifest FILE] [--binary PATH]
 
-The corpus (corpus/python/<server>/) carries its answer key in the code, with the fixture
+The corpora (corpus/python/<server>/ and corpus/typescript/<server>/, scored apart) carry their
+answer key in the code, with the fixture
 harness's annotations: `# ruleid: <rule-name>` (truly vulnerable) and `# ok: <rule-name>` (a safe
 look-alike) on the line before the line they describe; `todoruleid` counts as `ruleid` and `todook`
 as `ok`, since the corpus records the truth, not what the engine does today. A finding matches a
@@ -42,6 +43,13 @@ FAMILIES = [
     {"request-to-tool-chosen-url", "host-blocklist-without-dns-resolution"},
 ]
 KINDS = [("todoruleid:", "ruleid"), ("todook:", "ok"), ("ruleid:", "ruleid"), ("ok:", "ok")]
+# Source files of the languages with a frontend; `.d.ts` declarations are not source.
+SOURCE_SUFFIXES = {".py", ".ts", ".mts", ".cts", ".tsx", ".js", ".jsx", ".mjs", ".cjs"}
+
+
+def sources(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.suffix in SOURCE_SUFFIXES and p.is_file()
+                  and not p.name.endswith(".d.ts") and "node_modules" not in p.parts)
 
 
 def binary(arg: str | None) -> str:
@@ -76,10 +84,10 @@ def parse_annotation(line: str) -> list[tuple[str, str]] | None:
 
 
 def annotations(root: Path) -> tuple[dict, list[str]]:
-    """{(file, rule, line): kind} for every .py file under root, and problems found."""
+    """{(file, rule, line): kind} for every source file under root, and problems found."""
     notes: dict[tuple[str, str, int], str] = {}
     problems = []
-    for file in sorted(root.rglob("*.py")):
+    for file in sources(root):
         rel = str(file.relative_to(root))
         pending: list[tuple[str, str]] = []
         lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -98,7 +106,9 @@ def annotations(root: Path) -> tuple[dict, list[str]]:
 
 
 def functions(file: Path) -> list[tuple[int, int, str]]:
-    """(first line, last line, name) of every function in a Python file."""
+    """(first line, last line, name) of every function in a Python file (none for others)."""
+    if file.suffix != ".py":
+        return []
     try:
         tree = ast.parse(file.read_text(encoding="utf-8", errors="replace"))
     except (SyntaxError, OSError):
@@ -145,6 +155,7 @@ def ratio(num: int, den: int) -> str:
 
 
 def score_corpus(exe: str, corpus: Path, rules: dict[str, str]) -> None:
+    print(f"# Corpus `{corpus.name}`\n")
     servers = sorted(p for p in corpus.iterdir() if p.is_dir())
     per_rule = {name: defaultdict(int) for name in rules}
     per_server = []
@@ -192,7 +203,7 @@ def score_corpus(exe: str, corpus: Path, rules: dict[str, str]) -> None:
                 if related and home in {enclosing(funcs, Path(p), l) for p, l in f["steps"]}:
                     kind = "line" if key[1] == rule else "rule"
                     near.append((kind, srv, rel, rule, line, key[0], key[1], key[2]))
-        lines = sum(len(p.read_text(errors="replace").splitlines()) for p in server.rglob("*.py"))
+        lines = sum(len(p.read_text(errors="replace").splitlines()) for p in sources(server))
         per_server.append((server.name, lines, counts["tp"], counts["fp"], counts["fn"]))
 
     print("## Corpus: per rule\n")
@@ -210,7 +221,7 @@ def score_corpus(exe: str, corpus: Path, rules: dict[str, str]) -> None:
           f"{ratio(total['tp'], total['tp'] + total['fn'])} |\n")
 
     print("## Corpus: per server\n")
-    print("| server | .py lines | TP | FP | FN | precision | recall |")
+    print("| server | source lines | TP | FP | FN | precision | recall |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, lines, tp, fp, fn in per_server:
         print(f"| {name} | {lines} | {tp} | {fp} | {fn} | {ratio(tp, tp + fp)} | {ratio(tp, tp + fn)} |")
@@ -271,7 +282,8 @@ def score_public(exe: str, public: Path, manifest: Path) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpus", type=Path, default=REPO / "corpus/python")
+    ap.add_argument("--corpus", type=Path, action="append",
+                    help="a corpus folder (repeatable; default: corpus/python and corpus/typescript)")
     ap.add_argument("--public", type=Path, help="folder with a checkout of each public server, as DIR/<name>/")
     ap.add_argument("--manifest", type=Path, default=REPO / "corpus/public.toml")
     ap.add_argument("--binary", help="portcullis binary (default: $PORTCULLIS, then target/release/portcullis)")
@@ -283,7 +295,8 @@ def main() -> int:
         print(f"cannot run `{exe} rules`: {e}; build it with `cargo build --release` or set PORTCULLIS")
         return 0
     print(f"# portcullis corpus score\n\nbinary: `{exe}`\n")
-    score_corpus(exe, args.corpus, rules)
+    for corpus in args.corpus or [REPO / "corpus/python", REPO / "corpus/typescript"]:
+        score_corpus(exe, corpus, rules)
     if args.public:
         score_public(exe, args.public, args.manifest)
     else:

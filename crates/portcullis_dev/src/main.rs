@@ -1,13 +1,15 @@
 //! Developer tools: `docs` writes `docs/rules/*.md` from the rule declarations; `parse-only`
-//! parses every Python file under a folder with tree-sitter and nothing else, the baseline the
-//! scan's speed is compared with (scripts/bench-code.sh); `poisoning FILE.jsonl` measures the
-//! tool-metadata rules on labelled tool definitions (scripts/poisoning-score.sh).
+//! parses every Python, TypeScript and JavaScript file under a folder with tree-sitter and
+//! nothing else, the baseline the scan's speed is compared with (scripts/bench-code.sh,
+//! scripts/bench-code-ts.sh); `poisoning FILE.jsonl` measures the tool-metadata rules on
+//! labelled tool definitions (scripts/poisoning-score.sh).
 
 mod poisoning;
 
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use portcullis_scan::code::typescript::Grammar;
 use portcullis_scan::registry::all_rules;
 use portcullis_scan::render::rule_doc;
 
@@ -46,7 +48,8 @@ fn write_docs() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Parses every `.py` file under `roots`, in parallel, walking as the scan walks; prints counts.
+/// Parses every source file under `roots` (`.py`, and the TypeScript/JavaScript extensions
+/// without `.d.ts`), in parallel, walking as the scan walks; prints counts.
 fn parse_only(roots: Vec<PathBuf>) -> anyhow::Result<()> {
     use rayon::prelude::*;
     let mut files = Vec::new();
@@ -57,7 +60,8 @@ fn parse_only(roots: Vec<PathBuf>) -> anyhow::Result<()> {
             .build()
             .flatten()
         {
-            if entry.path().extension().is_some_and(|e| e == "py") {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "py") || Grammar::of(path).is_some() {
                 files.push(entry.into_path());
             }
         }
@@ -66,7 +70,10 @@ fn parse_only(roots: Vec<PathBuf>) -> anyhow::Result<()> {
         .par_iter()
         .map(|path| {
             let text = std::fs::read_to_string(path).unwrap_or_default();
-            let ok = portcullis_scan::code::python::parse(&text).is_some();
+            let ok = match Grammar::of(path) {
+                Some(grammar) => portcullis_scan::code::typescript::parse(&text, grammar).is_some(),
+                None => portcullis_scan::code::python::parse(&text).is_some(),
+            };
             (usize::from(ok), text.lines().count())
         })
         .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
@@ -74,7 +81,7 @@ fn parse_only(roots: Vec<PathBuf>) -> anyhow::Result<()> {
     use std::io::Write as _;
     writeln!(
         out,
-        "parsed {parsed} of {} Python files, {lines} lines",
+        "parsed {parsed} of {} files, {lines} lines",
         files.len()
     )?;
     Ok(())

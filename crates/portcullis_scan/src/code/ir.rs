@@ -489,13 +489,26 @@ impl Expr {
         }
     }
 
-    /// The keyword argument `name` of a call expression.
+    /// The keyword argument `name` of a call expression: a keyword argument (`shell=True`), or
+    /// a key of an options object passed last (`spawn(cmd, args, { shell: true })`), which is
+    /// how languages without keyword arguments pass them.
     pub fn keyword(&self, name: &str) -> Option<&Expr> {
-        match &self.kind {
-            ExprKind::Call { args, .. } => args
+        let ExprKind::Call { args, .. } = &self.kind else {
+            return None;
+        };
+        if let Some(a) = args.iter().find(|a| a.name.as_deref() == Some(name)) {
+            return Some(&a.value);
+        }
+        let last = args.iter().rev().find(|a| a.name.is_none())?;
+        if last.spread {
+            return None;
+        }
+        match &last.value.kind {
+            ExprKind::Map(entries) => entries
                 .iter()
-                .find(|a| a.name.as_deref() == Some(name))
-                .map(|a| &a.value),
+                .rev()
+                .find(|(k, _)| k.as_ref().and_then(Expr::as_str) == Some(name))
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -529,4 +542,7 @@ pub struct Handler {
     /// Parameters that carry model-chosen values: by index into `params`. For `CallTool`
     /// handlers, the arguments parameter.
     pub tainted_params: Vec<usize>,
+    /// The registered callback is a function imported from another module: `function` only
+    /// forwards its parameters there, and the project makes that function the handler.
+    pub imported_callback: bool,
 }

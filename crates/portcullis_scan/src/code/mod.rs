@@ -8,3 +8,4 @@ pub mod python;
 pub mod structure;
 pub mod taint;
 pub mod transport;
+pub mod typescript;

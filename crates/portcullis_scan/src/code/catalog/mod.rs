@@ -3,6 +3,7 @@
 //! API is adding a line here, not a code path.
 
 pub mod python;
+pub mod typescript;
 
 use serde::Serialize;
 
@@ -107,6 +108,9 @@ pub enum ArgSel {
     Receiver,
     /// Every argument.
     Any,
+    /// An argument vector passed as a program and a list apart (`spawn("git", ["log", x])`):
+    /// the positional indexes of the program and of the list.
+    Argv(usize, usize),
 }
 
 /// When a sink applies.
@@ -191,6 +195,7 @@ pub static EMPTY: Catalog = Catalog {
     row_methods: &[],
     command_objects: &[],
     classes: &[],
+    schemas: Schemas::NONE,
 };
 
 /// Everything the engine needs to know about one language's libraries.
@@ -228,4 +233,203 @@ pub struct Catalog {
     pub command_objects: &'static [(&'static str, &'static str, &'static str)],
     /// Classes whose instances' methods are catalogued as `Class.method`.
     pub classes: &'static [&'static str],
+    pub schemas: Schemas,
 }
+
+/// A schema library whose declared types the SDK enforces before a handler runs (zod): a
+/// field declared `z.number()` cannot carry a payload, one declared with `.regex(...)` only
+/// what the pattern allows.
+#[derive(Debug, Clone, Copy)]
+pub struct Schemas {
+    /// Import paths the builders come from (`zod`).
+    pub roots: &'static [&'static str],
+    /// Builders and refinements whose values are closed (`number`, `enum`, `uuid`).
+    pub closed: &'static [&'static str],
+    /// Refinements that restrict a string to a pattern (`regex`).
+    pub patterns: &'static [&'static str],
+}
+
+impl Schemas {
+    pub const NONE: Schemas = Schemas {
+        roots: &[],
+        closed: &[],
+        patterns: &[],
+    };
+}
+
+/// Programs whose options change what they do, for argument injection.
+pub const OPTION_PROGRAMS: &[&str] = &[
+    "git",
+    "kubectl",
+    "curl",
+    "wget",
+    "docker",
+    "npm",
+    "npx",
+    "pip",
+    "tar",
+    "rsync",
+    "ssh",
+    "scp",
+    "find",
+    "grep",
+    "rg",
+    "sed",
+    "awk",
+    "helm",
+    "gh",
+    "aws",
+    "gcloud",
+    "az",
+    "psql",
+    "mysql",
+    "sqlite3",
+    "ffmpeg",
+    "zip",
+    "unzip",
+    "openssl",
+    "ls",
+    "cat",
+    "cp",
+    "mv",
+    "rm",
+    "chmod",
+    "chown",
+    "terraform",
+    "go",
+    "cargo",
+    "python",
+    "node",
+    "pandoc",
+    "soffice",
+    "libreoffice",
+    "magick",
+    "convert",
+    "gs",
+    "7z",
+    "yt-dlp",
+    "youtube-dl",
+    "hg",
+    "svn",
+    "nmap",
+    "wkhtmltopdf",
+    "xargs",
+    "sudo",
+    "tcpdump",
+    "jupyter",
+];
+
+/// Options that take the next argument as their value, keyed by program (options of the
+/// program itself) or by program and subcommand. Only options whose value is mandatory (an
+/// optional value is never taken from the next argument), and only where the same letter means
+/// the same thing in every subcommand the key covers: `git grep -n` is a switch, `git log -n`
+/// takes a count.
+pub const OPTION_VALUES: &[(&str, &[&str])] = &[
+    ("git", &["-C", "-c", "--git-dir", "--work-tree"]),
+    (
+        "git commit",
+        &["-m", "--message", "-F", "--file", "--author"],
+    ),
+    ("git tag", &["-m", "--message"]),
+    ("git merge", &["-m"]),
+    (
+        "git log",
+        &[
+            "-n",
+            "--max-count",
+            "--since",
+            "--until",
+            "--grep",
+            "--author",
+            "-L",
+        ],
+    ),
+    ("git blame", &["-L"]),
+    ("git grep", &["-e", "-m", "--max-count"]),
+    ("git checkout", &["-b", "-B"]),
+    ("git switch", &["-c", "-C"]),
+    ("git clone", &["--depth", "-b", "--branch"]),
+    (
+        "kubectl",
+        &[
+            "-n",
+            "--namespace",
+            "-c",
+            "--container",
+            "-l",
+            "--selector",
+            "-o",
+            "--output",
+            "--context",
+            "--tail",
+            "--since",
+            "--replicas",
+        ],
+    ),
+    (
+        "docker",
+        &[
+            "--tail",
+            "--since",
+            "--name",
+            "--filter",
+            "--format",
+            "-w",
+            "--workdir",
+            "-u",
+            "--user",
+        ],
+    ),
+    (
+        "helm",
+        &["-n", "--namespace", "--version", "-f", "--values"],
+    ),
+    (
+        "gh",
+        &[
+            "-R", "--repo", "-t", "--title", "-b", "--body", "-L", "--limit",
+        ],
+    ),
+    ("grep", &["-e", "--regexp", "-m", "--max-count"]),
+    (
+        "rg",
+        &[
+            "-e",
+            "--regexp",
+            "-g",
+            "--glob",
+            "-t",
+            "--type",
+            "-m",
+            "--max-count",
+        ],
+    ),
+    ("pandoc", &["-f", "--from", "-t", "--to", "-o", "--output"]),
+    ("ffmpeg", &["-i", "-ss", "-t", "-to", "-f", "-vf", "-af"]),
+    (
+        "psql",
+        &[
+            "-c",
+            "--command",
+            "-d",
+            "--dbname",
+            "-U",
+            "--username",
+            "-h",
+            "--host",
+        ],
+    ),
+    (
+        "mysql",
+        &[
+            "-e",
+            "--execute",
+            "-D",
+            "--database",
+            "-u",
+            "--user",
+            "-h",
+            "--host",
+        ],
+    ),
+];

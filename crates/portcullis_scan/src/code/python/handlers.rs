@@ -413,6 +413,7 @@ impl<'m> Detector<'m> {
             name,
             span,
             tainted_params,
+            imported_callback: false,
         });
     }
 

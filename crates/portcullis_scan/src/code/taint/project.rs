@@ -65,7 +65,9 @@ impl Summary {
 /// The modules of one project.
 pub struct Project {
     pub modules: Vec<Module>,
-    by_name: HashMap<String, usize>,
+    /// Modules by name, apart per language family: a Python `runner` and a `runner.ts` beside
+    /// it are different modules, and each language only imports its own.
+    by_name: HashMap<(Family, String), usize>,
     functions: HashMap<(usize, String), FunctionId>,
     methods: HashMap<(usize, String, String), FunctionId>,
     classes: HashMap<(usize, String), usize>,
@@ -82,13 +84,16 @@ pub struct Project {
 }
 
 impl Project {
-    pub fn new(modules: Vec<Module>) -> Project {
+    pub fn new(mut modules: Vec<Module>) -> Project {
+        adopt_forwarded_handlers(&mut modules);
         let mut by_name = HashMap::new();
         let mut functions = HashMap::new();
         let mut methods = HashMap::new();
         let mut classes = HashMap::new();
         for (m, module) in modules.iter().enumerate() {
-            by_name.entry(module.name.clone()).or_insert(m);
+            by_name
+                .entry((Family::of(module.language), module.name.clone()))
+                .or_insert(m);
             for (id, f) in module.functions.iter().enumerate().skip(1) {
                 match f.class {
                     Some(c) => {
@@ -149,7 +154,7 @@ impl Project {
                         target: Pattern::Attr(object, field),
                         value,
                     } = &stmt.kind
-                        && matches!(&object.kind, ExprKind::Name(s) if s == "self")
+                        && matches!(&object.kind, ExprKind::Name(s) if is_receiver(s))
                     {
                         fields.push((class.name.clone(), field.clone(), value, stmt.span));
                     }
@@ -275,9 +280,9 @@ impl Project {
     pub(super) fn catalog(&self, module: usize) -> &'static Catalog {
         match self.modules[module].language {
             Language::Python => &crate::code::catalog::python::PYTHON,
-            // No frontend lowers these yet; an empty catalog finds nothing rather than
-            // applying Python's library names to them.
-            Language::TypeScript | Language::JavaScript => &crate::code::catalog::EMPTY,
+            Language::TypeScript | Language::JavaScript => {
+                &crate::code::catalog::typescript::TYPESCRIPT
+            }
         }
     }
 
@@ -341,15 +346,27 @@ impl Project {
         }
     }
 
-    /// `pkg.utils.helper` -> (the module `pkg.utils`, `helper`).
+    /// `pkg.utils.helper` -> (the module `pkg.utils`, `helper`); `./utils.helper` -> (the
+    /// module at `./utils`, `helper`).
     fn resolve_import_path(&self, from: usize, path: &str) -> Option<(usize, String)> {
         let (module_path, function) = path.rsplit_once('.')?;
         let module = self.module_by_path(from, module_path)?;
         Some((module, function.to_string()))
     }
 
-    /// A module by its dotted path, relative (`.utils`) to `from`'s package or absolute.
+    /// A module by its dotted path, relative (`.utils`) to `from`'s package or absolute, or by
+    /// a file path relative to `from`'s folder (`./utils`, `../lib/index`), as JavaScript
+    /// imports name modules.
     fn module_by_path(&self, from: usize, path: &str) -> Option<usize> {
+        let family = Family::of(self.modules[from].language);
+        if is_file_relative(path) {
+            let full = join_relative(&self.modules[from].name, path);
+            return self
+                .by_name
+                .get(&(family, full.clone()))
+                .or_else(|| self.by_name.get(&(family, format!("{full}/index"))))
+                .copied();
+        }
         if let Some(rel) = path.strip_prefix('.') {
             let current = &self.modules[from].name;
             let mut package: Vec<&str> = current.split('.').collect();
@@ -366,17 +383,195 @@ impl Project {
             } else {
                 format!("{}.{rest}", package.join("."))
             };
-            return self.by_name.get(&full).copied();
+            return self.by_name.get(&(family, full)).copied();
         }
-        self.by_name.get(path).copied().or_else(|| {
-            // Projects are often scanned from above their import root: match a suffix.
-            self.by_name
-                .iter()
-                .filter(|(n, _)| n.ends_with(&format!(".{path}")))
-                .map(|(_, &i)| i)
-                .min()
-        })
+        self.by_name
+            .get(&(family, path.to_string()))
+            .copied()
+            .or_else(|| {
+                // Projects are often scanned from above their import root: match a suffix.
+                self.by_name
+                    .iter()
+                    .filter(|((f, n), _)| *f == family && n.ends_with(&format!(".{path}")))
+                    .map(|(_, &i)| i)
+                    .min()
+            })
     }
+}
+
+/// A handler registered with an imported callback (`server.tool("x", schema, handleX)` with
+/// `handleX` imported; its function only forwards its parameters there) hands its registration
+/// to that function, with the registration's parameter annotation (its schema): the SDK calls
+/// it with the values it validated. Findings then start at the callback's own parameters.
+fn adopt_forwarded_handlers(modules: &mut [Module]) {
+    let mut adopted: Vec<(usize, FunctionId, crate::code::ir::Handler, Option<Expr>)> = Vec::new();
+    let mut forwarders: Vec<(usize, FunctionId)> = Vec::new();
+    for (m, module) in modules.iter().enumerate() {
+        for handler in module.handlers.iter().filter(|h| h.imported_callback) {
+            let Some(f) = module.functions.get(handler.function) else {
+                continue;
+            };
+            let [stmt] = f.body.as_slice() else {
+                continue;
+            };
+            let StmtKind::Return(Some(call)) = &stmt.kind else {
+                continue;
+            };
+            let ExprKind::Call { callee, args, .. } = &call.kind else {
+                continue;
+            };
+            let forwards = args.len() == f.params.len()
+                && args.iter().zip(&f.params).all(|(a, p)| {
+                    matches!((&a.value.kind, p.name()), (ExprKind::Name(n), Some(pn)) if n == pn)
+                });
+            let Some(dotted) = callee.dotted() else {
+                continue;
+            };
+            if !forwards {
+                continue;
+            }
+            let path = module.resolve_dotted(&dotted);
+            let Some((module_path, name)) = path.rsplit_once('.') else {
+                continue;
+            };
+            let family = Family::of(module.language);
+            let Some(target) = modules.iter().position(|m| {
+                Family::of(m.language) == family && import_names(module, m, module_path)
+            }) else {
+                continue;
+            };
+            let Some(fid) = modules[target].functions.iter().position(|g| {
+                g.name == name && g.class.is_none() && g.parent.is_none_or(|p| p == 0)
+            }) else {
+                continue;
+            };
+            // Names in the schema (`z.number()`) mean what the registering module imported.
+            let annotation = f
+                .params
+                .first()
+                .and_then(|p| p.annotation.clone())
+                .map(|mut a| {
+                    resolve_names(&mut a, module, 0);
+                    a
+                });
+            adopted.push((target, fid, handler.clone(), annotation));
+            forwarders.push((m, handler.function));
+        }
+    }
+    // The forwarder is no longer a handler of its own: its parameters are the callback's.
+    for (m, f) in forwarders {
+        modules[m].handlers.retain(|h| h.function != f);
+    }
+    for (target, fid, handler, annotation) in adopted {
+        let module = &mut modules[target];
+        let Some(f) = module.functions.get_mut(fid) else {
+            continue;
+        };
+        // The registration's schema is what the SDK enforces; a type written on the callback
+        // (`{ id }: { id: number }`) is not checked at run time.
+        if let (Some(p), Some(a)) = (f.params.first_mut(), annotation) {
+            p.annotation = Some(a);
+        }
+        let span = f.name_span;
+        let params = f.params.len();
+        if module.handlers.iter().any(|h| h.function == fid) {
+            continue;
+        }
+        module.handlers.push(crate::code::ir::Handler {
+            function: fid,
+            span,
+            tainted_params: handler
+                .tainted_params
+                .iter()
+                .copied()
+                .filter(|&i| i < params)
+                .collect(),
+            imported_callback: false,
+            ..handler
+        });
+    }
+}
+
+/// Replaces each name in an expression by the path it is imported as in `module`, so the
+/// expression means the same in another module.
+fn resolve_names(e: &mut Expr, module: &Module, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    match &mut e.kind {
+        ExprKind::Name(n) => *n = module.resolve_dotted(n),
+        ExprKind::Attr { object, .. } => resolve_names(object, module, depth + 1),
+        ExprKind::Call { callee, args, .. } => {
+            resolve_names(callee, module, depth + 1);
+            for a in args {
+                resolve_names(&mut a.value, module, depth + 1);
+            }
+        }
+        ExprKind::Map(entries) => {
+            for (_, v) in entries {
+                resolve_names(v, module, depth + 1);
+            }
+        }
+        ExprKind::Seq(items) => {
+            for i in items {
+                resolve_names(i, module, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether `path`, as imported by `from`, names module `m`: a JavaScript relative path
+/// (`./tools/notes`, with an `index` fallback) or a dotted Python module name.
+fn import_names(from: &Module, m: &Module, path: &str) -> bool {
+    if is_file_relative(path) {
+        let full = join_relative(&from.name, path);
+        return m.name == full || m.name == format!("{full}/index");
+    }
+    m.name == path
+}
+
+/// `./utils`, `../lib/index`: a module named by its file path, as JavaScript imports do.
+fn is_file_relative(path: &str) -> bool {
+    path.starts_with("./") || path.starts_with("../") || path == "." || path == ".."
+}
+
+/// The module name a file-relative import means from module `from` (`src/a` + `../lib/b` ->
+/// `lib/b`).
+fn join_relative(from: &str, path: &str) -> String {
+    let mut parts: Vec<&str> = from.split('/').collect();
+    parts.pop();
+    for piece in path.split('/') {
+        match piece {
+            "." | "" => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
+}
+
+/// Languages that import each other's modules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Family {
+    Python,
+    JavaScript,
+}
+
+impl Family {
+    fn of(language: Language) -> Family {
+        match language {
+            Language::Python => Family::Python,
+            Language::TypeScript | Language::JavaScript => Family::JavaScript,
+        }
+    }
+}
+
+/// The names a method's receiver goes by: Python's `self`, JavaScript's `this`.
+pub(super) fn is_receiver(name: &str) -> bool {
+    matches!(name, "self" | "this")
 }
 
 /// `os.getenv("X")`, `os.environ["X"]`, `os.environ.get("X")` with a secret-like name X.
@@ -390,9 +585,21 @@ fn env_secret(module: &Module, value: &Expr) -> Option<String> {
             args.first()?.value.as_str()?
         }
         ExprKind::Subscript { object, index }
-            if module.canonical(object).as_deref() == Some("os.environ") =>
+            if matches!(
+                module.canonical(object).as_deref(),
+                Some("os.environ" | "process.env")
+            ) =>
         {
             index.as_str()?
+        }
+        // `process.env.GITHUB_TOKEN`, `process.env.X ?? ""`.
+        ExprKind::Attr { object, name, .. }
+            if module.canonical(object).as_deref() == Some("process.env") =>
+        {
+            name.as_str()
+        }
+        ExprKind::Logical { values, .. } => {
+            return values.iter().find_map(|v| env_secret(module, v));
         }
         _ => return None,
     };

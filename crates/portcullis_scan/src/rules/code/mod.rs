@@ -87,16 +87,29 @@ impl Flow<'_> {
         messages
             .chain(self.step_texts.iter().copied())
             .find_map(|m| {
-                let at = [
+                let (at, quoted) = [
                     format!("{param}[\""),
                     format!("{param}['"),
                     format!("{param}.get(\""),
                     format!("{param}.get('"),
+                    // JavaScript: `request.params.arguments.path`, `args?.path`.
+                    format!("{param}.params.arguments."),
+                    format!("{param}.params.arguments?."),
+                    format!("{param}.params.arguments[\""),
                 ]
                 .iter()
-                .find_map(|p| m.find(p.as_str()).map(|i| i + p.len()))?;
+                .find_map(|p| {
+                    m.find(p.as_str())
+                        .map(|i| (i + p.len(), p.ends_with(['"', '\''])))
+                })?;
                 let rest = &m[at..];
-                Some(rest[..rest.find(['"', '\''])?].to_string())
+                let end = if quoted {
+                    rest.find(['"', '\''])?
+                } else {
+                    rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+                        .unwrap_or(rest.len())
+                };
+                (end > 0).then(|| rest[..end].to_string())
             })
     }
 }

@@ -341,6 +341,20 @@ impl Analyzer<'_> {
                     vec![],
                 );
             }
+            // `/^[a-z0-9_-]+$/.test(x)`, `NAME_RE.test(x)`: a search, so only a pattern anchored
+            // at both ends says what the whole value is.
+            if m == "test"
+                && let Some(pattern) = self.constant_text(object)
+                && pattern.starts_with('^')
+                && pattern.ends_with('$')
+                && let Some(value) = args.first()
+                && let Some(cleans) = regex_cleans(&pattern)
+            {
+                return (
+                    vec![g(&value.value, Effect::Clean(cleans), "regex")],
+                    vec![],
+                );
+            }
             if self
                 .catalog
                 .containment_checks
@@ -351,7 +365,7 @@ impl Analyzer<'_> {
             }
         }
         match path.as_deref() {
-            Some("os.path.isabs") => {
+            Some("os.path.isabs" | "path.isAbsolute" | "path.posix.isAbsolute") => {
                 if let Some(a) = args.first() {
                     return (
                         vec![],
@@ -771,7 +785,7 @@ fn class_chars(class: &str) -> String {
 /// What a full-match regular expression made of one character class keeps out: `^[a-z0-9_-]+$`
 /// keeps shell metacharacters, quotes and path separators out; `[\w().,]+` still allows
 /// `__import__("os")`, so it cleans nothing for code.
-fn regex_cleans(pattern: &str) -> Option<Cleaned> {
+pub(super) fn regex_cleans(pattern: &str) -> Option<Cleaned> {
     // Callers only pass patterns that must match the whole value (`fullmatch`, or `match`
     // ending in `$`); a leading `^` changes nothing then.
     let anchored = pattern.strip_prefix('^').unwrap_or(pattern);

@@ -177,7 +177,27 @@ impl<'a> Analyzer<'a> {
                 label.cleaned = Cleaned::ALL;
             }
             let labels = Labels(vec![label]);
-            self.bind(&param.pattern, labels, &mut state);
+            self.bind(&param.pattern, labels.clone(), &mut state);
+            // `({ path, mode }) => ...`: each field is an argument of its own, named.
+            if let Pattern::Object(fields) = &param.pattern {
+                for (key, p) in fields {
+                    let (Some(span), false) = (pattern_span(p), key == "...") else {
+                        continue;
+                    };
+                    let field = Label {
+                        trace: std::sync::Arc::new(vec![
+                            self.step(span, format!("parameter `{key}`")),
+                        ]),
+                        ..labels.0[0].clone()
+                    };
+                    self.bind(p, Labels(vec![field]), &mut state);
+                }
+            }
+            if self.is_sdk_handler()
+                && let Some(shape) = &param.annotation
+            {
+                self.bind_shape(&param.pattern, shape, &labels, &mut state);
+            }
             // `repo: git.Repo`: an annotated parameter is an instance of its class.
             if let (Some(name), Some(annotation)) = (param.name(), &param.annotation)
                 && let Some(path) = self.canonical(annotation, &state)
@@ -193,6 +213,83 @@ impl<'a> Analyzer<'a> {
         self.calls.sort_unstable();
         self.calls.dedup();
         (self.out, self.calls)
+    }
+
+    /// A handler parameter declared with an object shape (`{ path: z.string(), n: z.number() }`):
+    /// each field is bound with what its declared type cleans, destructured (`{ path, n }`) or
+    /// read as a field (`args.n`).
+    fn bind_shape(&mut self, pattern: &Pattern, shape: &Expr, labels: &Labels, state: &mut State) {
+        let ExprKind::Map(entries) = &shape.kind else {
+            return;
+        };
+        for (key, ty) in entries {
+            let Some(key) = key.as_ref().and_then(Expr::as_str) else {
+                continue;
+            };
+            let cleaned = self.schema_cleans(ty, 0);
+            if cleaned == Cleaned::NONE {
+                continue;
+            }
+            let field = labels.clone().cleaned_for(cleaned);
+            match pattern {
+                Pattern::Object(fields) => {
+                    for (k, p) in fields {
+                        if k == key {
+                            self.bind(p, field.clone(), state);
+                        }
+                    }
+                }
+                Pattern::Name(n, _) => {
+                    state.vars.insert(format!("{n}.{key}"), field);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// What a schema builder chain (`z.string().regex(/^[a-z]+$/).optional()`) keeps out.
+    fn schema_cleans(&self, ty: &Expr, depth: usize) -> Cleaned {
+        let schemas = &self.catalog.schemas;
+        if depth > 16 || schemas.roots.is_empty() {
+            return Cleaned::NONE;
+        }
+        let ExprKind::Call { callee, args, .. } = &ty.kind else {
+            return Cleaned::NONE;
+        };
+        let ExprKind::Attr { object, name, .. } = &callee.kind else {
+            return Cleaned::NONE;
+        };
+        let inner = self.schema_cleans(object, depth + 1);
+        let from_root = object.dotted().is_some_and(|d| {
+            let resolved = self.resolve_dotted(&d);
+            schemas
+                .roots
+                .iter()
+                .any(|r| resolved == *r || resolved.starts_with(&format!("{r}.")))
+        });
+        let is_builder =
+            from_root || inner != Cleaned::NONE || matches!(object.kind, ExprKind::Call { .. });
+        if !is_builder {
+            return Cleaned::NONE;
+        }
+        let closed_name = |n: &str| schemas.closed.contains(&n);
+        // `z.coerce.number()`: the builder's name with its namespace.
+        let qualified = match &object.kind {
+            ExprKind::Attr { name: ns, .. } => format!("{ns}.{name}"),
+            _ => name.clone(),
+        };
+        if closed_name(name) || closed_name(&qualified) {
+            return Cleaned::ALL;
+        }
+        if schemas.patterns.contains(&name.as_str())
+            && let Some(pattern) = args.first().and_then(|a| self.constant_text(&a.value))
+            && pattern.starts_with('^')
+            && pattern.ends_with('$')
+            && let Some(c) = guards::regex_cleans(&pattern)
+        {
+            return inner.with(c);
+        }
+        inner
     }
 
     /// Whether this function is a high-level handler whose arguments the SDK validates by type.
@@ -444,6 +541,23 @@ impl<'a> Analyzer<'a> {
     /// Records what an assignment makes of a name beyond its taint: its class, what it was
     /// computed from, and an argument vector's shape.
     fn remember_shape(&mut self, target: &Pattern, value: &Expr, state: &mut State) {
+        // `const { hostname } = new URL(url)`: each name is computed from the value's roots.
+        if let Pattern::Object(fields) = target {
+            let mut roots = Vec::new();
+            collect_roots(value, &mut roots);
+            for (_, p) in fields {
+                if let Pattern::Name(n, _) = p {
+                    let mut r = roots.clone();
+                    r.retain(|x| x != n);
+                    if r.is_empty() {
+                        state.derived.remove(n);
+                    } else {
+                        state.derived.insert(n.clone(), r);
+                    }
+                }
+            }
+            return;
+        }
         let Pattern::Name(name, _) = target else {
             return;
         };
@@ -539,6 +653,15 @@ impl<'a> Analyzer<'a> {
             {
                 Labels::default()
             }
+            // `process.env.NAME`: one variable, sensitive when its name says so.
+            ExprKind::Attr { object, name, .. }
+                if object.dotted().is_some_and(|d| {
+                    self.source_name(&self.resolve_dotted(&d)) == Some(SourceKind::Environment)
+                }) =>
+            {
+                let key = Expr::new(ExprKind::Str(name.clone()), expr.span);
+                self.env_var(Some(&key), expr.span, state)
+            }
             ExprKind::Attr { object, name, .. } => {
                 if let Some(path) = expr.dotted() {
                     let resolved = self.resolve_dotted(&path);
@@ -551,7 +674,9 @@ impl<'a> Analyzer<'a> {
                     if let Some(field) = state.vars.get(&path) {
                         return field.clone();
                     }
-                    if let Some(field) = path.strip_prefix("self.")
+                    if let Some(field) = path
+                        .strip_prefix("self.")
+                        .or_else(|| path.strip_prefix("this."))
                         && let Some(class) =
                             self.function.class.and_then(|c| self.module.classes.get(c))
                         && let Some((span, var)) = self
@@ -779,8 +904,11 @@ impl<'a> Analyzer<'a> {
         }
 
         // Sinks.
+        // A relative import's path (`../db.db.prepare`) says less than the code's own name.
         let call_text = path
             .clone()
+            .filter(|p| !p.starts_with('.'))
+            .or_else(|| path.as_ref().and_then(|_| callee.dotted()))
             .unwrap_or_else(|| method.map(|m| format!(".{m}")).unwrap_or_default());
         for sink in self.catalog.sinks.iter().filter(|s| matches(&s.callee)) {
             if !self.condition_holds(sink.when, expr)
@@ -792,18 +920,22 @@ impl<'a> Analyzer<'a> {
                 if expr.keyword("shell").is_some_and(Expr::is_true) {
                     continue;
                 }
-                let argv_items: Option<&[Expr]> = match sink.arg {
+                let argv_items: Option<Vec<Expr>> = match sink.arg {
                     ArgSel::At(i, kw) => args
                         .iter()
                         .find(|a| a.name.as_deref() == Some(kw))
                         .or_else(|| args.iter().filter(|a| a.name.is_none()).nth(i))
                         .and_then(|a| match &a.value.kind {
-                            ExprKind::Seq(items) => Some(items.as_slice()),
+                            ExprKind::Seq(items) => Some(items.clone()),
                             _ => None,
                         }),
+                    ArgSel::Argv(p, l) => program_and_list(args, p, l),
                     _ => None,
                 };
-                if let Some(script) = argv_items.and_then(|items| self.shell_in_argv(items)) {
+                if let Some(script) = argv_items
+                    .as_deref()
+                    .and_then(|items| self.shell_in_argv(items))
+                {
                     let labels = self.quiet(|a| a.eval(script, state));
                     self.record_sink(SinkKind::Shell, expr.span, &call_text, labels, When::Always);
                     continue;
@@ -825,6 +957,9 @@ impl<'a> Analyzer<'a> {
                     .cloned()
                     .fold(Labels::default(), Labels::union),
                 ArgSel::At(i, kw) => select_arg(args, &arg_labels, i, kw),
+                ArgSel::Argv(p, l) => {
+                    select_arg(args, &arg_labels, p, "").union(select_arg(args, &arg_labels, l, ""))
+                }
             };
             self.record_sink(sink.kind, expr.span, &call_text, labels, sink.when);
         }
@@ -899,7 +1034,16 @@ impl<'a> Analyzer<'a> {
         // DNS resolution of a host makes a blocklist meaningful.
         if matches!(
             path.as_deref(),
-            Some("socket.getaddrinfo" | "socket.gethostbyname" | "socket.gethostbyname_ex")
+            Some(
+                "socket.getaddrinfo"
+                    | "socket.gethostbyname"
+                    | "socket.gethostbyname_ex"
+                    | "dns.lookup"
+                    | "dns.promises.lookup"
+                    | "dns.resolve"
+                    | "dns.resolve4"
+                    | "dns.promises.resolve4"
+            )
         ) && let Some(root) = args.first().and_then(|a| root_name(&a.value))
         {
             self.flag_var(&root, Flags::DNS_RESOLVED, state);
@@ -1008,7 +1152,10 @@ impl<'a> Analyzer<'a> {
         }
         // Growing a container: `items.append(x)` taints `items`.
         if let (
-            Some("append" | "extend" | "insert" | "add" | "update" | "appendleft" | "setdefault"),
+            Some(
+                "append" | "extend" | "insert" | "add" | "update" | "appendleft" | "setdefault"
+                | "push" | "unshift",
+            ),
             Some(ExprKind::Name(list)),
         ) = (method, receiver.map(|r| &r.kind))
         {
@@ -1019,7 +1166,7 @@ impl<'a> Analyzer<'a> {
                 .extend(all_args_of(&arg_labels));
         }
         // Growing an argument vector: `cmd.append(x)`, `cmd.extend([...])`.
-        if let (Some("append" | "extend" | "insert"), Some(ExprKind::Name(list))) =
+        if let (Some("append" | "extend" | "insert" | "push"), Some(ExprKind::Name(list))) =
             (method, receiver.map(|r| &r.kind))
             && let Some(mut argv) = state.argv.remove(list)
         {
@@ -1058,8 +1205,10 @@ impl<'a> Analyzer<'a> {
             return self.apply_summary(&site, (module, function), skip_receiver, state);
         }
         // Unknown: the result carries everything that went in, except credentials handed to
-        // a client (`headers=`, `api_key=`, a connection string to `create_pool`): they
-        // authenticate the call, they are not its result.
+        // a client (`headers=`, `api_key=`, a connection string to `create_pool`) or the
+        // environment handed to a child (`env=`): they authenticate or configure the call, they
+        // are not its result. Options objects (`{ env: {...process.env}, headers }`) are read
+        // the same way, key by key.
         let connects = path
             .as_deref()
             .or(method)
@@ -1073,14 +1222,36 @@ impl<'a> Analyzer<'a> {
                         None => last == *c,
                     })
             });
+        let credential =
+            |n: &str| looks_secret(n) || matches!(n, "headers" | "auth" | "cookies" | "env");
         let mut out = recv_labels;
         for (a, l) in args.iter().zip(arg_labels) {
-            let credential = connects
-                || a.name.as_deref().is_some_and(|n| {
-                    looks_secret(n) || matches!(n, "headers" | "auth" | "cookies")
-                });
+            let named_credential = connects || a.name.as_deref().is_some_and(credential);
+            let options_credentials = match &a.value.kind {
+                ExprKind::Map(entries)
+                    if entries.iter().any(|(k, _)| {
+                        k.as_ref().and_then(Expr::as_str).is_some_and(credential)
+                    }) =>
+                {
+                    Some(entries)
+                }
+                _ => None,
+            };
+            if let Some(entries) = options_credentials {
+                for (k, v) in entries {
+                    let is_credential = k.as_ref().and_then(Expr::as_str).is_some_and(credential);
+                    for label in self.quiet(|an| an.eval(v, state)).0 {
+                        if !(is_credential
+                            && label.origin == Origin::Source(SourceKind::Environment))
+                        {
+                            out.add(label);
+                        }
+                    }
+                }
+                continue;
+            }
             for label in l.0 {
-                if !(credential && label.origin == Origin::Source(SourceKind::Environment)) {
+                if !(named_credential && label.origin == Origin::Source(SourceKind::Environment)) {
                     out.add(label);
                 }
             }
@@ -1196,6 +1367,31 @@ impl<'a> Analyzer<'a> {
                     _ => return Labels::default(),
                 }
             }
+            ArgSel::Argv(p, l) => match program_and_list(args, p, l) {
+                Some(items) => items,
+                None => {
+                    // `spawn("git", argv)` with `argv` built before: its elements, judged
+                    // with the program named here.
+                    let positional: Vec<&Arg> = args.iter().filter(|a| a.name.is_none()).collect();
+                    let program = positional.get(p).and_then(|a| self.constant_text(&a.value));
+                    return match positional.get(l).map(|a| &a.value.kind) {
+                        Some(ExprKind::Name(n)) => match state.argv.get(n) {
+                            Some(argv) if self.has_options(program.as_deref()) => {
+                                argv.injectable.clone()
+                            }
+                            _ => Labels::default(),
+                        },
+                        Some(ExprKind::Call { .. }) => match positional
+                            .get(l)
+                            .and_then(|a| self.split_source(&a.value, state))
+                        {
+                            Some(s) if self.has_options(program.as_deref()) => self.eval(s, state),
+                            _ => Labels::default(),
+                        },
+                        _ => Labels::default(),
+                    };
+                }
+            },
             ArgSel::Receiver => return Labels::default(),
         };
         let argv = self.argv_of(&items, state);
@@ -1780,7 +1976,7 @@ impl<'a> Analyzer<'a> {
                     .then(|| self.project.global_type(self.module_index, n).cloned())
                     .flatten()
             }),
-            ExprKind::Attr { object, name, .. } if matches!(&object.kind, ExprKind::Name(s) if s == "self") =>
+            ExprKind::Attr { object, name, .. } if matches!(&object.kind, ExprKind::Name(s) if super::project::is_receiver(s)) =>
             {
                 let class = self
                     .function
@@ -2006,6 +2202,28 @@ fn reassigns(block: &[Stmt], name: &str) -> bool {
         };
     });
     found
+}
+
+/// Where a pattern binds its name.
+fn pattern_span(p: &Pattern) -> Option<Span> {
+    match p {
+        Pattern::Name(_, span) => Some(*span),
+        Pattern::Default(inner, _) => pattern_span(inner),
+        _ => None,
+    }
+}
+
+/// `spawn(program, [a, b])`: the program and the list's elements as one argument vector.
+fn program_and_list(args: &[Arg], program: usize, list: usize) -> Option<Vec<Expr>> {
+    let positional: Vec<&Arg> = args.iter().filter(|a| a.name.is_none()).collect();
+    let program = positional.get(program)?;
+    let ExprKind::Seq(items) = &positional.get(list)?.value.kind else {
+        return None;
+    };
+    let mut out = Vec::with_capacity(items.len() + 1);
+    out.push(program.value.clone());
+    out.extend(items.iter().cloned());
+    Some(out)
 }
 
 fn root_name(e: &Expr) -> Option<String> {
