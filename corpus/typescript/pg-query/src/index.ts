@@ -43,6 +43,7 @@ server.setRequestHandler(CallToolRequestSchema, async (request) => {
     const { table, column, term } = SearchSchema.parse(request.params.arguments);
     // ruleid: sql-built-from-tool-argument
     const result = await pool.query(`SELECT * FROM ${table} WHERE ${column} ILIKE $1 LIMIT 50`, [`%${term}%`]);
+    // ruleid: untrusted-content-returned-unmarked
     return { content: [{ type: "text", text: JSON.stringify(result.rows) }] };
   }
   if (request.params.name === "count") {

@@ -94,6 +94,9 @@ const STRUCTURED: &[&str] = &[
     "year",
     "ok",
     "success",
+    "tag",
+    "tags",
+    "category",
 ];
 
 /// Catalog tables: what they hold are the names and types of the database's own objects.
