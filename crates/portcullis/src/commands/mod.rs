@@ -1,6 +1,8 @@
 //! One file per subcommand.
 
+mod audit;
 mod explain;
+mod gateway;
 mod rules;
 mod scan;
 
@@ -13,5 +15,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(args) => scan::run(args),
         Command::Rules(args) => rules::run(&args),
         Command::Explain { rule } => explain::run(&rule),
+        Command::Gateway(args) => gateway::run(args),
+        Command::Audit(command) => audit::run(command),
     }
 }
