@@ -92,7 +92,9 @@ def run(cmd):
 with tempfile.TemporaryDirectory() as tmp:
     server = [testserver, "--exit-after", "600"]
     d50, d99, drate = run(server)
-    g50, g99, grate = run([portcullis, "gateway", "--audit", os.path.join(tmp, "a.sqlite"), "--"] + server)
+    # AUDIT=jsonl compares the JSON lines audit log with the default SQLite one.
+    audit = os.path.join(tmp, "audit." + os.environ.get("AUDIT", "sqlite"))
+    g50, g99, grate = run([portcullis, "gateway", "--audit", audit, "--"] + server)
     print(f"calls: {calls} sequential + {calls} with {window} in flight, tools/call echo")
     print(f"direct : p50 {d50:8.1f} us  p99 {d99:8.1f} us  {drate:8.0f} calls/s")
     print(f"gateway: p50 {g50:8.1f} us  p99 {g99:8.1f} us  {grate:8.0f} calls/s")
