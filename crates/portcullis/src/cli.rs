@@ -34,6 +34,16 @@ pub enum Command {
     Inspect(InspectArgs),
     /// List the rules.
     Rules(RulesArgs),
+    /// Run an MCP server through a policy-enforcing gateway (stdio).
+    ///
+    /// The client starts `portcullis gateway [OPTIONS] -- COMMAND ARGS...` in place of the
+    /// server; portcullis starts the server and relays JSON-RPC both ways, enforcing the policy
+    /// on tool calls, pinning tool definitions, redacting secrets in responses and recording
+    /// every call in a hash-chained audit log. Nothing but protocol goes to standard output.
+    Gateway(GatewayArgs),
+    /// Read and check the gateway's audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Print one rule's documentation.
     Explain {
         /// The rule's code (PC201) or name (plaintext-secret-in-config).
@@ -227,6 +237,82 @@ pub enum InspectProtocol {
     Auto,
     Legacy,
     Modern,
+}
+
+#[derive(Debug, Args)]
+pub struct GatewayArgs {
+    /// The policy file (TOML). Without one every call is allowed, and tool pins, secret
+    /// redaction and the audit log still apply. A policy that cannot be read stops startup.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// The server's name, matched against the policy's `[[server]] name` globs and recorded in
+    /// the audit log (default: the command's file name).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// The audit log (default: audit.sqlite in the user's data folder, shared by all gateways).
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+
+    /// The audit log's format (default: from the file name, `.jsonl` for JSON lines).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub audit_format: Option<AuditFormatArg>,
+
+    /// Approve changed tool definitions: they become the new pins (the change is audited).
+    #[arg(long)]
+    pub accept_changes: bool,
+
+    /// The server command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormatArg {
+    Sqlite,
+    Jsonl,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// List the records.
+    List(AuditListArgs),
+    /// Recompute the hash chain; exit 1 and name the first broken record if it does not hold.
+    Verify(AuditFileArgs),
+    /// Write every record as JSON lines.
+    Export(AuditExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditFileArgs {
+    /// The audit log (default: the gateway's default).
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+
+    /// The audit log's format (default: from the file name).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub audit_format: Option<AuditFormatArg>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditListArgs {
+    #[command(flatten)]
+    pub file: AuditFileArgs,
+
+    /// Only the last N records.
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditExportArgs {
+    #[command(flatten)]
+    pub file: AuditFileArgs,
+
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,8 @@
 //! One file per subcommand.
 
+mod audit;
 mod explain;
+mod gateway;
 mod inspect;
 mod pin;
 mod rules;
@@ -17,5 +19,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inspect(args) => inspect::run(args),
         Command::Rules(args) => rules::run(&args),
         Command::Explain { rule } => explain::run(&rule),
+        Command::Gateway(args) => gateway::run(args),
+        Command::Audit(command) => audit::run(command),
     }
 }

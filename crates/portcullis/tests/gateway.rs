@@ -1,0 +1,931 @@
+//! `portcullis gateway` in front of the workspace's test MCP server (`portcullis-testserver`)
+//! over stdio: relaying, policy, the attack suites, pins, failures and the audit log. Every
+//! server started here has a bounded lifetime (`--exit-after`) and every wait a deadline.
+//!
+//! The test server is a binary of another workspace crate, which `CARGO_BIN_EXE_*` cannot name,
+//! so the first test that needs it runs `cargo build -p portcullis_testserver` with the cargo
+//! and target folder of this test run (a no-op under `cargo test --workspace`).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+const TOKEN: &str = "ghp_Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa";
+const WAIT: Duration = Duration::from_secs(20);
+
+fn testserver() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        // target/<profile>/deps/gateway-<hash>
+        let exe = std::env::current_exe().expect("test executable");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>");
+        let target_dir = profile_dir.parent().expect("target folder");
+        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => "dev".to_string(),
+            Some(other) => other.to_string(),
+        };
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "portcullis_testserver",
+                "--bin",
+                "portcullis-testserver",
+                "--profile",
+                &profile,
+                "--target-dir",
+            ])
+            .arg(target_dir)
+            .status()
+            .expect("run cargo build for the test server");
+        assert!(status.success(), "cannot build portcullis-testserver");
+        let path = profile_dir.join(format!(
+            "portcullis-testserver{}",
+            std::env::consts::EXE_SUFFIX
+        ));
+        assert!(path.exists(), "{} missing", path.display());
+        path
+    })
+}
+
+/// A running `portcullis gateway -- portcullis-testserver ...` with its pipes.
+struct Gateway {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    /// Messages read but not yet asked for, by id.
+    by_id: HashMap<String, Value>,
+    others: Vec<Value>,
+    audit: PathBuf,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Gateway {
+    fn start(dir: &Path, gateway_args: &[&str], server_args: &[&str]) -> Gateway {
+        let audit = dir.join("audit.sqlite");
+        let mut cmd = Command::cargo_bin("portcullis").unwrap();
+        cmd.arg("gateway");
+        let audit = match gateway_args.iter().position(|a| *a == "--audit") {
+            Some(i) => PathBuf::from(gateway_args[i + 1]),
+            None => {
+                cmd.arg("--audit").arg(&audit);
+                audit
+            }
+        };
+        let mut child = cmd
+            .args(gateway_args)
+            .arg("--")
+            .arg(testserver())
+            // First, so a test's own `--exit-after` wins.
+            .args(["--exit-after", "30"])
+            .args(server_args)
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let stderr = child.stderr.take().unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { return };
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        Gateway {
+            stdin: child.stdin.take(),
+            child,
+            lines: rx,
+            by_id: HashMap::new(),
+            others: Vec::new(),
+            audit,
+            stderr: log,
+        }
+    }
+
+    fn send_raw(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(line.as_bytes()).unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn send(&mut self, message: &Value) {
+        self.send_raw(&message.to_string());
+    }
+
+    /// Reads one message within `timeout`; `None` on timeout or end of output.
+    fn read(&mut self, timeout: Duration) -> Option<Value> {
+        match self.lines.recv_timeout(timeout) {
+            Ok(line) => Some(serde_json::from_str(&line).unwrap_or_else(|e| {
+                panic!("the gateway wrote a line that is not JSON ({e}): {line}")
+            })),
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
+        }
+    }
+
+    fn file(&mut self, msg: Value) {
+        match msg.get("id") {
+            Some(id) if !id.is_null() && msg.get("method").is_none() => {
+                self.by_id.insert(id.to_string(), msg);
+            }
+            _ => self.others.push(msg),
+        }
+    }
+
+    /// The response to request `id`.
+    fn response(&mut self, id: &Value) -> Value {
+        let key = id.to_string();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(v) = self.by_id.remove(&key) {
+                return v;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            let msg = self.read(left).unwrap_or_else(|| {
+                panic!(
+                    "no response to {key}; stderr:\n{}",
+                    self.stderr.lock().unwrap()
+                )
+            });
+            self.file(msg);
+        }
+    }
+
+    /// A message without an id matching `pred` (notification or id-less error).
+    fn other(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(i) = self.others.iter().position(&pred) {
+                return self.others.remove(i);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            let msg = self.read(left).expect("no such message");
+            self.file(msg);
+        }
+    }
+
+    fn request(&mut self, id: Value, method: &str, params: Value) -> Value {
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        self.response(&id)
+    }
+
+    fn initialize(&mut self) {
+        let r = self.request(
+            json!(0),
+            "initialize",
+            json!({"protocolVersion": "2025-11-25", "capabilities": {},
+                   "clientInfo": {"name": "gateway-test", "version": "1"}}),
+        );
+        assert!(r.get("result").is_some(), "{r}");
+        self.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    }
+
+    fn list_tools(&mut self, id: i64) -> Value {
+        self.request(json!(id), "tools/list", json!({}))
+    }
+
+    fn call(&mut self, id: Value, tool: &str, arguments: Value) -> Value {
+        self.request(
+            id,
+            "tools/call",
+            json!({"name": tool, "arguments": arguments}),
+        )
+    }
+
+    fn echo(&mut self, id: i64, text: &str) -> Value {
+        self.call(json!(id), "echo", json!({"text": text}))
+    }
+
+    /// Closes the client side and waits for the gateway to exit.
+    fn finish(mut self) -> (i32, String) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                std::thread::sleep(Duration::from_millis(50));
+                let err = self.stderr.lock().unwrap().clone();
+                return (status.code().unwrap_or(-1), err);
+            }
+            assert!(Instant::now() < deadline, "the gateway did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn text_of(response: &Value) -> &str {
+    response["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not a text result: {response}"))
+}
+
+fn refused(response: &Value) -> bool {
+    response["error"]["code"] == json!(-32001)
+}
+
+fn portcullis(args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("portcullis")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn records(audit: &Path) -> Vec<Value> {
+    let out = portcullis(&["audit", "export", "--audit", audit.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn assert_chain_holds(audit: &Path) {
+    let out = portcullis(&["audit", "verify", "--audit", audit.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn write_policy(dir: &Path, text: &str) -> String {
+    let path = dir.join("policy.toml");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn relays_ids_notifications_concurrent_and_large_messages() {
+    let tmp = TempDir::new().unwrap();
+    let mut gw = Gateway::start(tmp.path(), &[], &[]);
+    gw.initialize();
+    let list = gw.list_tools(1);
+    assert_eq!(list["result"]["tools"].as_array().unwrap().len(), 2);
+
+    // String ids, odd ids, and fields the gateway does not know all pass unchanged.
+    let r = gw.call(json!("a-string-id"), "add", json!({"a": 2, "b": 3}));
+    assert_eq!(text_of(&r), "5");
+    let r = gw.request(
+        json!("{\"not\": \"usual\"}"),
+        "tools/call",
+        json!({"name": "echo", "arguments": {"text": "x"}, "_meta": {"progressToken": 7}}),
+    );
+    assert_eq!(text_of(&r), "x");
+    let r = gw.request(json!(-1), "ping", json!({}));
+    assert!(r.get("result").is_some(), "{r}");
+
+    // Many calls in flight at once: each answer goes to its own id.
+    for i in 0..100 {
+        gw.send(
+            &json!({"jsonrpc": "2.0", "id": 1000 + i, "method": "tools/call",
+                        "params": {"name": "echo", "arguments": {"text": format!("n{i}")}}}),
+        );
+    }
+    for i in 0..100 {
+        let r = gw.response(&json!(1000 + i));
+        assert_eq!(text_of(&r), format!("n{i}"));
+    }
+
+    // A large message (2 MiB) goes through whole.
+    let big = "y".repeat(2 << 20);
+    let r = gw.echo(5, &big);
+    assert_eq!(text_of(&r).len(), big.len());
+
+    // A cancelled request is forwarded (the server may or may not answer it).
+    gw.send(
+        &json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                    "params": {"requestId": 424242, "reason": "test"}}),
+    );
+    assert_eq!(text_of(&gw.echo(6, "still here")), "still here");
+    let audit = gw.audit.clone();
+    let (code, _) = gw.finish();
+    assert_eq!(code, 0);
+    assert_chain_holds(&audit);
+    let recs = records(&audit);
+    let accepted = recs
+        .iter()
+        .filter(|r| r["event"] == "request" && r["decision"] == "accepted")
+        .count();
+    assert_eq!(accepted, 104);
+    assert!(
+        recs.iter()
+            .any(|r| r["event"] == "pin" && r["tool"] == "echo")
+    );
+}
+
+#[test]
+fn allow_deny_rate_limits_and_batches() {
+    let tmp = TempDir::new().unwrap();
+    let policy = write_policy(
+        tmp.path(),
+        r#"
+version = 1
+[defaults]
+action = "deny"
+
+[[server]]
+name = "portcullis-testserver"
+
+[[server.tool]]
+name = "ech?"
+action = "allow"
+rate = { calls = 1, per_secs = 3600, burst = 3 }
+"#,
+    );
+    let mut gw = Gateway::start(tmp.path(), &["--policy", &policy], &[]);
+    gw.initialize();
+    let r = gw.call(json!(1), "add", json!({"a": 1, "b": 2}));
+    assert!(refused(&r), "{r}");
+    let message = r["error"]["message"].as_str().unwrap();
+    assert!(message.contains("tool `add` is denied"), "{message}");
+    assert!(
+        message.contains("server \"portcullis-testserver\""),
+        "{message}"
+    );
+    for i in 2..5 {
+        assert_eq!(text_of(&gw.echo(i, "ok")), "ok");
+    }
+    let r = gw.echo(5, "one too many");
+    assert!(refused(&r), "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("rate limit"),
+        "{r}"
+    );
+
+    // A batch: the refused member is answered by the gateway, as a batch.
+    gw.send(&json!([
+        {"jsonrpc": "2.0", "id": 10, "method": "tools/call", "params": {"name": "add", "arguments": {}}},
+        {"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": 1, "progress": 1}}
+    ]));
+    let batch = gw.other(|v| v.is_array());
+    assert_eq!(batch[0]["id"], 10);
+    assert!(refused(&batch[0]), "{batch}");
+
+    let audit = gw.audit.clone();
+    gw.finish();
+    let recs = records(&audit);
+    let refusals: Vec<&Value> = recs.iter().filter(|r| r["decision"] == "refused").collect();
+    assert_eq!(refusals.len(), 3, "{refusals:?}");
+    assert!(refusals.iter().any(|r| r["rule"] == "rate limit (tool)"));
+}
+
+#[test]
+fn secrets_are_redacted_and_untrusted_output_is_marked() {
+    let tmp = TempDir::new().unwrap();
+    let policy = write_policy(
+        tmp.path(),
+        r#"
+version = 1
+[defaults]
+action = "allow"
+[[server]]
+name = "*"
+[[server.tool]]
+name = "echo"
+untrusted = true
+"#,
+    );
+    let mut gw = Gateway::start(tmp.path(), &["--policy", &policy], &[]);
+    gw.initialize();
+    let r = gw.echo(1, &format!("the token is {TOKEN}, use it"));
+    let text = text_of(&r);
+    assert!(!text.contains(TOKEN), "{text}");
+    assert!(
+        text.contains("[REDACTED GitHub personal access token]"),
+        "{text}"
+    );
+    assert!(
+        text.starts_with("<untrusted-tool-output source=\"portcullis-testserver/echo\">"),
+        "{text}"
+    );
+    let audit = gw.audit.clone();
+    gw.finish();
+    let all = std::fs::read(&audit).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&all).contains(TOKEN),
+        "the audit log holds the secret"
+    );
+}
+
+/// Sends each value as the `text` argument of `echo` and returns the ones not refused.
+fn allowed_of(gw: &mut Gateway, values: &[String], first_id: i64) -> Vec<String> {
+    let mut allowed = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        let r = gw.echo(first_id + i as i64, v);
+        if !refused(&r) {
+            assert!(r.get("result").is_some(), "{r}");
+            allowed.push(v.clone());
+        }
+    }
+    allowed
+}
+
+#[test]
+fn path_escapes_are_refused() {
+    let tmp = TempDir::new().unwrap();
+    let base = std::fs::canonicalize(tmp.path()).unwrap();
+    let data = base.join("data");
+    std::fs::create_dir_all(data.join("sub")).unwrap();
+    std::fs::create_dir_all(base.join("data-evil")).unwrap();
+    std::fs::write(data.join("a.txt"), "a").unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("/etc", data.join("etc-link")).unwrap();
+        std::os::unix::fs::symlink(base.join("data-evil"), data.join("evil-link")).unwrap();
+    }
+    let policy = write_policy(
+        &base,
+        r#"
+version = 1
+[[server]]
+name = "*"
+action = "allow"
+paths = { args = ["text"], roots = ["data"] }
+"#,
+    );
+    let mut gw = Gateway::start(&base, &["--policy", &policy], &[]);
+    gw.initialize();
+    let d = data.to_str().unwrap();
+    let good: Vec<String> = vec![
+        format!("{d}/a.txt"),
+        format!("{d}/sub/../a.txt"),
+        format!("{d}/sub/not-yet/new.txt"),
+        "data/a.txt".into(),
+        format!("file://{d}/a.txt"),
+    ];
+    assert_eq!(allowed_of(&mut gw, &good, 1), good);
+    let bad: Vec<String> = vec![
+        format!("{d}/../data-evil/x"),
+        format!("{d}-evil/x"),
+        format!("{d}/sub/../../data-evil"),
+        "/etc/passwd".into(),
+        "../../../../etc/passwd".into(),
+        "data/../data-evil/x".into(),
+        format!("{d}/etc-link/passwd"),
+        format!("{d}/evil-link/new-file"),
+        format!("{d}/%2e%2e/data-evil"),
+        format!("{d}/%2E%2E%2Fdata-evil"),
+        format!("file://{d}/..%2fdata-evil"),
+        format!("{d}/\u{2025}/data-evil"),
+        format!("{d}/\u{FF0E}\u{FF0E}/data-evil"),
+        format!("{d}/a.txt\u{0}"),
+        format!("{d}/..\\data-evil"),
+        String::new(),
+    ];
+    assert_eq!(allowed_of(&mut gw, &bad, 100), Vec::<String>::new());
+    // An argument that is not a string at all is not a path; arrays are checked item by item.
+    let r = gw.call(
+        json!(200),
+        "echo",
+        json!({"text": [format!("{d}/a.txt"), "/etc/passwd"]}),
+    );
+    assert!(refused(&r), "{r}");
+    gw.finish();
+}
+
+#[test]
+fn ssrf_forms_are_refused() {
+    let tmp = TempDir::new().unwrap();
+    let policy = write_policy(
+        tmp.path(),
+        r#"
+version = 1
+[[server]]
+name = "*"
+action = "allow"
+urls = { args = ["text"], schemes = ["https", "http"] }
+"#,
+    );
+    let mut gw = Gateway::start(tmp.path(), &["--policy", &policy], &[]);
+    gw.initialize();
+    let bad: Vec<String> = [
+        "http://127.0.0.1/",
+        "http://2130706433/",
+        "http://0177.0.0.1/",
+        "http://0x7f.0.0.1/",
+        "http://0x7f000001/",
+        "http://127.1/",
+        "http://017700000001/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[::ffff:7f00:1]/",
+        "http://[::1]:8080/",
+        "http://0.0.0.0/",
+        "http://0/",
+        "http://[::]/",
+        "http://localhost/",
+        "http://localhost./",
+        "http://LocalHost:3000/",
+        "http://x.localhost/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fd00:ec2::254]/",
+        "http://100.100.100.200/",
+        "http://10.0.0.1/",
+        "http://192.168.0.1/",
+        "http://172.31.255.255/",
+        "http://user:pw@127.0.0.1/",
+        "http://127.0.0.1%2f@8.8.8.8/",
+        "http://[64:ff9b::127.0.0.1]/",
+        "file:///etc/passwd",
+        "gopher://8.8.8.8/",
+        "javascript:alert(1)",
+        "//127.0.0.1/",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let allowed = allowed_of(&mut gw, &bad, 1);
+    // `http://127.0.0.1%2f@8.8.8.8/` is 8.8.8.8 with a user name: a public host, allowed.
+    assert_eq!(allowed, vec!["http://127.0.0.1%2f@8.8.8.8/".to_string()]);
+    let good = vec![
+        "https://8.8.8.8/dns".to_string(),
+        "http://[2606:4700::1111]/".to_string(),
+    ];
+    assert_eq!(allowed_of(&mut gw, &good, 100), good);
+    gw.finish();
+}
+
+#[test]
+fn command_injection_forms_are_refused() {
+    let tmp = TempDir::new().unwrap();
+    let policy = write_policy(
+        tmp.path(),
+        r#"
+version = 1
+[[server]]
+name = "*"
+action = "allow"
+[[server.tool]]
+name = "echo"
+commands = { args = ["text"], allow = ["git", "ls"] }
+max_string_len = 200
+patterns = { mode = "[a-z]+" }
+"#,
+    );
+    let mut gw = Gateway::start(tmp.path(), &["--policy", &policy], &[]);
+    gw.initialize();
+    let good = vec!["git status".to_string(), "ls -la src".to_string()];
+    assert_eq!(allowed_of(&mut gw, &good, 1), good);
+    let bad: Vec<String> = [
+        "git status; rm -rf ~",
+        "git status && curl http://x",
+        "ls | sh",
+        "ls `id`",
+        "ls $(id)",
+        "ls ${HOME}",
+        "ls > /tmp/x",
+        "ls < /etc/passwd",
+        "ls\nrm -rf /",
+        "ls\rrm",
+        "ls & whoami",
+        "ls ^& whoami",
+        "ls %COMSPEC%",
+        "ls 'a'",
+        "ls \"a\"",
+        "ls \\; id",
+        "rm -rf /",
+        "sh -c ls",
+        "/usr/bin/git status",
+        "./git status",
+        "gitx",
+        "",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(allowed_of(&mut gw, &bad, 100), Vec::<String>::new());
+    let r = gw.echo(300, &format!("git {}", "a".repeat(300)));
+    assert!(
+        refused(&r)
+            && r["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("limit of 200"),
+        "{r}"
+    );
+    let r = gw.call(
+        json!(301),
+        "echo",
+        json!({"text": "git log", "mode": "UPPER"}),
+    );
+    assert!(
+        refused(&r) && r["error"]["message"].as_str().unwrap().contains("pattern"),
+        "{r}"
+    );
+    gw.finish();
+}
+
+#[test]
+fn changed_tool_definitions_are_blocked_until_accepted() {
+    let tmp = TempDir::new().unwrap();
+    // First run: `add` is pinned clean, then the server pulls the rug.
+    let mut gw = Gateway::start(tmp.path(), &[], &["--rug-pull"]);
+    gw.initialize();
+    gw.list_tools(1);
+    gw.other(|v| v["method"] == "notifications/tools/list_changed");
+    let deadline = Instant::now() + WAIT;
+    let mut id = 10;
+    // The gateway lists the tools itself after the notification; calls to `add` stop.
+    let r = loop {
+        id += 1;
+        let r = gw.call(json!(id), "add", json!({"a": 1, "b": 1}));
+        if refused(&r) || Instant::now() > deadline {
+            break r;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(refused(&r), "{r}");
+    let message = r["error"]["message"].as_str().unwrap();
+    assert!(message.contains("changed since it was pinned"), "{message}");
+    assert!(message.contains("--accept-changes"), "{message}");
+    assert_eq!(text_of(&gw.echo(100, "unchanged")), "unchanged");
+    gw.finish();
+
+    // With --accept-changes the new definition becomes the pin and calls go through.
+    let mut gw = Gateway::start(tmp.path(), &["--accept-changes"], &["--rug-pull"]);
+    gw.initialize();
+    gw.list_tools(1);
+    gw.other(|v| v["method"] == "notifications/tools/list_changed");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        text_of(&gw.call(json!(2), "add", json!({"a": 1, "b": 1}))),
+        "2"
+    );
+    let audit = gw.audit.clone();
+    gw.finish();
+    let recs = records(&audit);
+    assert!(
+        recs.iter()
+            .any(|r| r["event"] == "pin" && r["decision"] == "changed")
+    );
+    assert!(
+        recs.iter()
+            .any(|r| r["event"] == "pin" && r["decision"] == "accepted-change")
+    );
+    assert_chain_holds(&audit);
+}
+
+#[test]
+fn a_hanging_or_dying_server_answers_every_pending_request() {
+    let tmp = TempDir::new().unwrap();
+    let policy = write_policy(
+        tmp.path(),
+        "version = 1\n[defaults]\naction = \"allow\"\nrequest_timeout_secs = 1\n",
+    );
+    // Hangs: each pending request times out with an error.
+    let mut gw = Gateway::start(tmp.path(), &["--policy", &policy], &["--misbehave", "hang"]);
+    for i in 0..3 {
+        gw.send(&json!({"jsonrpc": "2.0", "id": i, "method": "tools/call",
+                        "params": {"name": "echo", "arguments": {"text": "x"}}}));
+    }
+    for i in 0..3 {
+        let r = gw.response(&json!(i));
+        assert_eq!(r["error"]["code"], -32003, "{r}");
+        assert!(
+            r["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("did not answer"),
+            "{r}"
+        );
+    }
+    gw.finish();
+
+    // Dies with requests in flight: each gets an error and the gateway exits 1.
+    let tmp = TempDir::new().unwrap();
+    let mut gw = Gateway::start(
+        tmp.path(),
+        &[],
+        &["--misbehave", "hang", "--exit-after", "1"],
+    );
+    for i in 0..3 {
+        gw.send(&json!({"jsonrpc": "2.0", "id": i, "method": "ping"}));
+    }
+    for i in 0..3 {
+        let r = gw.response(&json!(i));
+        assert!(
+            r["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("server exited"),
+            "{r}"
+        );
+    }
+    let (code, _) = gw.finish();
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn malformed_and_oversized_messages_are_refused() {
+    let tmp = TempDir::new().unwrap();
+    let policy = write_policy(
+        tmp.path(),
+        "version = 1\n[defaults]\naction = \"allow\"\nmax_message_bytes = 4096\n",
+    );
+    let mut gw = Gateway::start(tmp.path(), &["--policy", &policy], &[]);
+    gw.initialize();
+    gw.send_raw("this is not json");
+    let r = gw.other(|v| v["error"]["code"] == -32700);
+    assert!(r["id"].is_null());
+    gw.send_raw(&format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{{\"name\":\"echo\",\"arguments\":{{\"text\":\"{}\"}}}}}}",
+        "z".repeat(1 << 20)
+    ));
+    let r = gw.other(|v| v["error"]["code"] == -32600);
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("over the gateway's limit"),
+        "{r}"
+    );
+    gw.send_raw("42");
+    gw.other(|v| v["error"]["code"] == -32600);
+    gw.send_raw(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":"nope"}}"#);
+    assert!(refused(&gw.response(&json!(2))));
+    // The gateway goes on.
+    assert_eq!(text_of(&gw.echo(3, "after")), "after");
+    gw.finish();
+
+    // From the server: a 32 MiB line is dropped, not buffered, and the gateway goes on.
+    let tmp = TempDir::new().unwrap();
+    let policy = write_policy(
+        tmp.path(),
+        "version = 1\n[defaults]\naction = \"allow\"\nrequest_timeout_secs = 2\n",
+    );
+    let mut gw = Gateway::start(tmp.path(), &["--policy", &policy], &["--misbehave", "huge"]);
+    let r = gw.request(json!(1), "ping", json!({}));
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer"),
+        "{r}"
+    );
+    let (_, stderr) = gw.finish();
+    assert!(stderr.contains("dropped a message of 3355"), "{stderr}");
+}
+
+#[test]
+fn audit_survives_sigkill_with_every_accepted_call() {
+    let tmp = TempDir::new().unwrap();
+    let mut gw = Gateway::start(tmp.path(), &[], &[]);
+    gw.initialize();
+    for i in 0..300 {
+        gw.send(&json!({"jsonrpc": "2.0", "id": i, "method": "tools/call",
+                        "params": {"name": "echo", "arguments": {"text": format!("k{i}")}}}));
+    }
+    let mut answered = Vec::new();
+    for i in 0..50 {
+        let r = gw.response(&json!(i));
+        assert_eq!(text_of(&r), format!("k{i}"));
+        answered.push(i);
+    }
+    gw.child.kill().unwrap(); // SIGKILL
+    gw.child.wait().unwrap();
+    // Whatever else the client read before the kill also counts as answered.
+    while let Some(msg) = gw.read(Duration::from_millis(200)) {
+        if let Some(id) = msg["id"].as_i64()
+            && msg.get("result").is_some()
+        {
+            answered.push(id);
+        }
+    }
+    let audit = gw.audit.clone();
+    drop(gw);
+    assert_chain_holds(&audit);
+    let accepted: std::collections::HashSet<String> = records(&audit)
+        .iter()
+        .filter(|r| r["event"] == "request" && r["decision"] == "accepted")
+        .map(|r| r["request_id"].as_str().unwrap().to_string())
+        .collect();
+    for id in answered {
+        assert!(
+            accepted.contains(&id.to_string()),
+            "call {id} answered but not on record"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_gateway_and_its_server() {
+    let tmp = TempDir::new().unwrap();
+    let mut gw = Gateway::start(tmp.path(), &[], &[]);
+    gw.initialize();
+    let pid = gw.child.id();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + WAIT;
+    let code = loop {
+        if let Some(s) = gw.child.try_wait().unwrap() {
+            break s.code();
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(code, Some(143));
+    assert_chain_holds(&gw.audit.clone());
+}
+
+#[test]
+fn a_policy_that_cannot_be_used_stops_startup() {
+    let tmp = TempDir::new().unwrap();
+    let server = testserver().to_str().unwrap();
+    let out = portcullis(&[
+        "gateway",
+        "--policy",
+        "/no/such/policy.toml",
+        "--audit",
+        tmp.path().join("a.sqlite").to_str().unwrap(),
+        "--",
+        server,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot read the policy"), "{err}");
+    assert!(out.stdout.is_empty());
+
+    let policy = write_policy(
+        tmp.path(),
+        "version = 1\n[[server]]\nname = \"x\"\nacton = \"allow\"\n",
+    );
+    let out = portcullis(&[
+        "gateway",
+        "--policy",
+        &policy,
+        "--audit",
+        tmp.path().join("a.sqlite").to_str().unwrap(),
+        "--",
+        server,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("policy.toml:4:1"), "{err}");
+    assert!(err.contains("acton"), "{err}");
+}
+
+#[test]
+fn audit_verify_names_the_first_tampered_record() {
+    let tmp = TempDir::new().unwrap();
+    let audit = tmp.path().join("audit.jsonl");
+    let mut gw = Gateway::start(tmp.path(), &["--audit", audit.to_str().unwrap()], &[]);
+    gw.initialize();
+    for i in 1..4 {
+        gw.echo(i, &format!("m{i}"));
+    }
+    gw.finish();
+    assert_chain_holds(&audit);
+    let text = std::fs::read_to_string(&audit).unwrap();
+    std::fs::write(&audit, text.replacen("m2", "m9", 1)).unwrap();
+    let out = portcullis(&["audit", "verify", "--audit", audit.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("broken at record"), "{stdout}");
+}
