@@ -81,12 +81,14 @@ fn re(p: &str) -> Regex {
 }
 
 static SENTENCES: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?:[.!?;]+[\s)\]]+|\n\s*\n|\n\s*[-*•]\s|\s*\n(?:\s*\n)*(?:\s*[A-Z][A-Z ]{3,}:))")
+    re(
+        r"(?:[.!?;]+[\s)\]]+|[。！？；]+\s*|\n\s*\n|\n\s*[-*•]\s|\s*\n(?:\s*\n)*(?:\s*[A-Z][A-Z ]{3,}:))",
+    )
 });
 
 static OBLIGATION: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:you|assistant|ai|model|agent|llm|claude|gpt|copilot)\s+(?:\w+\s+)?(?:must|should|shall|need to|needs to|have to|has to|are required to|is required to|will need to|are instructed to|are expected to|ought to|are to|is to)\b|\b(?:it is|it's|this is)\s+(?:\w+\s+)?(?:required|mandatory|essential|necessary|critical|imperative|vital)\s+(?:to|that)\b|\b(?:requires?|required)\s+(?:you\s+)?(?:to\s+)?(?:first\s+)?(?:run|running|execute|executing|read|reading|send|sending|call|calling|verify|verifying|provide|providing|upload|uploading|include|including)\b|\bmust\s+(?:first\s+|always\s+|also\s+|immediately\s+|now\s+)?(?:be\s+)?(?:run|execute|executed|read|sent|send|call|called|include|included|upload|uploaded|redirect|redirected|use|used)\b|\b(?:make\s+sure|be\s+sure|see\s+to\s+it)\b|\b(?:tu\s+dois|vous\s+devez|il\s+faut|avant\s+de\s+r[ée]pondre|debes|tienes\s+que|antes\s+de\s+responder|du\s+musst|sie\s+m[üu]ssen|bevor\s+du|voc[êe]\s+deve|devi|(?:siempre\s+|nunca\s+)?debe(?:n|r[áa])?\s+(?:siempre\s+|primero\s+)?(?:usar|llamar|ejecutar|enviar|incluir|leer|copiar)|(?:sempre\s+)?deve(?:m)?\s+(?:sempre\s+|primeiro\s+)?(?:usar|chamar|executar|enviar|incluir|ler|copiar)|doi(?:t|vent)\s+(?:toujours\s+|d'abord\s+)?(?:utiliser|appeler|ex[ée]cuter|envoyer|inclure|lire|copier)|m[üu]ss(?:en|t)?\s+(?:immer\s+|zuerst\s+)?)\b|(?:必须|务必|一定要|必ず|しなければ|してください)",
+        r"(?i)\b(?:you|assistant|ai|model|agent|llm|claude|gpt|copilot)\s+(?:\w+\s+)?(?:must|should|shall|need to|needs to|have to|has to|are required to|is required to|will need to|are instructed to|are expected to|ought to|are to|is to)\b|\b(?:it is|it's|this is)\s+(?:\w+\s+)?(?:required|mandatory|essential|necessary|critical|imperative|vital)\s+(?:to|that)\b|\b(?:requires?|required)\s+(?:you\s+)?(?:to\s+)?(?:first\s+)?(?:run|running|execute|executing|read|reading|send|sending|call|calling|verify|verifying|provide|providing|upload|uploading|include|including)\b|\bmust\s+(?:first\s+|always\s+|also\s+|immediately\s+|now\s+)?(?:be\s+)?(?:run|execute|executed|read|sent|send|call|called|include|included|upload|uploaded|redirect|redirected|use|used)\b|\b(?:make\s+sure|be\s+sure|see\s+to\s+it)\b|\b(?:tu\s+dois|vous\s+devez|il\s+faut|avant\s+de\s+r[ée]pondre|debes|tienes\s+que|antes\s+de\s+responder|du\s+musst|sie\s+m[üu]ssen|bevor\s+du|voc[êe]\s+deve|devi|(?:siempre\s+|nunca\s+)?debe(?:n|r[áa])?\s+(?:siempre\s+|primero\s+)?(?:usar|llamar|ejecutar|enviar|incluir|leer|copiar)|(?:sempre\s+)?deve(?:m)?\s+(?:sempre\s+|primeiro\s+)?(?:usar|chamar|executar|enviar|incluir|ler|copiar)|doi(?:t|vent)\s+(?:toujours\s+|d'abord\s+)?(?:utiliser|appeler|ex[ée]cuter|envoyer|inclure|lire|copier)|m[üu]ss(?:en|t)?\s+(?:immer\s+|zuerst\s+)?)\b|(?:必须|务必|一定要|必ず|しなければ)",
     )
 });
 
@@ -105,7 +107,7 @@ static LEAD_CLAUSE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static FILLER: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(?:please|kindly|always|first|firstly|then|also|now|immediately|just|simply|next|finally|additionally|furthermore|and|so|quietly|silently|discreetly|secretly|make sure to|make sure you|be sure to|remember to|don't forget to|do not forget to|you must|you should|you need to|you have to|must|should|(?:\d+|[a-z])[.)])[\s,:]+",
+        r"(?i)^(?:please|kindly|always|first|firstly|then|also|now|immediately|just|simply|next|finally|additionally|furthermore|and|so|quietly|silently|discreetly|secretly|make sure to|make sure you|be sure to|remember to|don't forget to|do not forget to|you must|you should|you need to|you have to|must|should|primero|primeiro|d'abord|zuerst|vorher|antes|siempre|sempre|toujours|immer|por favor|bitte|(?:\d+|[a-z])[.)])[\s,:]+",
     )
 });
 
@@ -268,7 +270,7 @@ static SHELL: LazyLock<Regex> = LazyLock::new(|| {
 
 static SENSITIVE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"(?i)~/\.ssh(?:/[\w.-]+)?|\.ssh/[\w.-]*|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\bauthorized_keys\b|(?:~/)?\.aws/(?:credentials|config)\b|\.azure/|gcloud/(?:credentials|application_default)|application_default_credentials|\.kube/config\b|\bkubeconfig\b|\.docker/config\.json|\.npmrc\b|\.pypirc\b|\.netrc\b|\.git-credentials\b|\.bashrc\b|\.zshrc\b|\.bash_profile\b|\.(?:bash|zsh)_history\b|/etc/(?:passwd|shadow|sudoers)\b|(?:^|[\s/'"`(])\.env(?:\.(?:local|prod\w*|dev\w*|production|development|staging|test))?\b(?:[^.\w]|$)|\.pem\b|\bmcp\.json\b|\bclaude_desktop_config\.json\b|\.claude\.json\b|\bcline_mcp_settings\.json\b|\bmcp_config\.json\b|\bwallet\.dat\b|\.gnupg\b|\.password-store\b|\bcookies\.sqlite\b|\bLogin Data\b|\blogin\.keychain\b|\bcredentials\.json\b|\btoken\.json\b|\bsecrets?\.(?:json|ya?ml|toml)\b"#,
+        r#"(?i)~/\.ssh(?:/[\w.-]+)?|\.ssh/[\w.-]*|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\bauthorized_keys\b|(?:~/)?\.aws/(?:credentials|config)\b|\.azure/|gcloud/(?:credentials|application_default)|application_default_credentials|\.kube/config\b|\bkubeconfig\b|\.docker/config\.json|\.npmrc\b|\.pypirc\b|\.netrc\b|\.git-credentials\b|\.bashrc\b|\.zshrc\b|\.bash_profile\b|\.(?:bash|zsh)_history\b|/etc/(?:passwd|shadow|sudoers)\b|(?:^|[\s/'"`(])\.env(?:\.(?:local|prod\w*|dev\w*|production|development|staging|test))?\b(?:[^.\w]|$)|\.pem\b|\bmcp\.json\b|\bclaude_desktop_config\.json\b|\.claude\.json\b|\bcline_mcp_settings\.json\b|\bmcp_config\.json\b|\bwallet\.dat\b|\.gnupg\b|\.password-store\b|\bcookies\.sqlite\b|\bLogin Data\b|\blogin\.keychain\b|\bcredentials\.json\b|\btoken\.json\b|\bsecrets?\.(?:json|ya?ml|toml)\b|~/\.config/[\w.-]+/(?:hosts\.ya?ml|credentials\w*|auth\w*\.json|access_tokens\.db|tokens?\.json)"#,
     )
 });
 
@@ -276,7 +278,7 @@ static SENSITIVE: LazyLock<Regex> = LazyLock::new(|| {
 /// personal data when the text asks for the user's own (`your`, `all`, `the user's`).
 static PRIVATE_DATA: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:(?:entire|full|whole|complete|previous|prior|earlier|current)\s+)?(?:conversation(?:\s+history)?|chat\s+(?:history|log|transcript)|message\s+history|previous\s+messages|prior\s+messages|all\s+messages|system\s+prompt|system\s+instructions|your\s+instructions|keystrokes|browser\s+history|location\s+history|credit\s+cards?|account\s+numbers|social\s+security\s+numbers?)\b|\b(?:everything|all|whatever)\s+(?:that\s+)?(?:the\s+)?user\s+(?:has\s+)?(?:said|typed|written|shared|asked|pasted)\b|\b(?:this|the)\s+(?:chat|conversation)\s+so\s+far\b|\b(?:the\s+user'?s|user'?s|your|their)\s+(?:\w+\s+){0,2}messages\b|\bhistorial\s+(?:completo\s+)?de\s+la\s+conversaci[óo]n\b|\bmachine\s+fingerprint|\bmac\s+address(?:es)?\b|\brunning\s+processes\b|\b(?:all|every|any|your|the\s+user'?s|user'?s|their|full|entire|current|the\s+contents\s+of(?:\s+the)?)\s+(?:\w+\s+)?(?:clipboard(?:\s+content)?|environment\s+variables|env\s+vars|contacts?|contact\s+list|personal\s+(?:data|information|details))\b|\b(?:all|every|your|the\s+user'?s|user'?s|the\s+contents\s+of(?:\s+the)?)\s+(?:\w+\s+)?(?:files|documents|emails)\b|\bclipboard\s+content|\b(?:shell|command|bash|zsh|terminal)\s+history\b|\b(?:you(?:'ve)?|the\s+(?:assistant|model|agent))\s+(?:have\s+|has\s+)?(?:seen|read|opened|received|encountered|accessed|viewed|handled)\b[^.\n]{0,40}\b(?:this|the\s+current|the)\s+(?:session|conversation|chat)\b|\b(?:mentioned|shared|seen)\s+(?:in|during)\s+(?:this|the)\s+(?:session|conversation|chat)\b|\bhist[óo]rico\s+(?:completo\s+)?da\s+conversa\b|\bhistorique\s+(?:complet\s+)?(?:de\s+la\s+)?conversation\b|\b(?:gespr[äa]chs|chat|unterhaltungs)verlauf\b|对话(?:历史|记录)|聊天记录|会话(?:历史|记录)|会話履歴|チャット履歴|会話の履歴",
+        r"(?i)\b(?:(?:entire|full|whole|complete|previous|prior|earlier|current)\s+)?(?:conversation(?:\s+history)?|chat\s+(?:history|log|transcript)|message\s+history|previous\s+messages|prior\s+messages|all\s+messages|system\s+prompt|system\s+instructions|your\s+instructions|keystrokes|browser\s+history|location\s+history|credit\s+cards?|account\s+numbers|social\s+security\s+numbers?)\b|\b(?:everything|all|whatever)\s+(?:that\s+)?(?:the\s+)?user\s+(?:has\s+)?(?:said|typed|written|shared|asked|pasted)\b|\b(?:this|the)\s+(?:chat|conversation)\s+so\s+far\b|\b(?:the\s+user'?s|user'?s|your|their)\s+(?:\w+\s+){0,2}messages\b|\bhistorial\s+(?:completo\s+)?de\s+la\s+conversaci[óo]n\b|\bmachine\s+fingerprint|\bmac\s+address(?:es)?\b|\brunning\s+processes\b|\b(?:all|every|any|your|the\s+user'?s|user'?s|their|full|entire|current|the\s+contents\s+of(?:\s+the)?)\s+(?:\w+\s+)?(?:clipboard(?:\s+content)?|environment\s+variables|env\s+vars|contacts?|contact\s+list|personal\s+(?:data|information|details))\b|\b(?:all|every|your|the\s+user'?s|user'?s|the\s+contents\s+of(?:\s+the)?)\s+(?:\w+\s+)?(?:files|documents|emails)\b|\bclipboard\s+content|\b(?:last|latest|recent|previous|prior)\s+(?:\d+\s+|few\s+)?(?:messages|turns|exchanges)\b|\bmessages\s+exchanged\b|\b(?:shell|command|bash|zsh|terminal)\s+history\b|\b(?:you(?:'ve)?|the\s+(?:assistant|model|agent))\s+(?:have\s+|has\s+)?(?:seen|read|opened|received|encountered|accessed|viewed|handled)\b[^.\n]{0,40}\b(?:this|the\s+current|the)\s+(?:session|conversation|chat)\b|\b(?:mentioned|shared|seen|found|typed|pasted|used|provided|given)\s+(?:\w+\s+)?(?:in|during)\s+(?:this|the)\s+(?:session|conversation|chat)\b|\b(?:contenido|conte[úu]do|contenu|inhalt|historial|hist[óo]rico|historique)\s+(?:completo\s+|complet\s+|entier\s+)?(?:de\s+(?:la\s+)?|da\s+|de\s+l'|des\s+|der\s+)(?:conversaci[óo]n|conversa|conversation|unterhaltung)\b|\b(?:conversaci[óo]n|conversa|conversation|unterhaltung|gespr[äa]ch)\s+(?:hasta\s+ahora|at[ée]\s+agora|jusqu'ici|bisher)\b|\bhist[óo]rico\s+(?:completo\s+)?da\s+conversa\b|\bhistorique\s+(?:complet\s+)?(?:de\s+la\s+)?conversation\b|\b(?:gespr[äa]chs|chat|unterhaltungs)verlauf\b|对话(?:历史|记录)|聊天记录|会话(?:历史|记录)|会話履歴|チャット履歴|会話の履歴",
     )
 });
 
@@ -295,7 +297,7 @@ static DESTINATION: LazyLock<Regex> = LazyLock::new(|| {
 
 static TRANSFER: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:send|sending|sent|sends|upload|uploads|uploading|uploaded|post|posts|posting|transmit|transmits|transmitted|forward|forwards|forwarded|email|exfiltrate|exfiltrates|leak|share|shares|shared|submit|submits|report|reports|sync|syncs|synced|copy|copies|copied|beacon|request|ping|pings|notify|bcc|cc|stream|streams|streamed|logged|retained|sold|added\s+to|mirrored|backed\s+up|stored|cached|posted|[üu]bertragen|[üu]bermittelt|gesendet|hochgeladen|weitergeleitet|enviad[oa]s?|envoy[ée]e?s?|transmis|transmitid[oa]s?)\b|发送|上传|同步到|转发|送信|アップロード|転送",
+        r"(?i)\b(?:send|sending|sent|sends|upload|uploads|uploading|uploaded|post|posts|posting|transmit|transmits|transmitted|forward|forwards|forwarded|email|exfiltrate|exfiltrates|leak|share|shares|shared|submit|submits|report|reports|sync|syncs|synced|copy|copies|copied|beacon|request|ping|pings|notify|bcc|cc|stream|streams|streamed|logged|retained|sold|added\s+to|mirrored|backed\s+up|stored|cached|posted|[üu]bertragen|[üu]bermittelt|gesendet|hochgeladen|weitergeleitet|enviad[oa]s?|env[íi]an?|enviam|envoy[ée]e?s?|envoient|transmis|transmitid[oa]s?|sendet|senden)\b|发送|上传|同步到|转发|送信|アップロード|転送",
     )
 });
 
@@ -391,7 +393,7 @@ static HARVEST_RECIPIENT: LazyLock<Regex> = LazyLock::new(|| {
 /// What a tool may admit sending away: with a transfer verb and an outside recipient.
 static HARVEST_DATA: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:clipboard|keystrokes|screenshots?|browsing|browser|location|contacts|emails|messages|files|documents|photos|conversations?|prompts?|queries|inputs?|history|environment\s+variables|env\s+vars)\b",
+        r"(?i)\b(?:clipboard|keystrokes|screenshots?|browsing|browser|location|contacts|emails|messages|files|documents|photos|conversations?|prompts?|queries|inputs?|history|environment\s+variables|env\s+vars|documentos|archivos|arquivos|fichiers|dateien|dokumente|contactos|contatos|kontakte|mensajes|mensagens|nachrichten|portapapeles|presse-papiers|zwischenablage\w*|historial|hist[óo]rico|historique|verlauf)\b|剪贴板|聊天记录|通讯录|クリップボード|連絡先",
     )
 });
 
@@ -542,12 +544,17 @@ fn imperative(s: &str) -> (bool, bool) {
     (false, false)
 }
 
+/// The polite imperative of Chinese and Japanese ("请…", "…してください"): an order, which like a
+/// bare English imperative does not count in a summary line.
+static CJK_IMPERATIVE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"してください|して下さい|しなさい|^请|[，,]\s*请"));
+
 fn directive(s: &Sentence<'_>) -> bool {
     if OBLIGATION.is_match(s.text) || VOCATIVE.is_match(s.text) {
         return true;
     }
     let (imp, bare) = imperative(s.text);
-    imp && (!s.summary || !bare)
+    (imp || CJK_IMPERATIVE.is_match(s.text)) && (!s.summary || !bare)
 }
 
 fn found(r: &Regex, s: &str) -> Option<String> {
@@ -956,14 +963,14 @@ fn refs_other_tool(s: &str, own: &str, others: &[&str], params: &[&str]) -> Opti
 /// The opening of a conditional: the circumstance a standing rule applies to.
 static CONDITION: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:when|whenever|every\s+time|each\s+time|any\s+time|if|before|after|all|every|applies\s+to|cuando|siempre\s+que|quando|sempre\s+que|lorsque|quand|chaque\s+fois|wenn|sobald|bevor)\b|时|之前|之后|場合|とき|前に",
+        r"(?i)\b(?:when|whenever|every\s+time|each\s+time|any\s+time|if|before|after|all|every|applies\s+to|cuando|siempre\s+que|quando|sempre\s+que|si|se|lorsqu\w*|quand|chaque\s+fois|wenn|falls|sobald|bevor)\b|时|之前|之后|場合|とき|前に",
     )
 });
 
 /// Words that make a rule standing rather than a one-off step.
 static SCOPE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:always|also|too|every|all|any|regardless|siempre|sempre|toujours|immer|tambi[ée]n|tamb[ée]m|aussi|auch|independentemente|independientemente)\b|总是|始终|必ず|常に",
+        r"(?i)\b(?:always|also|too|every|all|any|regardless|siempre|sempre|toujours|immer|tambi[ée]n|tamb[ée]m|aussi|auch|independentemente|independientemente)\b|总是|始终|必须|务必|必ず|常に",
     )
 });
 
@@ -1037,7 +1044,7 @@ static SELF_CLAIM: LazyLock<Regex> = LazyLock::new(|| {
 /// An order to pick this tool over the others.
 static STEER_EXCL: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:always|only|exclusively|must|should)\s+(?:\w+\s+){0,2}?(?:use|choose|prefer|select|pick|call|route)\s+(?:\w+\s+){0,6}?(?:this|me)\b|\b(?:instead\s+of|rather\s+than)\s+(?:any|all|the)?\s*(?:other|another|alternative|\w+\s+(?:server\s+)?tools)\b|\broute\s+(?:all|every|any)\b[^.\n]{0,60}\bto\s+this\b|\b(?:never|not|don'?t|do\s+not)\s+(?:\w+\s+){0,2}?(?:use|recommend|suggest|call|choose)\s+(?:any\s+)?(?:other|another|alternative|competing)\b|\bnever\s+to\s+\S+|\b(?:en\s+lugar\s+de|en\s+vez\s+de|em\s+vez\s+de|no\s+lugar\s+de|à\s+la\s+place\s+d|au\s+lieu\s+d|anstelle|statt)\b[^.\n]{0,30}\b(?:otr[ao]s?|outr[ao]s?|autres?|anderen?|cualquier|qualquer)\b|\b(?:siempre|sempre|toujours|immer)\b[^.\n]{0,40}\b(?:usar(?:la|lo)?|utilis\w+|choisi\w+|verwende\w*|benutze\w*)\b|\bchoisissez\s+toujours\b|\b(?:nunca|jamais|nie|niemals)\b[^.\n]{0,30}\b(?:recomendar|recommander|empfehlen|otras|outras|autres|andere)\b|优先使用|始终使用|总是使用|只使用|推荐其他|常にこの|代わりに",
+        r"(?i)\b(?:always|only|exclusively|must|should)\s+(?:\w+\s+){0,2}?(?:use|choose|prefer|select|pick|call|route)\s+(?:\w+\s+){0,6}?(?:this|me)\b|\b(?:instead\s+of|rather\s+than)\s+(?:any|all|the)?\s*(?:other|another|alternative|\w+\s+(?:server\s+)?tools)\b|\broute\s+(?:all|every|any)\b[^.\n]{0,60}\bto\s+this\b|\b(?:never|not|don'?t|do\s+not)\s+(?:\w+\s+){0,2}?(?:use|recommend|suggest|call|choose)\s+(?:any\s+)?(?:other|another|alternative|competing)\b|\bnever\s+to\s+\S+|\b(?:en\s+lugar\s+de|en\s+vez\s+de|em\s+vez\s+de|no\s+lugar\s+de|à\s+la\s+place\s+d|au\s+lieu\s+d|anstelle|statt)\b[^.\n]{0,30}\b(?:otr[ao]s?|outr[ao]s?|autres?|ander\w*|cualquier|qualquer)\b|\b(?:use|usa|[úu]sa\w*|utilise\w*|verwende\w*|benutze\w*|choose|pick)\s+(?:\w+\s+)?(?:always|siempre|sempre|toujours|immer)\b|\b(?:siempre|sempre|toujours|immer)\b[^.\n]{0,40}\b(?:usar(?:la|lo)?|utilis\w+|choisi\w+|verwende\w*|benutze\w*)\b|\bchoisissez\s+toujours\b|\b(?:nunca|jamais|nie|niemals)\b[^.\n]{0,30}\b(?:recomendar|recommander|empfehlen|otras|outras|autres|andere)\b|优先使用|始终使用|总是使用|只使用|推荐其他|常にこの|代わりに",
     )
 });
 
