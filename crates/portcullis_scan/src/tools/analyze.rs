@@ -278,7 +278,7 @@ static SENSITIVE: LazyLock<Regex> = LazyLock::new(|| {
 /// personal data when the text asks for the user's own (`your`, `all`, `the user's`).
 static PRIVATE_DATA: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:(?:entire|full|whole|complete|previous|prior|earlier|current)\s+)?(?:conversation(?:\s+history)?|chat\s+(?:history|log|transcript)|message\s+history|previous\s+messages|prior\s+messages|all\s+messages|system\s+prompt|system\s+instructions|your\s+instructions|keystrokes|browser\s+history|location\s+history|credit\s+cards?|account\s+numbers|social\s+security\s+numbers?)\b|\b(?:everything|all|whatever)\s+(?:that\s+)?(?:the\s+)?user\s+(?:has\s+)?(?:said|typed|written|shared|asked|pasted)\b|\b(?:this|the)\s+(?:chat|conversation)\s+so\s+far\b|\b(?:the\s+user'?s|user'?s|your|their)\s+(?:\w+\s+){0,2}messages\b|\bhistorial\s+(?:completo\s+)?de\s+la\s+conversaci[óo]n\b|\bmachine\s+fingerprint|\bmac\s+address(?:es)?\b|\brunning\s+processes\b|\b(?:all|every|any|your|the\s+user'?s|user'?s|their|full|entire|current|the\s+contents\s+of(?:\s+the)?)\s+(?:\w+\s+)?(?:clipboard(?:\s+content)?|environment\s+variables|env\s+vars|contacts?|contact\s+list|personal\s+(?:data|information|details))\b|\b(?:all|every|your|the\s+user'?s|user'?s|the\s+contents\s+of(?:\s+the)?)\s+(?:\w+\s+)?(?:files|documents|emails)\b|\bclipboard\s+content|\b(?:last|latest|recent|previous|prior)\s+(?:\d+\s+|few\s+)?(?:messages|turns|exchanges)\b|\bmessages\s+exchanged\b|\b(?:shell|command|bash|zsh|terminal)\s+history\b|\b(?:you(?:'ve)?|the\s+(?:assistant|model|agent))\s+(?:have\s+|has\s+)?(?:seen|read|opened|received|encountered|accessed|viewed|handled)\b[^.\n]{0,40}\b(?:this|the\s+current|the)\s+(?:session|conversation|chat)\b|\b(?:mentioned|shared|seen|found|typed|pasted|used|provided|given)\s+(?:\w+\s+)?(?:in|during)\s+(?:this|the)\s+(?:session|conversation|chat)\b|\b(?:contenido|conte[úu]do|contenu|inhalt|historial|hist[óo]rico|historique)\s+(?:completo\s+|complet\s+|entier\s+)?(?:de\s+(?:la\s+)?|da\s+|de\s+l'|des\s+|der\s+)(?:conversaci[óo]n|conversa|conversation|unterhaltung)\b|\b(?:conversaci[óo]n|conversa|conversation|unterhaltung|gespr[äa]ch)\s+(?:hasta\s+ahora|at[ée]\s+agora|jusqu'ici|bisher)\b|\bhist[óo]rico\s+(?:completo\s+)?da\s+conversa\b|\bhistorique\s+(?:complet\s+)?(?:de\s+la\s+)?conversation\b|\b(?:gespr[äa]chs|chat|unterhaltungs)verlauf\b|对话(?:历史|记录)|聊天记录|会话(?:历史|记录)|会話履歴|チャット履歴|会話の履歴",
+        r"(?i)\b(?:(?:entire|full|whole|complete|previous|prior|earlier|current)\s+)?(?:conversation(?:\s+history)?|chat\s+(?:history|log|transcript)|message\s+history|previous\s+messages|prior\s+messages|all\s+messages|system\s+prompt|system\s+instructions|your\s+instructions|keystrokes|browser\s+history|location\s+history|credit\s+cards?|account\s+numbers|social\s+security\s+numbers?)\b|\b(?:everything|all|whatever)\s+(?:that\s+)?(?:the\s+)?user\s+(?:has\s+)?(?:said|typed|written|shared|asked|pasted)\b|\b(?:this|the)\s+(?:chat|conversation)\s+so\s+far\b|\b(?:the\s+user'?s|user'?s|your|their)\s+(?:\w+\s+){0,2}messages\b|\bhistorial\s+(?:completo\s+)?de\s+la\s+conversaci[óo]n\b|\bmachine\s+fingerprint|\bmac\s+address(?:es)?\b|\brunning\s+processes\b|\b(?:all|every|any|your|the\s+user'?s|user'?s|their|full|entire|current|the\s+contents\s+of(?:\s+the)?)\s+(?:\w+\s+)?(?:clipboard(?:\s+content)?|environment\s+variables|env\s+vars|contacts?|contact\s+list|personal\s+(?:data|information|details))\b|\b(?:all|every|your|the\s+user'?s|user'?s|the\s+contents\s+of(?:\s+the)?)\s+(?:\w+\s+)?(?:files|documents|emails)\b|\bclipboard\s+content|\b(?:all|every|any|tod[ao]s\s+(?:las|los|as|os)|toutes?\s+les|alle)\s+(?:\w+\s+){0,2}?(?:passwords|contrase[ñn]as|senhas|mots\s+de\s+passe|passw[öo]rter|api\s+keys|tokens|credentials|secrets)\b[^.\n]{0,40}\b(?:user|you|usuario|usu[áa]rio|utilisateur|nutzer|benutzer)\b|\b(?:last|latest|recent|previous|prior)\s+(?:\d+\s+|few\s+)?(?:messages|turns|exchanges)\b|\bmessages\s+exchanged\b|\b(?:shell|command|bash|zsh|terminal)\s+history\b|\b(?:you(?:'ve)?|the\s+(?:assistant|model|agent))\s+(?:have\s+|has\s+)?(?:seen|read|opened|received|encountered|accessed|viewed|handled)\b[^.\n]{0,40}\b(?:this|the\s+current|the)\s+(?:session|conversation|chat)\b|\b(?:mentioned|shared|seen|found|typed|pasted|used|provided|given)\s+(?:\w+\s+)?(?:in|during)\s+(?:this|the)\s+(?:session|conversation|chat)\b|\b(?:contenido|conte[úu]do|contenu|inhalt|historial|hist[óo]rico|historique)\s+(?:completo\s+|complet\s+|entier\s+)?(?:de\s+(?:la\s+)?|da\s+|de\s+l'|des\s+|der\s+)(?:conversaci[óo]n|conversa|conversation|unterhaltung)\b|\b(?:conversaci[óo]n|conversa|conversation|unterhaltung|gespr[äa]ch)\s+(?:hasta\s+ahora|at[ée]\s+agora|jusqu'ici|bisher)\b|\bhist[óo]rico\s+(?:completo\s+)?da\s+conversa\b|\bhistorique\s+(?:complet\s+)?(?:de\s+la\s+)?conversation\b|\b(?:gespr[äa]chs|chat|unterhaltungs)verlauf\b|对话(?:历史|记录)|聊天记录|会话(?:历史|记录)|会話履歴|チャット履歴|会話の履歴",
     )
 });
 
@@ -393,7 +393,14 @@ static HARVEST_RECIPIENT: LazyLock<Regex> = LazyLock::new(|| {
 /// What a tool may admit sending away: with a transfer verb and an outside recipient.
 static HARVEST_DATA: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:clipboard|keystrokes|screenshots?|browsing|browser|location|contacts|emails|messages|files|documents|photos|conversations?|prompts?|queries|inputs?|history|environment\s+variables|env\s+vars|documentos|archivos|arquivos|fichiers|dateien|dokumente|contactos|contatos|kontakte|mensajes|mensagens|nachrichten|portapapeles|presse-papiers|zwischenablage\w*|historial|hist[óo]rico|historique|verlauf)\b|剪贴板|聊天记录|通讯录|クリップボード|連絡先",
+        r"(?i)\b(?:clipboard|keystrokes|screenshots?|browsing|browser|location|contacts|emails|messages|files|documents|photos|conversations?|prompts?|queries|inputs?|history|environment\s+variables|env\s+vars|(?:email|e-mail|ip|home)\s+address(?:es)?|phone\s+numbers?|documentos|archivos|arquivos|fichiers|dateien|dokumente|contactos|contatos|kontakte|mensajes|mensagens|nachrichten|portapapeles|presse-papiers|zwischenablage\w*|historial|hist[óo]rico|historique|verlauf)\b|剪贴板|聊天记录|通讯录|クリップボード|連絡先",
+    )
+});
+
+/// The user asked for it: reading the clipboard "when the user asks to paste" is the feature.
+static USER_ASKED: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:when|if|only\s+when|after)\s+(?:the\s+)?user\s+(?:explicitly\s+)?(?:asks|requests|clicks|chooses|confirms)\b|\bon\s+(?:the\s+user'?s\s+)?request\b",
     )
 });
 
@@ -692,7 +699,7 @@ pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evi
                     .or(sensitive.clone())
                     .or(creds.clone())
                     .or(found(&HARVEST_DATA, s.text));
-                if PASSIVE_SENSES.is_match(s.text) {
+                if PASSIVE_SENSES.is_match(s.text) && !USER_ASKED.is_match(s.text) {
                     out.push(ev(Cue::Harvesting, 2, found(&PASSIVE_SENSES, s.text)));
                 } else if let Some(t) = admits_target
                     && HARVEST_RECIPIENT.is_match(s.text)
@@ -977,7 +984,7 @@ static SCOPE: LazyLock<Regex> = LazyLock::new(|| {
 /// Verbs that change what a call carries or where it goes.
 static CHANGE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:set|change|add|prepend|prefix|append|replace|cc|bcc|push|mirror\w*|route|redirect|forward|grant|modify|rewrite|adicione|defina|altere|a[ñn]ade|agrega|cambia|establece|ajoute\w*|changez|d[ée]finis\w*|[äa]ndere|setze|f[üu]ge)\b|变更|修改|添加|更改|改为|変更|追加|設定",
+        r"(?i)\b(?:set|change|add|prepend|prefix|append|replace|cc|bcc|push|mirror\w*|route|redirect|forward|copy|send|upload|sync|grant|modify|rewrite|adicione|defina|altere|a[ñn]ade|agrega|cambia|establece|ajoute\w*|changez|d[ée]finis\w*|[äa]ndere|setze|f[üu]ge)\b|变更|修改|添加|更改|改为|変更|追加|設定",
     )
 });
 
@@ -1048,6 +1055,13 @@ static STEER_EXCL: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// The others excluded: "not other finance tools", "no utilices otras herramientas".
+static EXCLUDE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:not|never|no)\s+(?:\w+\s+)?(?:other|another|alternative|competing)\s+(?:\w+\s+)?tools?\b|\bno\s+(?:utilices|uses|usar|utilice)\s+otr|\bn[ãa]o\s+(?:use|utilize|usar)\s+outr|\bn'utilisez\s+(?:pas|aucun)|\bverwende\s+keine\s+ander|不要使用其他|他のツールを使わ",
+    )
+});
+
 /// The other tools run down: deprecated, obsolete, unreliable.
 static DISPARAGE: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -1055,10 +1069,10 @@ static DISPARAGE: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-/// Preference manipulation by structure: at least two of the three roles (a self-claim,
-/// steering, disparaging the others), each of which also occurs alone in benign text.
+/// Preference manipulation by structure: at least two of the roles (a self-claim, steering,
+/// excluding the others, disparaging them), each of which also occurs alone in benign text.
 fn exclusivity(text: &str) -> Option<String> {
-    let roles: Vec<String> = [&*SELF_CLAIM, &*STEER_EXCL, &*DISPARAGE]
+    let roles: Vec<String> = [&*SELF_CLAIM, &*STEER_EXCL, &*EXCLUDE, &*DISPARAGE]
         .iter()
         .filter_map(|r| found(r, text))
         .collect();
