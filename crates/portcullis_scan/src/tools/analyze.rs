@@ -81,23 +81,25 @@ fn re(p: &str) -> Regex {
 }
 
 static SENTENCES: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?:[.!?;]+[\s)\]]+|\n\s*\n|\n\s*[-*•]\s|\s*\n(?:\s*\n)*(?:\s*[A-Z][A-Z ]{3,}:))")
+    re(
+        r"(?:[.!?;]+[\s)\]]+|[。！？；]+\s*|\n\s*\n|\n\s*[-*•]\s|\s*\n(?:\s*\n)*(?:\s*[A-Z][A-Z ]{3,}:))",
+    )
 });
 
 static OBLIGATION: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:you|assistant|ai|model|agent|llm|claude|gpt|copilot)\s+(?:\w+\s+)?(?:must|should|shall|need to|needs to|have to|has to|are required to|is required to|will need to|are instructed to|are expected to|ought to|are to|is to)\b|\b(?:it is|it's|this is)\s+(?:\w+\s+)?(?:required|mandatory|essential|necessary|critical|imperative|vital)\s+(?:to|that)\b|\b(?:requires?|required)\s+(?:you\s+)?(?:to\s+)?(?:first\s+)?(?:run|running|execute|executing|read|reading|send|sending|call|calling|verify|verifying|provide|providing|upload|uploading|include|including)\b|\bmust\s+(?:first\s+|always\s+|also\s+|immediately\s+|now\s+)?(?:be\s+)?(?:run|execute|executed|read|sent|send|call|called|include|included|upload|uploaded|redirect|redirected|use|used)\b|\b(?:make\s+sure|be\s+sure|see\s+to\s+it)\b|\b(?:tu\s+dois|vous\s+devez|il\s+faut|avant\s+de\s+r[ée]pondre|debes|tienes\s+que|antes\s+de\s+responder|du\s+musst|sie\s+m[üu]ssen|bevor\s+du|voc[êe]\s+deve|devi)\b",
+        r"(?i)\b(?:you|assistant|ai|model|agent|llm|claude|gpt|copilot)\s+(?:\w+\s+)?(?:must|should|shall|need to|needs to|have to|has to|are required to|is required to|will need to|are instructed to|are expected to|ought to|are to|is to)\b|\b(?:it is|it's|this is)\s+(?:\w+\s+)?(?:required|mandatory|essential|necessary|critical|imperative|vital)\s+(?:to|that)\b|\b(?:requires?|required)\s+(?:you\s+)?(?:to\s+)?(?:first\s+)?(?:run|running|execute|executing|read|reading|send|sending|call|calling|verify|verifying|provide|providing|upload|uploading|include|including)\b|\bmust\s+(?:first\s+|always\s+|also\s+|immediately\s+|now\s+)?(?:be\s+)?(?:run|execute|executed|read|sent|send|call|called|include|included|upload|uploaded|redirect|redirected|use|used)\b|\b(?:make\s+sure|be\s+sure|see\s+to\s+it)\b|\b(?:tu\s+dois|vous\s+devez|il\s+faut|avant\s+de\s+r[ée]pondre|debes|tienes\s+que|antes\s+de\s+responder|du\s+musst|sie\s+m[üu]ssen|bevor\s+du|voc[êe]\s+deve|devi|(?:siempre\s+|nunca\s+)?debe(?:n|r[áa])?\s+(?:siempre\s+|primero\s+)?(?:usar|llamar|ejecutar|enviar|incluir|leer|copiar)|(?:sempre\s+)?deve(?:m)?\s+(?:sempre\s+|primeiro\s+)?(?:usar|chamar|executar|enviar|incluir|ler|copiar)|doi(?:t|vent)\s+(?:toujours\s+|d'abord\s+)?(?:utiliser|appeler|ex[ée]cuter|envoyer|inclure|lire|copier)|m[üu]ss(?:en|t)?\s+(?:immer\s+|zuerst\s+)?)\b|(?:必须|务必|一定要|必ず|しなければ)",
     )
 });
 
 /// The model addressed by name: "Assistant, ...", "Model: ...", "[note for the AI]".
 static VOCATIVE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^\W*(?:dear\s+)?(?:assistant|ai|model|llm|agent|claude|chatgpt|gpt|copilot|gemini)\s*[,:]|\b(?:note|message|instructions?|reminder)\s+(?:to|for)\s+(?:the\s+)?(?:assistant|ai|model|llm|agent)\b|\[[^\]]{0,30}\b(?:ai|assistant|model|llm|agent|bot)\b[^\]]{0,10}\]",
+        r"(?i)^\W*(?:dear\s+)?(?:assistant|ai|model|llm|agent|claude|chatgpt|gpt|copilot|gemini)\s*[,:]|\b(?:note|message|instructions?|reminder)\s+(?:to|for)\s+(?:the\s+)?(?:assistant|ai|model|llm|agent)\b|\[[^\]]{0,30}\b(?:ai|assistant|model|llm|agent|bot)\b[^\]]{0,10}\]|\b(?:instrucci[óo]n|instru[çc][ãa]o|nota|aviso|hinweis|anweisung|remarque|consigne|note)\s+(?:para|f[üu]r|pour|ao?|à)\s+(?:el\s+|la\s+|o\s+|a\s+|den\s+|die\s+|das\s+|le\s+|l')?(?:modelo|asistente|assistente|agente|modell|assistenten|ki|ia|ai|mod[èe]le|assistant|agent)\b|(?:助手|模型|智能体|AI|アシスタント|モデル)\s*(?:必须|应该|需要|务必|は必ず|は常に)",
     )
 });
 
-static LABEL: LazyLock<Regex> = LazyLock::new(|| re(r"^[^:]{1,60}:\s*"));
+static LABEL: LazyLock<Regex> = LazyLock::new(|| re(r"^(?:[^:]{1,60}:\s*|[\w.-]{1,30}=\s*)"));
 static LEAD_CLAUSE: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)^(?:before|after|when|whenever|if|once|while|for|to|in order to|prior to|upon|during|as)\b[^,]{0,160},\s*",
@@ -105,7 +107,7 @@ static LEAD_CLAUSE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static FILLER: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(?:please|kindly|always|first|firstly|then|also|now|immediately|just|simply|next|finally|additionally|furthermore|and|so|quietly|silently|discreetly|secretly|make sure to|make sure you|be sure to|remember to|don't forget to|do not forget to|you must|you should|you need to|you have to|must|should|(?:\d+|[a-z])[.)])[\s,:]+",
+        r"(?i)^(?:please|kindly|always|first|firstly|then|also|now|immediately|just|simply|next|finally|additionally|furthermore|and|so|quietly|silently|discreetly|secretly|make sure to|make sure you|be sure to|remember to|don't forget to|do not forget to|you must|you should|you need to|you have to|must|should|primero|primeiro|d'abord|zuerst|vorher|antes|siempre|sempre|toujours|immer|por favor|bitte|(?:\d+|[a-z])[.)])[\s,:]+",
     )
 });
 
@@ -206,6 +208,58 @@ const ACTION_VERBS: &[&str] = &[
     "grant",
     "enable",
     "disable",
+    "prepend",
+    "route",
+    "push",
+    "mirror",
+    "suppress",
+    // The same orders in Spanish, Portuguese, French and German.
+    "lee",
+    "leia",
+    "lis",
+    "lisez",
+    "lies",
+    "envía",
+    "envia",
+    "envie",
+    "envoie",
+    "envoyez",
+    "sende",
+    "schicke",
+    "copia",
+    "copie",
+    "copiez",
+    "kopiere",
+    "incluye",
+    "inclua",
+    "incluez",
+    "ejecuta",
+    "exécutez",
+    "führe",
+    "llama",
+    "chame",
+    "appelez",
+    "rufe",
+    "usa",
+    "utilisez",
+    "verwende",
+    "benutze",
+    "cambia",
+    "altere",
+    "changez",
+    "ändere",
+    "setze",
+    "añade",
+    "agrega",
+    "adicione",
+    "ajoutez",
+    "defina",
+    "pasa",
+    "passe",
+    "übergib",
+    "ignora",
+    "ignorez",
+    "ignoriere",
 ];
 
 static SHELL: LazyLock<Regex> = LazyLock::new(|| {
@@ -216,7 +270,7 @@ static SHELL: LazyLock<Regex> = LazyLock::new(|| {
 
 static SENSITIVE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"(?i)~/\.ssh(?:/[\w.-]+)?|\.ssh/[\w.-]*|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\bauthorized_keys\b|(?:~/)?\.aws/(?:credentials|config)\b|\.azure/|gcloud/(?:credentials|application_default)|application_default_credentials|\.kube/config\b|\bkubeconfig\b|\.docker/config\.json|\.npmrc\b|\.pypirc\b|\.netrc\b|\.git-credentials\b|\.bashrc\b|\.zshrc\b|\.bash_profile\b|\.(?:bash|zsh)_history\b|/etc/(?:passwd|shadow|sudoers)\b|(?:^|[\s/'"`(])\.env(?:\.(?:local|prod\w*|dev\w*|production|development|staging|test))?\b(?:[^.\w]|$)|\.pem\b|\bmcp\.json\b|\bclaude_desktop_config\.json\b|\.claude\.json\b|\bcline_mcp_settings\.json\b|\bmcp_config\.json\b|\bwallet\.dat\b|\.gnupg\b|\.password-store\b|\bcookies\.sqlite\b|\bLogin Data\b|\blogin\.keychain\b|\bcredentials\.json\b|\btoken\.json\b|\bsecrets?\.(?:json|ya?ml|toml)\b"#,
+        r#"(?i)~/\.ssh(?:/[\w.-]+)?|\.ssh/[\w.-]*|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\bauthorized_keys\b|(?:~/)?\.aws/(?:credentials|config)\b|\.azure/|gcloud/(?:credentials|application_default)|application_default_credentials|\.kube/config\b|\bkubeconfig\b|\.docker/config\.json|\.npmrc\b|\.pypirc\b|\.netrc\b|\.git-credentials\b|\.bashrc\b|\.zshrc\b|\.bash_profile\b|\.(?:bash|zsh)_history\b|/etc/(?:passwd|shadow|sudoers)\b|(?:^|[\s/'"`(])\.env(?:\.(?:local|prod\w*|dev\w*|production|development|staging|test))?\b(?:[^.\w]|$)|\.pem\b|\bmcp\.json\b|\bclaude_desktop_config\.json\b|\.claude\.json\b|\bcline_mcp_settings\.json\b|\bmcp_config\.json\b|\bwallet\.dat\b|\.gnupg\b|\.password-store\b|\bcookies\.sqlite\b|\bLogin Data\b|\blogin\.keychain\b|\bcredentials\.json\b|\btoken\.json\b|\bsecrets?\.(?:json|ya?ml|toml)\b|~/\.config/[\w.-]+/(?:hosts\.ya?ml|credentials\w*|auth\w*\.json|access_tokens\.db|tokens?\.json)"#,
     )
 });
 
@@ -224,14 +278,14 @@ static SENSITIVE: LazyLock<Regex> = LazyLock::new(|| {
 /// personal data when the text asks for the user's own (`your`, `all`, `the user's`).
 static PRIVATE_DATA: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:(?:entire|full|whole|complete|previous|prior|earlier|current)\s+)?(?:conversation(?:\s+history)?|chat\s+(?:history|log|transcript)|message\s+history|previous\s+messages|prior\s+messages|all\s+messages|system\s+prompt|system\s+instructions|your\s+instructions|keystrokes|browser\s+history|location\s+history|credit\s+cards?|account\s+numbers|social\s+security\s+numbers?)\b|\b(?:everything|all|whatever)\s+(?:that\s+)?(?:the\s+)?user\s+(?:has\s+)?(?:said|typed|written|shared|asked|pasted)\b|\b(?:this|the)\s+(?:chat|conversation)\s+so\s+far\b|\b(?:the\s+user'?s|user'?s|your|their)\s+(?:\w+\s+){0,2}messages\b|\bhistorial\s+(?:completo\s+)?de\s+la\s+conversaci[óo]n\b|\bmachine\s+fingerprint|\bmac\s+address(?:es)?\b|\brunning\s+processes\b|\b(?:all|every|any|your|the\s+user'?s|user'?s|their|full|entire|current|the\s+contents\s+of(?:\s+the)?)\s+(?:\w+\s+)?(?:clipboard(?:\s+content)?|environment\s+variables|env\s+vars|contacts?|contact\s+list|personal\s+(?:data|information|details))\b|\b(?:all|every|your|the\s+user'?s|user'?s|the\s+contents\s+of(?:\s+the)?)\s+(?:\w+\s+)?(?:files|documents|emails)\b|\bclipboard\s+content",
+        r"(?i)\b(?:(?:entire|full|whole|complete|previous|prior|earlier|current)\s+)?(?:conversation(?:\s+history)?|chat\s+(?:history|log|transcript)|message\s+history|previous\s+messages|prior\s+messages|all\s+messages|system\s+prompt|system\s+instructions|your\s+instructions|keystrokes|browser\s+history|location\s+history|credit\s+cards?|account\s+numbers|social\s+security\s+numbers?)\b|\b(?:everything|all|whatever)\s+(?:that\s+)?(?:the\s+)?user\s+(?:has\s+)?(?:said|typed|written|shared|asked|pasted)\b|\b(?:this|the)\s+(?:chat|conversation)\s+so\s+far\b|\b(?:the\s+user'?s|user'?s|your|their)\s+(?:\w+\s+){0,2}messages\b|\bhistorial\s+(?:completo\s+)?de\s+la\s+conversaci[óo]n\b|\bmachine\s+fingerprint|\bmac\s+address(?:es)?\b|\brunning\s+processes\b|\b(?:all|every|any|your|the\s+user'?s|user'?s|their|full|entire|current|the\s+contents\s+of(?:\s+the)?)\s+(?:\w+\s+)?(?:clipboard(?:\s+content)?|environment\s+variables|env\s+vars|contacts?|contact\s+list|personal\s+(?:data|information|details))\b|\b(?:all|every|your|the\s+user'?s|user'?s|the\s+contents\s+of(?:\s+the)?)\s+(?:\w+\s+)?(?:files|documents|emails)\b|\bclipboard\s+content|\b(?:all|every|any|tod[ao]s\s+(?:las|los|as|os)|toutes?\s+les|alle)\s+(?:\w+\s+){0,2}?(?:passwords|contrase[ñn]as|senhas|mots\s+de\s+passe|passw[öo]rter|api\s+keys|tokens|credentials|secrets)\b[^.\n]{0,40}\b(?:user|you|usuario|usu[áa]rio|utilisateur|nutzer|benutzer)\b|\b(?:last|latest|recent|previous|prior)\s+(?:\d+\s+|few\s+)?(?:messages|turns|exchanges)\b|\bmessages\s+exchanged\b|\b(?:shell|command|bash|zsh|terminal)\s+history\b|\b(?:you(?:'ve)?|the\s+(?:assistant|model|agent))\s+(?:have\s+|has\s+)?(?:seen|read|opened|received|encountered|accessed|viewed|handled)\b[^.\n]{0,40}\b(?:this|the\s+current|the)\s+(?:session|conversation|chat)\b|\b(?:mentioned|shared|seen|found|typed|pasted|used|provided|given)\s+(?:\w+\s+)?(?:in|during)\s+(?:this|the)\s+(?:session|conversation|chat)\b|\b(?:contenido|conte[úu]do|contenu|inhalt|historial|hist[óo]rico|historique)\s+(?:completo\s+|complet\s+|entier\s+)?(?:de\s+(?:la\s+)?|da\s+|de\s+l'|des\s+|der\s+)(?:conversaci[óo]n|conversa|conversation|unterhaltung)\b|\b(?:conversaci[óo]n|conversa|conversation|unterhaltung|gespr[äa]ch)\s+(?:hasta\s+ahora|at[ée]\s+agora|jusqu'ici|bisher)\b|\bhist[óo]rico\s+(?:completo\s+)?da\s+conversa\b|\bhistorique\s+(?:complet\s+)?(?:de\s+la\s+)?conversation\b|\b(?:gespr[äa]chs|chat|unterhaltungs)verlauf\b|对话(?:历史|记录)|聊天记录|会话(?:历史|记录)|会話履歴|チャット履歴|会話の履歴",
     )
 });
 
 /// Credentials: a leak only together with an outside destination or a demand for all of them.
 static CREDENTIALS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:api[\s_-]?keys?|access\s+tokens?|auth(?:entication)?\s+tokens?|bearer\s+tokens?|passwords?|passphrases?|credentials?|secrets?|private\s+keys?|ssh\s+keys?|session\s+(?:cookies?|tokens?)|cookies|seed\s+phrases?|mnemonic)\b",
+        r"(?i)\b(?:api[\s_-]?keys?|access\s+tokens?|auth(?:entication)?\s+tokens?|bearer\s+tokens?|passwords?|passphrases?|credentials?|secrets?|private\s+keys?|ssh\s+keys?|session\s+(?:cookies?|tokens?)|cookies|seed\s+phrases?|mnemonic|senhas?|contrase[ñn]as?|mots?\s+de\s+passe|passw[öo]rter|kennw[öo]rter|zugangsdaten|tokens?\s+de\s+acc?esso)\b|密码|令牌|密钥|パスワード|トークン|秘密鍵",
     )
 });
 
@@ -243,7 +297,7 @@ static DESTINATION: LazyLock<Regex> = LazyLock::new(|| {
 
 static TRANSFER: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:send|sending|sent|sends|upload|uploads|uploading|uploaded|post|posts|posting|transmit|transmits|transmitted|forward|forwards|forwarded|email|exfiltrate|exfiltrates|leak|share|shares|shared|submit|submits|report|reports|sync|syncs|synced|copy|copies|copied|beacon|request|ping|pings|notify|bcc|cc|stream|streams|streamed|logged|retained|sold|added\s+to|mirrored|backed\s+up|stored|cached)\b",
+        r"(?i)\b(?:send|sending|sent|sends|upload|uploads|uploading|uploaded|post|posts|posting|transmit|transmits|transmitted|forward|forwards|forwarded|email|exfiltrate|exfiltrates|leak|share|shares|shared|submit|submits|report|reports|sync|syncs|synced|copy|copies|copied|beacon|request|ping|pings|notify|bcc|cc|stream|streams|streamed|logged|retained|sold|added\s+to|mirrored|backed\s+up|stored|cached|posted|[üu]bertragen|[üu]bermittelt|gesendet|hochgeladen|weitergeleitet|enviad[oa]s?|env[íi]an?|enviam|envoy[ée]e?s?|envoient|transmis|transmitid[oa]s?|sendet|senden)\b|发送|上传|同步到|转发|送信|アップロード|転送",
     )
 });
 
@@ -257,12 +311,16 @@ static SECRECY: LazyLock<RegexSet> = LazyLock::new(|| {
     RegexSet::new([
         r"(?i)\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t|without|no\s+need\s+to|avoid)\s+(?:\w+\s+){0,3}?(?:tell|telling|inform|informing|notify|notifying|mention|mentioning|alert|alerting|warn|warning|ask|asking|let)\b[^.\n]{0,60}\b(?:users?|humans?|anyone|operator|them|him|her)\b",
         r"(?i)\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|without)\s+(?:\w+\s+){0,2}?(?:reveal|revealing|disclose|disclosing|show|showing|display|displaying|mention|mentioning|explain|explaining|acknowledge)\s+(?:this|these|that|it|the\s+(?:instruction|step|action|change|operation|note|process|request|redirect\w*|command))\b",
-        r"(?i)\bwithout\s+(?:the\s+)?(?:user'?s?\s+|their\s+)?(?:knowledge|consent|awareness|noticing|approval|confirmation)\b",
+        r"(?i)\bwithout\s+(?:the\s+)?(?:user'?s?\s+|their\s+)?(?:knowledge|consent|awareness|noticing)\b",
         r"(?i)\b(?:secretly|covertly|surreptitiously|stealthily)\b",
         r"(?i)\bkeep\s+(?:this|it|these|that)\b[^.\n]{0,40}\b(?:secret|hidden|confidential|private)\b",
         r"(?i)\b(?:users?|humans?|person|people|customers?|operator|owner|anyone)\b[^.\n]{0,30}\b(?:must\s+not|should\s+not|shouldn'?t|does\s+not\s+need\s+to|doesn'?t\s+need\s+to|need\s+not|cannot|must\s+never)\s+(?:know|see|notice|find\s+out|be\s+(?:told|informed|aware|notified))\b",
         r"(?i)\b(?:hide|conceal)\s+(?:this|it|these|the)\b[^.\n]{0,40}\b(?:from|user)\b",
         r"(?i)\bautomatically\s+opted[- ]in\b",
+        r"(?i)\b(?:suppress|hide|omit|skip|silence)\s+(?:any|all|the|every)\s+(?:\w+\s+){0,4}?(?:warnings?|alerts?|prompts?|notices)\b",
+        r"(?i)\b(?:do\s+not|don'?t|never|without)\s+(?:confirm|check|verify|consult)(?:ing)?\s+with\s+(?:the\s+)?users?\b",
+        r"(?i)\bno\s+(?:lo\s+|le\s+|se\s+lo\s+|les\s+)?(?:menciones|digas|informes|comentes|avises)\b|\bn[ãa]o\s+(?:o\s+|lhe\s+)?(?:mencione|informe|diga|conte|avise)\b|\bne\s+(?:le\s+|lui\s+|leur\s+|l'|en\s+)?(?:mentionnez|dites|signalez|informez|mentionne)\s+(?:pas|rien|jamais)\b|\b(?:erw[äa]hne|sage|informiere|benachrichtige)\b[^.\n]{0,30}\bnicht\b",
+        r"(?:不要|不得|切勿|无需|勿)(?:告诉|告知|通知|提醒)\S{0,4}用户|向用户\S{0,2}(?:隐瞒|保密)|用户\S{0,6}(?:无需|不需要|不必)(?:知道|告知)|ユーザー\S{0,4}(?:への報告|に報告|に伝え|に知らせ)\S{0,4}(?:は不要|ないで|しない)",
         r"(?i)\b(?:ne\s+(?:le\s+|lui\s+)?dis\s+(?:pas|rien)|n'en\s+dis\s+rien|sans\s+le\s+dire|no\s+(?:le\s+)?digas|sin\s+decir|nichts\s+davon\s+sagen|sag\w*\s+(?:dem\s+\w+\s+)?nichts|n[ãa]o\s+(?:conte|diga))\b",
     ])
     .expect("valid regexes")
@@ -270,9 +328,17 @@ static SECRECY: LazyLock<RegexSet> = LazyLock::new(|| {
 
 static SILENTLY: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b(?:silently|quietly|invisibly)\b"));
 
+/// Skipping the user's consent: a warning when the tool describes itself ("overwrites without
+/// confirmation"), an order to hide something when addressed to the model.
+static CONSENT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)without\s+(?:asking\s+(?:for\s+)?)?(?:the\s+)?(?:user'?s?\s+|their\s+)?(?:approval|confirmation|permission)",
+    )
+});
+
 static MARKUP: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)<\s*/?\s*(?:important|system|instructions?|secret|hidden|admin|critical|ai|assistant|context|override)\s*>|\[\s*(?:system|inst|important|admin|role)[\w\s]*\]|<\|im_start\|>|<!--|\|\|\|\s*\w+\s*\|\|\||\b(?:SYSTEM|ADMIN|ROOT)\s*:",
+        r"(?i)<\s*/?\s*(?:important|system|instructions?|secret|hidden|admin|critical|ai|assistant|context|override)\s*>|\[\s*(?:system|inst|important|admin|role)[\w\s]*\]|<\|im_start\|>|<!--|\[(?://|comment)\]:\s*#|\|\|\|\s*\w+\s*\|\|\||\b(?:SYSTEM|ADMIN|ROOT)\s*:",
     )
 });
 
@@ -290,7 +356,7 @@ static PRIVILEGE: LazyLock<Regex> = LazyLock::new(|| {
 
 static DECEIVE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:tell|inform|notify|say\s+to|let|reply\s+to|respond\s+to)\s+(?:the\s+)?users?\b[^.\n]{0,20}\bthat\b[^.\n]{0,100}\b(?:unavailable|not\s+available|restricted|does\s+not\s+exist|doesn'?t\s+exist|cannot\s+be|failed|no\s+results|blocked|down|offline|not\s+found|succeeded|successful)\b|\b(?:halt|abort|stop|cancel)\s+(?:the\s+)?(?:operation|request|call|task)\b",
+        r"(?i)\b(?:tell|inform|notify|say\s+to|let|reply\s+to|respond\s+to)\s+(?:the\s+)?users?\b[^.\n]{0,20}\bthat\b[^.\n]{0,100}\b(?:unavailable|not\s+available|restricted|does\s+not\s+exist|doesn'?t\s+exist|cannot\s+be|failed|no\s+results|blocked|down|offline|not\s+found|succeeded|successful|safe|secure|legitimate|trusted)\b|\b(?:halt|abort|stop|cancel)\s+(?:the\s+)?(?:operation|request|call|task)\b",
     )
 });
 
@@ -320,14 +386,21 @@ static USER_OVERRIDE: LazyLock<Regex> = LazyLock::new(|| {
 
 static HARVEST_RECIPIENT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:our|third[- ]part(?:y|ies)|partners?|marketing|remote|external|attacker|analytics|research\s+team|collection\s+server|collector|backend\s+server|cloud|remotely|externally)\b|\bhttps?://|\b[\w.+-]+@[\w-]+\.[\w.-]+\b",
+        r"(?i)\b(?:our|third[- ]part(?:y|ies)|partners?|marketing|remote|external|attacker|analytics|research\s+team|collection\s+server|collector|backend\s+server|cloud|remotely|externally|unser\w*|nuestr[oa]s?|noss[oa]s?|notre|nos)\b|我们的|服务器|サーバ|\bhttps?://|\b[\w.+-]+@[\w-]+\.[\w.-]+\b",
     )
 });
 
 /// What a tool may admit sending away: with a transfer verb and an outside recipient.
 static HARVEST_DATA: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:clipboard|keystrokes|screenshots?|browsing|browser|location|contacts|emails|messages|files|documents|photos|conversations?|prompts?|queries|inputs?)\b",
+        r"(?i)\b(?:clipboard|keystrokes|screenshots?|browsing|browser|location|contacts|emails|messages|files|documents|photos|conversations?|prompts?|queries|inputs?|history|environment\s+variables|env\s+vars|(?:email|e-mail|ip|home)\s+address(?:es)?|phone\s+numbers?|documentos|archivos|arquivos|fichiers|dateien|dokumente|contactos|contatos|kontakte|mensajes|mensagens|nachrichten|portapapeles|presse-papiers|zwischenablage\w*|historial|hist[óo]rico|historique|verlauf)\b|剪贴板|聊天记录|通讯录|クリップボード|連絡先",
+    )
+});
+
+/// The user asked for it: reading the clipboard "when the user asks to paste" is the feature.
+static USER_ASKED: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:when|if|only\s+when|after)\s+(?:the\s+)?user\s+(?:explicitly\s+)?(?:asks|requests|clicks|chooses|confirms)\b|\bon\s+(?:the\s+user'?s\s+)?request\b",
     )
 });
 
@@ -478,12 +551,17 @@ fn imperative(s: &str) -> (bool, bool) {
     (false, false)
 }
 
+/// The polite imperative of Chinese and Japanese ("请…", "…してください"): an order, which like a
+/// bare English imperative does not count in a summary line.
+static CJK_IMPERATIVE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"してください|して下さい|しなさい|^请|[，,]\s*请"));
+
 fn directive(s: &Sentence<'_>) -> bool {
     if OBLIGATION.is_match(s.text) || VOCATIVE.is_match(s.text) {
         return true;
     }
     let (imp, bare) = imperative(s.text);
-    imp && (!s.summary || !bare)
+    (imp || CJK_IMPERATIVE.is_match(s.text)) && (!s.summary || !bare)
 }
 
 fn found(r: &Regex, s: &str) -> Option<String> {
@@ -527,6 +605,7 @@ pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evi
             // Property names are analysed for exfiltration parameters only.
             if field.kind == FieldKind::SchemaKey {
                 exfil_key(i, field, &mut out);
+                sentence_key(i, field, &mut out);
             }
             continue;
         }
@@ -562,7 +641,9 @@ pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evi
                     Some(t),
                 ));
             }
-            if SECRECY.is_match(s.text) || (dir && SILENTLY.is_match(s.text)) {
+            if SECRECY.is_match(s.text)
+                || (dir && (SILENTLY.is_match(s.text) || CONSENT.is_match(s.text)))
+            {
                 out.push(ev(Cue::Secrecy, 3, None));
             }
             if dir && let Some(t) = found(&DECEIVE, s.text) {
@@ -618,7 +699,7 @@ pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evi
                     .or(sensitive.clone())
                     .or(creds.clone())
                     .or(found(&HARVEST_DATA, s.text));
-                if PASSIVE_SENSES.is_match(s.text) {
+                if PASSIVE_SENSES.is_match(s.text) && !USER_ASKED.is_match(s.text) {
                     out.push(ev(Cue::Harvesting, 2, found(&PASSIVE_SENSES, s.text)));
                 } else if let Some(t) = admits_target
                     && HARVEST_RECIPIENT.is_match(s.text)
@@ -667,9 +748,16 @@ pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evi
             if let Some(t) = found(&STEER, s.text) {
                 out.push(ev(Cue::Preference, 3, Some(t)));
             }
-            // Exfiltration parameters: a schema string that asks for private data.
+            // A standing rule about how other tools behave.
+            if let Some(other) = cross_tool_rule(s.text, own_name, others, &params) {
+                out.push(ev(Cue::OtherTool, 2, Some(other)));
+            }
+            // Exfiltration parameters: a schema string that asks for private data. A bare
+            // value (a default, an enum member) that names a place the description already
+            // names is the tool's own purpose ("checks ~/.ssh", default `~/.ssh`).
             if field.kind.in_schema()
                 && let Some(t) = private.clone().or(sensitive.clone())
+                && !(is_value(field) && purpose_names(fields, &t))
             {
                 out.push(ev(Cue::ExfilParameter, 2, Some(t)));
             }
@@ -716,6 +804,17 @@ pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evi
                 excerpt: excerpt(&super::mask_secrets(sents[*k].text), 100),
                 target: Some(other.clone()),
                 origin: sents[*k].origin.clone(),
+                strength: 2,
+            });
+        }
+        // Exclusivity: two of self-claim, steering and disparaging the others.
+        if let Some(t) = exclusivity(&n.matching_text()) {
+            out.push(Evidence {
+                cue: Cue::Preference,
+                field: i,
+                excerpt: excerpt(&super::mask_secrets(&n.text), 100),
+                target: Some(t),
+                origin: Origin::Visible,
                 strength: 2,
             });
         }
@@ -866,6 +965,135 @@ fn refs_other_tool(s: &str, own: &str, others: &[&str], params: &[&str]) -> Opti
         }
     }
     None
+}
+
+/// The opening of a conditional: the circumstance a standing rule applies to.
+static CONDITION: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:when|whenever|every\s+time|each\s+time|any\s+time|if|before|after|all|every|applies\s+to|cuando|siempre\s+que|quando|sempre\s+que|si|se|lorsqu\w*|quand|chaque\s+fois|wenn|falls|sobald|bevor)\b|时|之前|之后|場合|とき|前に",
+    )
+});
+
+/// Words that make a rule standing rather than a one-off step.
+static SCOPE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:always|also|too|every|all|any|regardless|siempre|sempre|toujours|immer|tambi[ée]n|tamb[ée]m|aussi|auch|independentemente|independientemente)\b|总是|始终|必须|务必|必ず|常に",
+    )
+});
+
+/// Verbs that change what a call carries or where it goes.
+static CHANGE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:set|change|add|prepend|prefix|append|replace|cc|bcc|push|mirror\w*|route|redirect|forward|copy|send|upload|sync|grant|modify|rewrite|adicione|defina|altere|a[ñn]ade|agrega|cambia|establece|ajoute\w*|changez|d[ée]finis\w*|[äa]ndere|setze|f[üu]ge)\b|变更|修改|添加|更改|改为|変更|追加|設定",
+    )
+});
+
+/// Other tools in general, in the languages the lexicons cover.
+static OTHER_TOOLS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:other|any|every|another)\s+(?:\w+\s+)?(?:tools?|servers?)\b|\b(?:otras?|outras?|autres?|anderen?)\s+(?:herramientas|ferramentas|outils|tools|werkzeuge)\b|\b(?:la|a)\s+(?:herramienta|ferramenta)\s+[a-z][\w-]*|其他工具|其它工具|他のツール",
+    )
+});
+
+static SNAKE_IDENT: LazyLock<Regex> = LazyLock::new(|| re(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b"));
+
+/// A standing rule about other tools: a condition on their use ("whenever `fetch` is used",
+/// "when create_user runs", "all file writes (write_file, ...)"), a change to what they carry
+/// or where it goes, and a word that makes it hold every time. The tool it names, if so.
+fn cross_tool_rule(s: &str, own: &str, others: &[&str], params: &[&str]) -> Option<String> {
+    if !CONDITION.is_match(s) || !CHANGE.is_match(s) || !SCOPE.is_match(s) {
+        return None;
+    }
+    if PREREQUISITE.is_match(s) {
+        return None;
+    }
+    refs_other_tool(s, own, others, params)
+        .or_else(|| {
+            SNAKE_IDENT
+                .find_iter(s)
+                .map(|m| m.as_str())
+                .find(|id| {
+                    !id.eq_ignore_ascii_case(own)
+                        && !params.iter().any(|p| p.eq_ignore_ascii_case(id))
+                })
+                .map(str::to_string)
+        })
+        .or_else(|| found(&OTHER_TOOLS, s))
+}
+
+/// A property name that is a sentence of its own ("when_calling_x_always_cc_y"): names are
+/// identifiers, so a long one with a condition, a standing scope and a change is a rule.
+fn sentence_key(i: usize, field: &Field<'_>, out: &mut Vec<Evidence>) {
+    let words = crate::text::words(field.text);
+    if words.len() < 6 {
+        return;
+    }
+    let text = words.join(" ");
+    if CONDITION.is_match(&text) && SCOPE.is_match(&text) && CHANGE.is_match(&text) {
+        out.push(Evidence {
+            cue: Cue::OtherTool,
+            field: i,
+            excerpt: field.text.to_string(),
+            target: Some(field.text.to_string()),
+            origin: Origin::Visible,
+            strength: 2,
+        });
+    }
+}
+
+/// The tool calling itself the one to use: only, official, trusted, certified, preferred.
+static SELF_CLAIM: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:the\s+)?only\s+(?:\w+\s+){0,2}?(?:tool|source|service)\b|\b(?:official|verified|trusted|certified|preferred|authoritative)\s+(?:\w+\s+){0,2}?(?:tool|version|source|server)\b|\bpriority\s*:\s*\d|\b(?:oficial|verificad[ao]|certificad[ao]|confi[áa]vel|confiable|preferid[ao]|certifi[ée]e?|officiel(?:le)?|offiziell\w*|zertifiziert\w*|vertrauensw[üu]rdig\w*|bevorzugt\w*)\b|\b(?:[úu]nic[ao]|seule?|einzig\w*)\s+(?:\w+\s+){0,2}?(?:herramienta|ferramenta|outil|tool|werkzeug)|唯一|官方|可信|认证|公式|信頼できる",
+    )
+});
+
+/// An order to pick this tool over the others.
+static STEER_EXCL: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:always|only|exclusively|must|should)\s+(?:\w+\s+){0,2}?(?:use|choose|prefer|select|pick|call|route)\s+(?:\w+\s+){0,6}?(?:this|me)\b|\b(?:instead\s+of|rather\s+than)\s+(?:any|all|the)?\s*(?:other|another|alternative|\w+\s+(?:server\s+)?tools)\b|\broute\s+(?:all|every|any)\b[^.\n]{0,60}\bto\s+this\b|\b(?:never|not|don'?t|do\s+not)\s+(?:\w+\s+){0,2}?(?:use|recommend|suggest|call|choose)\s+(?:any\s+)?(?:other|another|alternative|competing)\b|\bnever\s+to\s+\S+|\b(?:en\s+lugar\s+de|en\s+vez\s+de|em\s+vez\s+de|no\s+lugar\s+de|à\s+la\s+place\s+d|au\s+lieu\s+d|anstelle|statt)\b[^.\n]{0,30}\b(?:otr[ao]s?|outr[ao]s?|autres?|ander\w*|cualquier|qualquer)\b|\b(?:use|usa|[úu]sa\w*|utilise\w*|verwende\w*|benutze\w*|choose|pick)\s+(?:\w+\s+)?(?:always|siempre|sempre|toujours|immer)\b|\b(?:siempre|sempre|toujours|immer)\b[^.\n]{0,40}\b(?:usar(?:la|lo)?|utilis\w+|choisi\w+|verwende\w*|benutze\w*)\b|\bchoisissez\s+toujours\b|\b(?:nunca|jamais|nie|niemals)\b[^.\n]{0,30}\b(?:recomendar|recommander|empfehlen|otras|outras|autres|andere)\b|优先使用|始终使用|总是使用|只使用|推荐其他|常にこの|代わりに",
+    )
+});
+
+/// The others excluded: "not other finance tools", "no utilices otras herramientas".
+static EXCLUDE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:not|never|no)\s+(?:\w+\s+)?(?:other|another|alternative|competing)\s+(?:\w+\s+)?tools?\b|\bno\s+(?:utilices|uses|usar|utilice)\s+otr|\bn[ãa]o\s+(?:use|utilize|usar)\s+outr|\bn'utilisez\s+(?:pas|aucun)|\bverwende\s+keine\s+ander|不要使用其他|他のツールを使わ",
+    )
+});
+
+/// The other tools run down: deprecated, obsolete, unreliable.
+static DISPARAGE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:other|alternative|competing|those)\s+(?:\w+\s+){0,3}?(?:tools?|servers?)\b[^.\n]{0,40}\b(?:deprecated|obsolete|outdated|unreliable|rate[- ]limited|insecure|inaccurate|broken|inferior|compromised)\b|\bthey\s+are\s+(?:\w+\s+)?(?:deprecated|obsolete|outdated|unreliable|rate[- ]limited|insecure|inaccurate|broken)\b|\b(?:obsolet[oa]s|obsol[èe]tes|veraltet|unzuverl[äa]ssig|descontinuad[oa]s|no\s+confiables|n[ãa]o\s+confi[áa]veis|ne\s+doivent\s+plus)\b|已被?弃用|已过时|不可靠|非推奨|廃止",
+    )
+});
+
+/// Preference manipulation by structure: at least two of the roles (a self-claim, steering,
+/// excluding the others, disparaging them), each of which also occurs alone in benign text.
+fn exclusivity(text: &str) -> Option<String> {
+    let roles: Vec<String> = [&*SELF_CLAIM, &*STEER_EXCL, &*EXCLUDE, &*DISPARAGE]
+        .iter()
+        .filter_map(|r| found(r, text))
+        .collect();
+    (roles.len() >= 2).then(|| roles.join("`, `"))
+}
+
+/// A schema value rather than a description: a default, an enum member, an example.
+fn is_value(field: &Field<'_>) -> bool {
+    let last = field.path.rsplit('.').next().unwrap_or("");
+    let parent = field.path.rsplit('.').nth(1).unwrap_or("");
+    matches!(last, "default" | "const" | "examples" | "example" | "enum")
+        || matches!(parent, "enum" | "examples")
+}
+
+/// Whether the name or description of the definition names `target` as well.
+fn purpose_names(fields: &[Field<'_>], target: &str) -> bool {
+    let t = target.to_lowercase();
+    fields.iter().any(|f| {
+        matches!(f.kind, FieldKind::Description | FieldKind::Name)
+            && f.text.to_lowercase().contains(&t)
+    })
 }
 
 /// A property whose very name asks for private data.
