@@ -10,56 +10,18 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
+mod support;
+
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::{Value, json};
+use support::testserver;
 use tempfile::TempDir;
 
 const TOKEN: &str = "ghp_Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa";
 const WAIT: Duration = Duration::from_secs(20);
-
-fn testserver() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        // target/<profile>/deps/gateway-<hash>
-        let exe = std::env::current_exe().expect("test executable");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>");
-        let target_dir = profile_dir.parent().expect("target folder");
-        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") | None => "dev".to_string(),
-            Some(other) => other.to_string(),
-        };
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "portcullis_testserver",
-                "--bin",
-                "portcullis-testserver",
-                "--profile",
-                &profile,
-                "--target-dir",
-            ])
-            .arg(target_dir)
-            .status()
-            .expect("run cargo build for the test server");
-        assert!(status.success(), "cannot build portcullis-testserver");
-        let path = profile_dir.join(format!(
-            "portcullis-testserver{}",
-            std::env::consts::EXE_SUFFIX
-        ));
-        assert!(path.exists(), "{} missing", path.display());
-        path
-    })
-}
 
 /// A running `portcullis gateway -- portcullis-testserver ...` with its pipes.
 struct Gateway {
