@@ -52,19 +52,7 @@ impl Module {
 
     /// Resolves the first component of a dotted name through the imports.
     pub fn resolve_dotted(&self, dotted: &str) -> String {
-        let (head, rest) = dotted
-            .split_once('.')
-            .map_or((dotted, None), |(h, r)| (h, Some(r)));
-        let resolved = self
-            .imports
-            .iter()
-            .rev()
-            .find(|i| i.local == head)
-            .map_or(head, |i| i.path.as_str());
-        match rest {
-            Some(r) => format!("{resolved}.{r}"),
-            None => resolved.to_string(),
-        }
+        resolve_through(&self.imports, dotted)
     }
 
     /// Every call expression in the module's functions, with the function it is in.
@@ -84,6 +72,23 @@ impl Module {
             }
         }
         out
+    }
+}
+
+/// Resolves the first component of a dotted name through `imports` (the last binding of a
+/// name wins): `sp.run` with `import subprocess as sp` is `subprocess.run`.
+pub fn resolve_through(imports: &[Import], dotted: &str) -> String {
+    let (head, rest) = dotted
+        .split_once('.')
+        .map_or((dotted, None), |(h, r)| (h, Some(r)));
+    let resolved = imports
+        .iter()
+        .rev()
+        .find(|i| i.local == head)
+        .map_or(head, |i| i.path.as_str());
+    match rest {
+        Some(r) => format!("{resolved}.{r}"),
+        None => resolved.to_string(),
     }
 }
 

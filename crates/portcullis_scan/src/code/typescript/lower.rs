@@ -594,19 +594,7 @@ impl<'s> Lowerer<'s> {
     }
 
     fn resolve(&self, dotted: &str) -> String {
-        let (head, rest) = dotted
-            .split_once('.')
-            .map_or((dotted, None), |(h, r)| (h, Some(r)));
-        let base = self
-            .imports
-            .iter()
-            .rev()
-            .find(|i| i.local == head)
-            .map_or(head, |i| i.path.as_str());
-        match rest {
-            Some(r) => format!("{base}.{r}"),
-            None => base.to_string(),
-        }
+        crate::code::ir::resolve_through(&self.imports, dotted)
     }
 
     fn import_statement(&mut self, node: Node) {
