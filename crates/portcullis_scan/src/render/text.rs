@@ -54,7 +54,7 @@ fn render_one(finding: &Finding, renderer: &Renderer) -> String {
         let last = (end.line + CONTEXT_LINES).min(file.line_count());
         let from = file.line_start(first).unwrap_or(0);
         let to = file.line_start(last + 1).unwrap_or(file.text.len());
-        window = file.masked_slice(crate::span::Span::new(from, to));
+        window = visible_controls(&file.masked_slice(crate::span::Span::new(from, to)));
         let rel = |o: usize| o.clamp(from, to) - from;
         let mut snippet = Snippet::source(window.trim_end_matches(['\n', '\r']))
             .line_start(first)
@@ -146,4 +146,43 @@ fn summary(report: &Report) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// Characters a terminal hides or uses to reorder a line (zero-width characters, bidi
+/// controls, Unicode tag characters), replaced by visible marks of the same byte length so the
+/// annotations stay where they were: a code frame must not be made to lie (Trojan Source). The
+/// finding's message says what the characters were.
+fn visible_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| match (is_invisible(c), c.len_utf8()) {
+            (false, _) => c.to_string(),
+            (true, 3) => "\u{2423}".to_string(),
+            (true, n) => "\u{b7}".repeat(n / 2) + &"?".repeat(n % 2),
+        })
+        .collect()
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{FEFF}'
+        | '\u{E0000}'..='\u{E007F}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::visible_controls;
+
+    #[test]
+    fn invisible_and_reordering_characters_are_shown_with_the_same_byte_length() {
+        let hidden = "a\u{202E}b\u{200B}c\u{E0069}d\u{00AD}e";
+        let shown = visible_controls(hidden);
+        assert_eq!(shown.len(), hidden.len(), "spans must stay valid");
+        assert_eq!(shown, "a\u{2423}b\u{2423}c\u{b7}\u{b7}d\u{b7}e");
+        assert_eq!(visible_controls("plain text"), "plain text");
+    }
 }
