@@ -118,6 +118,11 @@ pub fn reads_rows(sql: &str) -> bool {
     )
 }
 
+/// Whether text reads as a SQL statement that reads or changes rows.
+pub fn is_sql(text: &str) -> bool {
+    reads_rows(text) || matches!(first_word(text).as_str(), "INSERT" | "UPDATE" | "DELETE")
+}
+
 /// Whether the rows a statement returns hold only structured values: metadata (`PRAGMA`,
 /// `EXPLAIN`, `SHOW`), aggregates, or columns whose names say they are ids, numbers, states or
 /// dates. Holes (`?`) in the column list are unknown columns unless aliased.

@@ -133,6 +133,8 @@ pub(super) struct Analyzer<'a> {
     /// Above zero while analysing a lambda or callback in place: its returns are not this
     /// function's.
     inlining: usize,
+    /// Which parameters the function assigns to somewhere, read once at its first return.
+    reassigned: Option<Vec<bool>>,
     /// Functions of the project this one calls, for reachability.
     pub(super) calls: Vec<(usize, FunctionId)>,
 }
@@ -156,6 +158,7 @@ impl<'a> Analyzer<'a> {
             depth: 0,
             muted: 0,
             inlining: 0,
+            reassigned: None,
             calls: Vec::new(),
         }
     }
@@ -978,8 +981,10 @@ impl<'a> Analyzer<'a> {
                 past_subcommand: true,
                 ..Argv::default()
             };
-            for a in args.iter().filter(|a| a.name.is_none()) {
-                self.argv_push(&mut argv, &a.value, state);
+            for (a, labels) in args.iter().zip(&arg_labels) {
+                if a.name.is_none() {
+                    self.argv_push(&mut argv, &a.value, Some(labels.clone()), state);
+                }
             }
             self.record_sink(
                 SinkKind::ArgInjection,
@@ -1176,7 +1181,7 @@ impl<'a> Analyzer<'a> {
                     _ => vec![a.value.clone()],
                 };
                 for item in &items {
-                    self.argv_push(&mut argv, item, state);
+                    self.argv_push(&mut argv, item, None, state);
                 }
             }
             state.argv.insert(list.clone(), argv);
@@ -1451,29 +1456,37 @@ impl<'a> Analyzer<'a> {
             ..Argv::default()
         };
         for item in items.iter().skip(1) {
-            // Evaluated once for its own sinks; `argv_push` re-reads it quietly.
-            self.eval(item, state);
+            let labels = self.eval(item, state);
             if let ExprKind::Spread(inner) = &item.kind
                 && self.is_own_rest(inner)
                 && self.has_options(argv.program.as_deref())
             {
                 self.out.argv_rest.clone_from(&argv.program);
             }
-            self.argv_push(&mut argv, item, state);
+            self.argv_push(&mut argv, item, Some(labels), state);
         }
         argv
     }
 
     /// Adds one element to an argument vector: it can inject an option unless options ended,
     /// it starts with fixed text, or it is the value of the option before it.
-    fn argv_push(&mut self, argv: &mut Argv, item: &Expr, state: &mut State) {
+    /// Returns whether it can. `labels` are the element's when the caller has evaluated it
+    /// already; otherwise it is evaluated (quietly) only if it can inject.
+    fn argv_push(
+        &mut self,
+        argv: &mut Argv,
+        item: &Expr,
+        labels: Option<Labels>,
+        state: &mut State,
+    ) -> bool {
         let text = self.constant_text(item);
         if matches!(text.as_deref(), Some("--" | "--end-of-options")) {
             argv.ended_options = true;
         }
         let is_value = argv.expects_value;
-        if !argv.ended_options && !is_value && !starts_with_fixed_text(item) {
-            let labels = self.quiet(|an| an.eval(item, state));
+        let injects = !argv.ended_options && !is_value && !starts_with_fixed_text(item);
+        if injects {
+            let labels = labels.unwrap_or_else(|| self.quiet(|an| an.eval(item, state)));
             argv.injectable.extend(labels);
         }
         if !is_value
@@ -1485,6 +1498,7 @@ impl<'a> Analyzer<'a> {
         }
         argv.expects_value =
             !is_value && text.as_deref().is_some_and(|t| self.takes_value(argv, t));
+        injects
     }
 
     /// The SQL a row-reading call runs or reads the rows of: its own first argument
@@ -1563,26 +1577,7 @@ impl<'a> Analyzer<'a> {
         }
         let mut out = String::new();
         build(self, e, state, &mut out);
-        let first = out
-            .trim_start()
-            .split(|c: char| !c.is_ascii_alphabetic())
-            .next()
-            .unwrap_or("")
-            .to_ascii_uppercase();
-        matches!(
-            first.as_str(),
-            "SELECT"
-                | "WITH"
-                | "PRAGMA"
-                | "SHOW"
-                | "EXPLAIN"
-                | "DESCRIBE"
-                | "VALUES"
-                | "INSERT"
-                | "UPDATE"
-                | "DELETE"
-        )
-        .then_some(out)
+        shape::is_sql(&out).then_some(out)
     }
 
     /// Whether `flag` takes the next element as its value, as an option of the program itself
@@ -1649,9 +1644,7 @@ impl<'a> Analyzer<'a> {
             if positional <= fixed_params {
                 continue;
             }
-            let before = argv.injectable.0.len();
-            self.argv_push(&mut argv, &a.value, state);
-            if argv.injectable.0.len() == before {
+            if !self.argv_push(&mut argv, &a.value, Some(labels.clone()), state) {
                 *labels =
                     std::mem::take(labels).cleaned_for(Cleaned::of(&[SinkKind::ArgInjection]));
             }
@@ -1766,13 +1759,20 @@ impl<'a> Analyzer<'a> {
             return;
         }
         let function = self.function;
+        let reassigned = self.reassigned.get_or_insert_with(|| {
+            function
+                .params
+                .iter()
+                .map(|p| p.name().is_some_and(|n| reassigns(&function.body, n)))
+                .collect()
+        });
         let exits: Vec<Option<ParamExit>> = function
             .params
             .iter()
             .enumerate()
             .map(|(i, p)| {
                 let name = p.name()?;
-                if reassigns(&function.body, name) {
+                if reassigned[i] {
                     return None;
                 }
                 let own: Vec<&Label> = state
