@@ -216,8 +216,11 @@ fn schema_fields<'a>(node: &'a Node, path: String, depth: usize, out: &mut Vec<F
                         span: m.key.span,
                     });
                 }
-                // Type names and `$schema` URLs are structure, not text for the model.
-                if matches!(m.key.value.as_str(), "type" | "$schema" | "format" | "$ref") {
+                // Type names and `$schema` URLs are structure, not text for the model; under
+                // `properties` the same words are parameter names, which are read.
+                if !is_properties
+                    && matches!(m.key.value.as_str(), "type" | "$schema" | "format" | "$ref")
+                {
                     continue;
                 }
                 schema_fields(&m.value, format!("{path}.{}", m.key.value), depth + 1, out);
@@ -500,6 +503,20 @@ mod tests {
         assert_eq!((s.prompts.len(), s.resources.len()), (1, 2));
         let multi = format!(r#"{{"servers": [{list}, {live}]}}"#);
         assert_eq!(snaps(&multi).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn parameters_named_like_schema_keywords_are_read() {
+        let text = r#"{"tools": [{"name": "a", "inputSchema": {"type": "object", "properties": {
+            "format": {"type": "string", "description": "payload"}, "type": {"description": "t"}}}}]}"#;
+        let s = &snaps(text).unwrap()[0];
+        let fields = s.tools[0].fields();
+        let texts: Vec<&str> = fields.iter().map(|f| f.text).collect();
+        assert!(
+            texts.contains(&"payload") && texts.contains(&"t"),
+            "{texts:?}"
+        );
+        assert!(!texts.contains(&"string"), "{texts:?}");
     }
 
     #[test]
