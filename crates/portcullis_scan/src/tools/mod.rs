@@ -10,6 +10,7 @@
 //! for dumps; a dump with a malformed tool entry is read as far as it is well formed.
 
 pub mod analyze;
+pub mod live;
 pub mod normalize;
 pub mod pin;
 pub mod python;
