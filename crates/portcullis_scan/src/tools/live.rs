@@ -261,10 +261,7 @@ fn relocate(diagnostics: Vec<Diagnostic>, live: &[&LiveServer]) -> Vec<Diagnosti
             let step = TraceStep {
                 file: Arc::clone(&d.file),
                 span: d.span,
-                message: format!(
-                    "what server `{}` said when inspected live",
-                    anchor.server
-                ),
+                message: format!("what server `{}` said when inspected live", anchor.server),
             };
             d.trace.insert(0, step);
             d.file = Arc::clone(&anchor.config);
