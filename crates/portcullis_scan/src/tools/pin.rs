@@ -314,10 +314,7 @@ fn locked(server: &ServerSnapshot, file: &SourceFile, base: &Path) -> LockedServ
     }
     LockedServer {
         name: redact_text(&server.label(file), None),
-        version: server
-            .version
-            .as_ref()
-            .map(|v| redact_text(&v.value, None)),
+        version: server.version.as_ref().map(|v| redact_text(&v.value, None)),
         source: server.origin.as_deref().map(|o| redact_text(o, None)),
         file: relative(file, base),
         instructions: server
@@ -601,7 +598,9 @@ pub fn describe_diff(old: &str, new: &str) -> String {
     }
     if out.is_empty() && old == new {
         // Same stored text, different hash: the change is inside a redacted secret.
-        out.push_str("the change is inside text redacted as a secret (the lock never stores secrets)\n");
+        out.push_str(
+            "the change is inside text redacted as a secret (the lock never stores secrets)\n",
+        );
     }
     out
 }
