@@ -236,18 +236,29 @@ pub fn options(args: &LiveArgs) -> anyhow::Result<Options> {
     })
 }
 
-/// Inspects every planned server, a few at a time; results in plan order.
-pub fn inspect_all(plan: &Plan, options: &Options) -> Vec<Result<Snapshot, client::Error>> {
-    let results: Mutex<Vec<Option<Result<Snapshot, client::Error>>>> =
+/// Inspects every planned server, a few at a time; results in plan order. A server named the
+/// same way by several entries (user and project configs) is inspected once.
+pub fn inspect_all(plan: &Plan, options: &Options) -> Vec<Result<Snapshot, String>> {
+    // The first entry of each distinct target; the others take its result.
+    let keys: Vec<String> = plan
+        .planned
+        .iter()
+        .map(|p| format!("{:?}", p.target))
+        .collect();
+    let first: Vec<usize> = keys
+        .iter()
+        .map(|k| keys.iter().position(|o| o == k).unwrap_or(0))
+        .collect();
+    let distinct: Vec<usize> = (0..keys.len()).filter(|&i| first[i] == i).collect();
+    let results: Mutex<Vec<Option<Result<Snapshot, String>>>> =
         Mutex::new((0..plan.planned.len()).map(|_| None).collect());
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
-        for _ in 0..PARALLEL.min(plan.planned.len()) {
+        for _ in 0..PARALLEL.min(distinct.len()) {
             scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(p) = plan.planned.get(i) else { break };
-                    let result = client::inspect(&p.target, options);
+                while let Some(&i) = distinct.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let result = client::inspect(&plan.planned[i].target, options)
+                        .map_err(|e| e.to_string());
                     if let Ok(mut all) = results.lock() {
                         all[i] = Some(result);
                     }
@@ -255,11 +266,16 @@ pub fn inspect_all(plan: &Plan, options: &Options) -> Vec<Result<Snapshot, clien
             });
         }
     });
-    results
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner())
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(client::Error::Protocol("not inspected".into()))))
+    let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    first
+        .iter()
+        .map(|&i| {
+            results
+                .get(i)
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| Err("not inspected".to_string()))
+        })
         .collect()
 }
 
@@ -267,7 +283,7 @@ pub fn inspect_all(plan: &Plan, options: &Options) -> Vec<Result<Snapshot, clien
 /// that were not set, and what could not be confined.
 pub fn collect(
     plan: Plan,
-    results: Vec<Result<Snapshot, client::Error>>,
+    results: Vec<Result<Snapshot, String>>,
 ) -> (Vec<LiveServer>, Vec<String>) {
     let mut live = Vec::new();
     let mut notes = plan.skipped;
@@ -294,7 +310,7 @@ pub fn collect(
             }
             Err(err) => notes.push(format!(
                 "{label} could not be inspected, so its tools were not audited: {}",
-                portcullis_scan::tools::excerpt(&mask_secrets(&err.to_string()), 400)
+                portcullis_scan::tools::excerpt(&mask_secrets(&err), 400)
             )),
         }
     }

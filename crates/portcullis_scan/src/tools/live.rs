@@ -173,10 +173,8 @@ fn secret_strings(node: &Node, key: Option<&str>, depth: usize, out: &mut Vec<Sp
         return;
     }
     match &node.value {
-        document::Value::String(s) => {
-            if !crate::secrets::find_secrets(s, key).is_empty() {
-                out.push(node.span);
-            }
+        document::Value::String(s) if !crate::secrets::find_secrets(s, key).is_empty() => {
+            out.push(node.span);
         }
         document::Value::Array(items) => {
             for item in items {

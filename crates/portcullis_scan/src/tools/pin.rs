@@ -320,7 +320,7 @@ fn locked(server: &ServerSnapshot, file: &SourceFile, base: &Path) -> LockedServ
         instructions: server
             .instructions
             .as_ref()
-            .map(|i| sha256_hex(&serde_json::to_string(&i.value).unwrap_or_default())),
+            .map(|i| sha256_hex(serde_json::to_string(&i.value).unwrap_or_default())),
         tools,
         prompts,
         resources,
