@@ -793,3 +793,45 @@ fn pin_a_named_live_server() {
     );
     assert!(text.contains("[[server.tool]]"), "{text}");
 }
+
+#[test]
+fn scan_inspect_gives_each_server_its_own_time_limit() {
+    let home = fake_home(&[
+        ("stuck", &["--misbehave", "hang"]),
+        ("calc", &["--tools", "poisoned"]),
+    ]);
+    let started = std::time::Instant::now();
+    let out = as_user(home.path())
+        .args([
+            "scan",
+            "--inspect=yes",
+            "--format",
+            "json",
+            "--inspect-timeout",
+            "4",
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The hanging server is given up on and said so; the other one is still audited.
+    let notes: Vec<&str> = report["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("server `stuck` could not be inspected")),
+        "{notes:?}"
+    );
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["server"] == "calc" && f["code"] == "PC301")
+    );
+    assert_eq!(out.status.code(), Some(1));
+}

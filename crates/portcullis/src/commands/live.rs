@@ -310,7 +310,10 @@ pub fn collect(
             }
             Err(err) => notes.push(format!(
                 "{label} could not be inspected, so its tools were not audited: {}",
-                portcullis_scan::tools::excerpt(&mask_secrets(&err), 400)
+                portcullis_scan::tools::excerpt(
+                    &mask_secrets(&err.replace("see --timeout", "see --inspect-timeout")),
+                    400
+                )
             )),
         }
     }

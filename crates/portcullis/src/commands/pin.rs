@@ -61,6 +61,13 @@ pub fn run(args: &PinArgs) -> anyhow::Result<ExitCode> {
         let options = live::options(&args.live)?;
         let source = target.masked_source();
         let snapshot = client::inspect(&target, &options)
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "{}",
+                    e.to_string()
+                        .replace("see --timeout", "see --inspect-timeout")
+                )
+            })
             .with_context(|| format!("cannot inspect `{source}`"))?;
         for note in snapshot.notes.iter().filter(|n| n.contains("NOT")) {
             anstream::eprintln!("warning: {note}");
