@@ -800,7 +800,6 @@ fn scan_inspect_gives_each_server_its_own_time_limit() {
         ("stuck", &["--misbehave", "hang"]),
         ("calc", &["--tools", "poisoned"]),
     ]);
-    let started = std::time::Instant::now();
     let out = as_user(home.path())
         .args([
             "scan",
