@@ -15,7 +15,9 @@
 #   - every finding shows a rule code and name, a message and a file:line:col;
 #   - nothing can be loaded: no script, no element with `src`, no stylesheet link, a CSP that
 #     denies everything, and Chromium's network log holds no request made by the page;
-#   - no text shaped like a live credential (GitHub, GitLab, Slack, AWS, private keys).
+#   - no text shaped like a live credential (GitHub, GitLab, Slack, AWS, private keys);
+#   - no character that hides text or reorders it (bidi controls, zero-width characters, Unicode
+#     tag characters) anywhere in the DOM: the report shows them as visible marks instead.
 #
 # Environment:
 #   HTML_E2E_SCREENSHOT=PATH.png       also save a screenshot (light mode)
@@ -292,6 +294,11 @@ for name, shape in shapes.items():
 for secret in forbids:
     shown_at = secret in dom or secret in decoded
     check(not shown_at, f"forbidden text ({len(secret)} chars, starts {secret[:4]!r}) is absent")
+
+print("invisible text:")
+hiding = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]")
+found = sorted({f"U+{ord(c):04X}" for c in hiding.findall(dom)})
+check(not found, f"no hidden or reordering characters in the page {found[:8]}")
 
 if expects:
     print("expected text:")

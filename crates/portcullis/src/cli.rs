@@ -19,11 +19,13 @@ pub enum Command {
     /// With no PATH: every MCP client configuration of the current user on this machine, plus
     /// the current folder. With PATHs: the named files, and the folders walked.
     Scan(ScanArgs),
-    /// Pin the tool, prompt and resource definitions of saved MCP tool dumps in portcullis.lock.
+    /// Pin the tool, prompt and resource definitions of MCP servers in portcullis.lock.
     ///
     /// Walks the PATHs (default: the current folder) for tool dumps (`tools/list` results and
-    /// live snapshots, recognised by their content) and writes, for each server, a sha256 of
-    /// each definition. `portcullis scan --locked` then fails on any change (a rug pull).
+    /// live snapshots, recognised by their content), or asks live servers: `pin -- COMMAND
+    /// ARGS...`, `pin URL`, or `pin --inspect` for the servers of your client configs. Writes,
+    /// for each server, a sha256 of each definition and the definition itself with secrets
+    /// redacted. `portcullis scan --locked` then fails on any change (a rug pull).
     Pin(PinArgs),
     /// Ask a live MCP server what it exposes, save that as a snapshot and scan it.
     ///
@@ -112,16 +114,88 @@ pub struct ScanArgs {
     /// Compare tool dumps with this lock file (implies --locked).
     #[arg(long, value_name = "FILE")]
     pub lock: Option<PathBuf>,
+
+    /// Also launch (confined) or contact the MCP servers of the client configs found, list
+    /// their tools, prompts and resources, and audit those with the rest. You are asked first,
+    /// with the list of what will run; `--inspect=yes` (or `--yes`) agrees without asking.
+    #[arg(
+        long,
+        value_name = "yes",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "ask",
+        value_parser = ["ask", "yes"]
+    )]
+    pub inspect: Option<String>,
+
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+/// How configured servers are inspected live (`--inspect`).
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// Agree to launching or contacting the configured servers without being asked (for CI).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Give up on one server (and stop it) after SECS seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub inspect_timeout: f64,
+
+    /// Let launched servers use the network.
+    #[arg(long)]
+    pub allow_network: bool,
+
+    /// Address-space limit of each launched server, in MiB (0: none).
+    #[arg(long, value_name = "MIB", default_value_t = 4096)]
+    pub memory_limit: u64,
+}
+
+impl Default for LiveArgs {
+    fn default() -> Self {
+        LiveArgs {
+            yes: false,
+            inspect_timeout: 30.0,
+            allow_network: false,
+            memory_limit: 4096,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
 pub struct PinArgs {
-    /// Files and folders holding tool dumps (default: the current folder).
+    /// Files and folders holding tool dumps (default: the current folder, unless live servers
+    /// are named), or the URL of a live HTTP server to pin.
     pub paths: Vec<PathBuf>,
 
     /// Where to write the lock (default: portcullis.lock in the current folder).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Pin what the MCP servers of the client configs found expose, live (asked first, as
+    /// `scan --inspect`).
+    #[arg(long)]
+    pub inspect: bool,
+
+    /// A stdio server to launch (confined) and pin, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+
+    /// For a launched command: give it this variable, `KEY=VALUE` or `KEY`. Repeatable.
+    #[arg(long = "env", short = 'e', value_name = "KEY[=VALUE]")]
+    pub env: Vec<String>,
+
+    /// For a URL: an HTTP header, `'Name: value'`. Repeatable.
+    #[arg(long = "header", short = 'H', value_name = "HEADER")]
+    pub headers: Vec<String>,
+
+    /// For a URL: send `Authorization: Bearer` with the token in this variable.
+    #[arg(long, value_name = "VAR")]
+    pub bearer_token_env: Option<String>,
+
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 #[derive(Debug, Args)]

@@ -579,3 +579,258 @@ fn a_rug_pull_after_pinning_fails_the_locked_inspection() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// A fake home whose Cursor config names `servers` (name, args for the test server).
+fn fake_home(servers: &[(&str, &[&str])]) -> tempfile::TempDir {
+    let home = tempfile::TempDir::new().unwrap();
+    std::fs::create_dir_all(home.path().join(".cursor")).unwrap();
+    std::fs::create_dir_all(home.path().join("work")).unwrap();
+    let entries: serde_json::Map<String, Value> = servers
+        .iter()
+        .map(|(name, args)| {
+            let mut args: Vec<&str> = args.to_vec();
+            args.extend(["--exit-after", "30"]);
+            (
+                name.to_string(),
+                serde_json::json!({"command": testserver(), "args": args}),
+            )
+        })
+        .collect();
+    write_config(home.path(), &serde_json::json!({ "mcpServers": entries }));
+    home
+}
+
+fn write_config(home: &Path, config: &Value) {
+    std::fs::write(
+        home.join(".cursor/mcp.json"),
+        serde_json::to_string_pretty(config).unwrap(),
+    )
+    .unwrap();
+}
+
+/// `portcullis` as a user with `home`, in `home/work`, stdin not a terminal.
+fn as_user(home: &Path) -> Command {
+    let mut cmd = portcullis();
+    cmd.env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .current_dir(home.join("work"))
+        .stdin(Stdio::null());
+    cmd
+}
+
+#[test]
+fn scan_inspect_audits_configured_servers_at_their_config_entries() {
+    let home = fake_home(&[
+        ("calc", &["--tools", "poisoned"]),
+        ("plain", &[]),
+        ("broken", &["--misbehave", "crash"]),
+    ]);
+    let out = as_user(home.path())
+        .args([
+            "scan",
+            "--inspect=yes",
+            "--format",
+            "json",
+            "--inspect-timeout",
+            "20",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let rules: Vec<&str> = findings
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    for code in ["PC301", "PC303", "PC304", "PC306"] {
+        assert!(rules.contains(&code), "{code} missing: {rules:?}");
+    }
+    // Every live finding points at the entry of the server that said it.
+    let config = std::fs::read_to_string(home.path().join(".cursor/mcp.json")).unwrap();
+    let calc_line = config.lines().position(|l| l.contains("\"calc\"")).unwrap() + 1;
+    for f in findings.iter().filter(|f| f["code"] == "PC301") {
+        assert_eq!(f["path"], "~/.cursor/mcp.json", "{f}");
+        assert_eq!(f["start"]["line"], calc_line, "{f}");
+        assert_eq!(f["server"], "calc", "{f}");
+    }
+    // The clean server is not blamed for the poisoned one's text.
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f["server"] == "plain" && f["code"] == "PC301"),
+        "{findings:?}"
+    );
+    // The crashing server is a note, not a failure of the scan.
+    let notes = report["notes"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .contains("server `broken` could not be inspected")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn scan_inspect_launches_nothing_without_consent() {
+    let home = tempfile::TempDir::new().unwrap();
+    std::fs::create_dir_all(home.path().join(".cursor")).unwrap();
+    std::fs::create_dir_all(home.path().join("work")).unwrap();
+    let marker = home.path().join("launched");
+    write_config(
+        home.path(),
+        &serde_json::json!({"mcpServers": {"probe": {
+            "command": "sh", "args": ["-c", format!("touch '{}'", marker.display())]
+        }}}),
+    );
+    let out = as_user(home.path())
+        .args(["scan", "--inspect"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--yes"), "{stderr}");
+    // The list says exactly what would have run.
+    assert!(stderr.contains("launch   sh -c"), "{stderr}");
+    assert!(!marker.exists(), "a server was launched without consent");
+    // Without --inspect nothing is launched either, and with --yes it is.
+    as_user(home.path()).args(["scan"]).output().unwrap();
+    assert!(!marker.exists());
+    as_user(home.path())
+        .args(["scan", "--inspect", "--yes", "--inspect-timeout", "5"])
+        .output()
+        .unwrap();
+    assert!(marker.exists(), "--yes agreed, the command should have run");
+}
+
+#[test]
+fn live_pins_catch_a_rug_pull_in_the_locked_live_scan() {
+    let home = fake_home(&[("calc", &[])]);
+    let work = home.path().join("work");
+    let out = as_user(home.path())
+        .args(["pin", "--inspect", "--yes", "--inspect-timeout", "20"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lock = std::fs::read_to_string(work.join("portcullis.lock")).unwrap();
+    assert!(lock.contains("mcp.json#calc"), "{lock}");
+    assert!(lock.contains("name = \"add\""), "{lock}");
+    // Same server, same definitions: the locked live scan passes.
+    let locked = |home: &Path| {
+        as_user(home)
+            .args([
+                "scan",
+                "--inspect=yes",
+                "--locked",
+                "--select",
+                "PC311",
+                "--color",
+                "never",
+                "--inspect-timeout",
+                "20",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = locked(home.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // The server now serves other definitions under the same names: a rug pull.
+    let mut config: Value = serde_json::from_str(
+        &std::fs::read_to_string(home.path().join(".cursor/mcp.json")).unwrap(),
+    )
+    .unwrap();
+    config["mcpServers"]["calc"]["args"] =
+        serde_json::json!(["--tools", "poisoned", "--exit-after", "30"]);
+    write_config(home.path(), &config);
+    let out = locked(home.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("tool `add` of server"), "{stdout}");
+    assert!(stdout.contains("changed since it was pinned"), "{stdout}");
+    assert!(stdout.contains("description was: `"), "{stdout}");
+    assert!(stdout.contains("description now: `"), "{stdout}");
+    assert!(stdout.contains("~/.cursor/mcp.json"), "{stdout}");
+}
+
+#[test]
+fn pin_a_named_live_server() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let lock = dir.path().join("portcullis.lock");
+    let out = portcullis()
+        .current_dir(dir.path())
+        .args(["pin", "--inspect-timeout", "20", "-o"])
+        .arg(&lock)
+        .arg("--")
+        .arg(testserver())
+        .args(["--exit-after", "30"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&lock).unwrap();
+    assert!(
+        text.contains("portcullis-testserver --exit-after 30"),
+        "{text}"
+    );
+    assert!(text.contains("[[server.tool]]"), "{text}");
+}
+
+#[test]
+fn scan_inspect_gives_each_server_its_own_time_limit() {
+    let home = fake_home(&[
+        ("stuck", &["--misbehave", "hang"]),
+        ("calc", &["--tools", "poisoned"]),
+    ]);
+    let out = as_user(home.path())
+        .args([
+            "scan",
+            "--inspect=yes",
+            "--format",
+            "json",
+            "--inspect-timeout",
+            "4",
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The hanging server is given up on and said so; the other one is still audited.
+    let notes: Vec<&str> = report["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("server `stuck` could not be inspected")),
+        "{notes:?}"
+    );
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["server"] == "calc" && f["code"] == "PC301")
+    );
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -186,3 +186,42 @@ fn dumps_are_audited_and_configs_are_not_mistaken_for_them() {
         .collect();
     assert_eq!(found, ["PC301@weird-name.txt.json"], "{found:?}");
 }
+
+#[test]
+fn the_lock_never_holds_a_secret_from_a_definition() {
+    let token = "ghp_Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa";
+    let with = |token: &str| {
+        format!(
+            r#"{{"serverInfo": {{"name": "gh", "version": "1"}}, "tools": [{{"name": "search", "description": "Searches issues (token {token}).", "inputSchema": {{"type": "object", "properties": {{"auth": {{"type": "string", "default": "{token}"}}}}}}}}]}}"#
+        )
+    };
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("gh.live.json"), with(token)).unwrap();
+    portcullis(dir.path()).args(["pin"]).assert().code(0);
+    let lock = std::fs::read_to_string(dir.path().join("portcullis.lock")).unwrap();
+    assert!(
+        !lock.contains(&token[..12]) && !lock.contains(&token[30..]),
+        "{lock}"
+    );
+    assert!(lock.contains("[REDACTED GitHub"), "{lock}");
+    let locked = |dir: &Path| {
+        portcullis(dir)
+            .args([
+                "scan", ".", "--locked", "--select", "PC311", "--color", "never",
+            ])
+            .output()
+            .unwrap()
+    };
+    assert_eq!(locked(dir.path()).status.code(), Some(0));
+    // Another token is another definition: the hash is of the real text.
+    let other = token.replace("Zx9Yw8", "Ab1Cd2");
+    std::fs::write(dir.path().join("gh.live.json"), with(&other)).unwrap();
+    let out = locked(dir.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("redacted as a secret"), "{stdout}");
+    assert!(
+        !stdout.contains(&other[..12]) && !stdout.contains(&other[30..]),
+        "{stdout}"
+    );
+}

@@ -51,6 +51,8 @@ pub struct ScanOptions {
     pub inline_suppressions: bool,
     /// Pinned tool definitions to compare with (`scan --locked`).
     pub lock: Option<crate::tools::pin::Lock>,
+    /// Snapshots of configured servers, read live by the caller (`scan --inspect`).
+    pub live: Vec<crate::tools::live::LiveServer>,
 }
 
 impl ScanOptions {
@@ -67,6 +69,7 @@ impl ScanOptions {
             baseline: None,
             inline_suppressions: true,
             lock: None,
+            live: Vec::new(),
         }
     }
 }
@@ -194,23 +197,11 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
             }
         }
     }
-    diagnostics.extend(run_tool_rules(&tool_files, options));
+    diagnostics.extend(crate::tools::live::run_tool_rules(&tool_files, options));
     let (findings, suppressed) = sink(diagnostics, &sources, options);
     report.findings = findings;
     report.suppressed = suppressed;
     report
-}
-
-/// Runs every enabled tools rule over the dumps of the scan, together: collisions and
-/// shadowing show only across servers.
-fn run_tool_rules(files: &[crate::tools::ToolsFile], options: &ScanOptions) -> Vec<Diagnostic> {
-    if files.is_empty() && options.lock.is_none() {
-        return Vec::new();
-    }
-    let refs: Vec<&crate::tools::ToolsFile> = files.iter().collect();
-    let base = lock_base(options);
-    let cx = crate::rules::tools::ToolContext::new(&refs, options.lock.as_ref(), &base);
-    crate::rules::tools::run(&cx, &|r| options.settings.is_enabled(r))
 }
 
 /// The folder paths in the lock are relative to: the lock's own folder, else the working one.

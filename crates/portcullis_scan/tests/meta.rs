@@ -163,6 +163,7 @@ fn scan_example(rule: &RuleMeta, lang: &str, file: Option<String>, body: &str) -
         baseline: None,
         inline_suppressions: true,
         lock: None,
+        live: Vec::new(),
     };
     Some(
         scan(&options, &portcullis_scan::scan::Silent)

@@ -15,7 +15,7 @@ use portcullis_mcp::client::{
 };
 use serde_json::Value;
 
-use crate::cli::{Format, InspectArgs, InspectProtocol, InspectTransport, ScanArgs};
+use crate::cli::{Format, InspectArgs, InspectProtocol, InspectTransport, LiveArgs, ScanArgs};
 use crate::output;
 
 /// The variable read for a bearer token when `--bearer-token-env` is not given.
@@ -73,17 +73,44 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         quiet: args.quiet,
         locked: args.locked,
         lock: args.lock,
+        inspect: None,
+        live: LiveArgs::default(),
     })
 }
 
 fn target(args: &InspectArgs) -> anyhow::Result<Target> {
+    target_of(&TargetArgs {
+        command: &args.command,
+        url: args.url.as_deref(),
+        env: &args.env,
+        headers: &args.headers,
+        bearer_token_env: args.bearer_token_env.as_deref(),
+        transport: match args.transport {
+            InspectTransport::Auto => HttpTransport::Auto,
+            InspectTransport::StreamableHttp => HttpTransport::StreamableHttp,
+            InspectTransport::Sse => HttpTransport::Sse,
+        },
+    })
+}
+
+/// A server the user names on the command line: a command (after `--`) or a URL.
+pub(super) struct TargetArgs<'a> {
+    pub command: &'a [String],
+    pub url: Option<&'a str>,
+    pub env: &'a [String],
+    pub headers: &'a [String],
+    pub bearer_token_env: Option<&'a str>,
+    pub transport: HttpTransport,
+}
+
+pub(super) fn target_of(args: &TargetArgs<'_>) -> anyhow::Result<Target> {
     let lookup = |name: &str| std::env::var(name).ok();
     if let Some((program, rest)) = args.command.split_first() {
         if !args.headers.is_empty() || args.bearer_token_env.is_some() {
             bail!("--header and --bearer-token-env are for URLs, not launched commands");
         }
         let mut env = Vec::new();
-        for item in &args.env {
+        for item in args.env {
             let (key, value) = match item.split_once('=') {
                 Some((key, value)) => {
                     let (value, missing) = resolve_references(value, &lookup);
@@ -96,7 +123,7 @@ fn target(args: &InspectArgs) -> anyhow::Result<Target> {
                     (key.to_string(), value)
                 }
                 None => match std::env::var(item) {
-                    Ok(value) => (item.clone(), value),
+                    Ok(value) => (item.to_string(), value),
                     Err(_) => bail!("--env {item}: {item} is not set in your environment"),
                 },
             };
@@ -111,7 +138,7 @@ fn target(args: &InspectArgs) -> anyhow::Result<Target> {
             env,
         }));
     }
-    let Some(url) = &args.url else {
+    let Some(url) = args.url else {
         bail!("name a server: a URL, or a command after `--`");
     };
     if !args.env.is_empty() {
@@ -123,7 +150,7 @@ fn target(args: &InspectArgs) -> anyhow::Result<Target> {
         bail!("`{url}`: only http:// and https:// URLs can be inspected");
     }
     let mut headers = Vec::new();
-    for header in &args.headers {
+    for header in args.headers {
         let Some((name, value)) = header.split_once(':') else {
             bail!("--header `{header}` is not `Name: value`");
         };
@@ -143,7 +170,7 @@ fn target(args: &InspectArgs) -> anyhow::Result<Target> {
         }
         headers.push((name.to_string(), value));
     }
-    let token = match &args.bearer_token_env {
+    let token = match args.bearer_token_env {
         Some(var) => Some(
             std::env::var(var)
                 .with_context(|| format!("--bearer-token-env {var}: {var} is not set"))?,
@@ -177,13 +204,9 @@ fn target(args: &InspectArgs) -> anyhow::Result<Target> {
         headers.push(("Authorization".to_string(), format!("Bearer {token}")));
     }
     Ok(Target::Http {
-        url: url.clone(),
+        url: url.to_string(),
         headers,
-        transport: match args.transport {
-            InspectTransport::Auto => HttpTransport::Auto,
-            InspectTransport::StreamableHttp => HttpTransport::StreamableHttp,
-            InspectTransport::Sse => HttpTransport::Sse,
-        },
+        transport: args.transport,
     })
 }
 

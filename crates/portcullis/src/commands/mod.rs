@@ -4,6 +4,7 @@ mod audit;
 mod explain;
 mod gateway;
 mod inspect;
+mod live;
 mod pin;
 mod rules;
 mod scan;

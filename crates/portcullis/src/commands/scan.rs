@@ -9,10 +9,12 @@ use portcullis_scan::baseline::Baseline;
 use portcullis_scan::render::{OutputFormat, RenderOptions, render};
 use portcullis_scan::scan::{Progress, ScanOptions, baseline_of, scan};
 use portcullis_scan::settings::Settings;
+use portcullis_scan::tools::live::{LiveServer, configured_servers};
 use portcullis_scan::tools::pin::{LOCK_FILE, Lock};
 use portcullis_scan::{Report, Severity};
 
-use crate::cli::{ColorChoice, Format, ScanArgs};
+use super::live;
+use crate::cli::{ColorChoice, Format, LiveArgs, ScanArgs};
 use crate::{output, targets};
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
@@ -74,6 +76,17 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         .collect::<anyhow::Result<Vec<_>>>()?;
 
     let user_configs = (args.paths.is_empty() || args.user_configs) && !args.no_user_configs;
+    // Live servers are inspected before the scan, so that the question comes before any
+    // progress display and the snapshots are audited with everything else.
+    let (mut live, live_notes) = match &args.inspect {
+        Some(consent) => {
+            let mut options = ScanOptions::new(paths.clone(), cwd.clone());
+            options.user_configs = user_configs;
+            options.settings = settings.clone();
+            inspect_configured(&options, &args.live, consent == "yes", "scan --inspect")?
+        }
+        None => (Vec::new(), Vec::new()),
+    };
     let fail_on = settings.fail_on;
     let spinner = Spinner::new(show_progress);
     let mut report = Report::default();
@@ -94,8 +107,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         options.settings = settings.clone();
         options.baseline = baseline.clone();
         options.lock = lock.clone();
+        options.live = std::mem::take(&mut live);
         report = scan(&options, &spinner);
     }
+    report.notes.extend(live_notes);
     for package in &fetched {
         let mut options = package.scan_options();
         options.settings = settings.clone();
@@ -141,6 +156,28 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Finds the servers of the client configs a scan with `options` reads, asks the user, and
+/// inspects them: the snapshots, and notes on what could not be inspected or confined.
+pub(super) fn inspect_configured(
+    options: &ScanOptions,
+    args: &LiveArgs,
+    agreed: bool,
+    what: &str,
+) -> anyhow::Result<(Vec<LiveServer>, Vec<String>)> {
+    let limits = live::options(args)?;
+    let plan = live::plan(configured_servers(options));
+    if plan.planned.is_empty() {
+        let mut notes = plan.skipped;
+        notes.push(format!(
+            "{what}: no MCP server to inspect in the client configs found"
+        ));
+        return Ok((Vec::new(), notes));
+    }
+    live::consent(&plan, &limits, agreed || args.yes, what)?;
+    let results = live::inspect_all(&plan, &limits);
+    Ok(live::collect(plan, results))
 }
 
 fn terminal_width() -> Option<usize> {

@@ -89,6 +89,10 @@ p code, li code, h5 code { background: var(--card); border: 1px solid var(--bord
 .frame .hit .ln { color: var(--fg); font-weight: 700; }
 .frame mark { background: var(--mark-bg); color: var(--mark-fg); border-radius: 2px; outline: 1px solid currentColor; }
 .frame .gap { color: var(--gutter); }
+.invisible {
+  color: var(--high); border: 1px dashed currentColor; border-radius: 3px; padding: 0 .15em;
+  font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .8em;
+}
 .help { margin: .25rem 0; }
 .trace { margin: .25rem 0 .5rem; padding-left: 1.5rem; }
 details { margin: .5rem 0 0; }
@@ -494,20 +498,103 @@ fn transport(t: Transport) -> &'static str {
     }
 }
 
-/// Escapes text for HTML element content and quoted attribute values.
+/// Escapes text for HTML element content and quoted attribute values, and makes every
+/// character that a browser would hide or use to reorder text visible (see [`invisible`]): a
+/// poisoned description must not hide or reorder text in our own report (Trojan Source). The
+/// marks are markup, so attribute values must hold only our own text.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
+    // A run of Unicode tag characters spells ASCII text that no one sees: show it decoded.
+    let mut tags = String::new();
     for c in text.chars() {
+        if let Some(ascii) = tag_ascii(c) {
+            tags.push(ascii);
+            continue;
+        }
+        flush_tags(&mut out, &mut tags);
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+            c => match invisible(c) {
+                Some(name) => {
+                    let _ = write!(
+                        out,
+                        "<span class=\"invisible\" title=\"{name}\">[U+{:04X}]</span>",
+                        c as u32
+                    );
+                }
+                None => out.push(c),
+            },
         }
     }
+    flush_tags(&mut out, &mut tags);
     out
+}
+
+fn flush_tags(out: &mut String, tags: &mut String) {
+    if tags.is_empty() {
+        return;
+    }
+    let mut shown = String::with_capacity(tags.len());
+    for c in tags.chars() {
+        match c {
+            '&' => shown.push_str("&amp;"),
+            '<' => shown.push_str("&lt;"),
+            '>' => shown.push_str("&gt;"),
+            '"' => shown.push_str("&quot;"),
+            '\'' => shown.push_str("&#39;"),
+            c => shown.push(c),
+        }
+    }
+    let _ = write!(
+        out,
+        "<span class=\"invisible tags\" title=\"Unicode tag characters: invisible text, shown decoded\">[hidden: {shown}]</span>"
+    );
+    tags.clear();
+}
+
+/// The ASCII character an invisible Unicode tag character (U+E0020 to U+E007E) spells.
+fn tag_ascii(c: char) -> Option<char> {
+    let code = c as u32;
+    (0xE0020..=0xE007E)
+        .contains(&code)
+        .then(|| char::from_u32(code - 0xE0000))
+        .flatten()
+}
+
+/// What a browser would not show, or would use to reorder the text around it: controls
+/// (except tab and line feed), zero-width characters and joiners, bidi controls, line and
+/// paragraph separators, invisible fillers, variation selectors, the other tag characters.
+/// Returns a name for the mark's tooltip.
+fn invisible(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\t' | '\n' => return None,
+        '\u{202A}'..='\u{202E}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{200E}'
+        | '\u{200F}'
+        | '\u{061C}' => "bidirectional control: reorders the text around it",
+        '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{180E}' => {
+            "zero-width character"
+        }
+        '\u{2028}' | '\u{2029}' => "line or paragraph separator",
+        '\u{00AD}'
+        | '\u{034F}'
+        | '\u{115F}'
+        | '\u{1160}'
+        | '\u{17B4}'
+        | '\u{17B5}'
+        | '\u{3164}'
+        | '\u{FFA0}'
+        | '\u{FFF9}'..='\u{FFFB}' => "invisible character",
+        '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}' => "variation selector",
+        '\u{E0000}'..='\u{E007F}' => "Unicode tag character",
+        c if c.is_control() => "control character",
+        _ => return None,
+    })
 }
 
 /// Escaped text with `backticked` spans as `<code>`, the one piece of Markdown that messages,
@@ -572,5 +659,44 @@ mod tests {
         assert!(out.starts_with("<span class=\"gap\">…</span>"));
         assert!(out.ends_with("<span class=\"gap\">…</span>"));
         assert!(out.len() < 400);
+    }
+
+    #[test]
+    fn invisible_and_reordering_characters_are_shown() {
+        // A bidi override, zero-width characters and tag characters spelling `<b>hi`.
+        let hidden = "safe\u{202E}txt.exe\u{2066}x\u{2069}a\u{200B}b\u{E003C}\u{E0062}\u{E003E}\u{E0068}\u{E0069}!";
+        let shown = escape(hidden);
+        for c in [
+            '\u{202E}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{200B}',
+            '\u{E003C}',
+            '\u{E0068}',
+        ] {
+            assert!(!shown.contains(c), "{c:?} reached the page raw: {shown}");
+        }
+        assert!(shown.contains("[U+202E]"), "{shown}");
+        assert!(shown.contains("[U+200B]"), "{shown}");
+        assert!(shown.contains("[hidden: &lt;b&gt;hi]"), "{shown}");
+        assert!(shown.ends_with("</span>!"), "{shown}");
+        assert_eq!(escape("tab\tand\nline"), "tab\tand\nline");
+        assert_eq!(escape("日本語 café"), "日本語 café");
+    }
+
+    #[test]
+    fn a_poisoned_line_in_a_frame_is_shown_whole_and_in_order() {
+        let line = "\"description\": \"Adds.\u{202E} }sdrawkcab{ \u{E0069}\u{E0067}\"";
+        let mut out = String::new();
+        frame_line(&mut out, line, Some((16, line.len() - 1)));
+        assert!(
+            !out.chars()
+                .any(|c| invisible(c).is_some() || tag_ascii(c).is_some()),
+            "{out}"
+        );
+        assert!(
+            out.contains("[U+202E]") && out.contains("[hidden: ig]"),
+            "{out}"
+        );
     }
 }

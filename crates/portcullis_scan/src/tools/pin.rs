@@ -2,10 +2,21 @@
 //! its identity and a sha256 of each tool, prompt and resource definition in canonical JSON
 //! (keys sorted, no whitespace), with the canonical text itself so that a change can be shown
 //! as a diff. Comparing a scan's snapshots with the lock gives the added, removed and changed
-//! definitions. Kept here, not in the binary, so the live inspector and the gateway can reuse it.
+//! definitions. Kept here, not in the binary, so the live inspector and the gateway can reuse it:
+//! [`canonical_value`] and [`definition_sha256`] are the one canonical form and the one hash of
+//! a definition, for the lock and for the gateway's pins alike.
 //!
 //! The trade-off: storing each definition makes the lock larger than hashes alone, but a
 //! reviewer sees at a glance what a server changed instead of a bare hash mismatch.
+//!
+//! **No secret is stored.** A lock is committed next to the code, and a description, schema
+//! default or example may hold a real token. Before a definition is stored, every string (and
+//! object key) in it goes through the scanner's secret detectors (`crate::secrets`, the ones
+//! the config audit and the gateway's redaction use) and each secret found is replaced with
+//! `[REDACTED <kind>]`. The sha256 is still that of the real, unredacted definition: a changed
+//! secret is still a changed definition and fails `--locked`, even though the stored texts
+//! then read the same (the diff says so). Names (tools, prompts, resource URIs) and the
+//! server's identity are redacted the same way, on both sides of a comparison.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -125,42 +136,34 @@ pub struct Change {
     pub span: Span,
 }
 
-/// Canonical JSON: keys sorted by their bytes, no whitespace, strings escaped as serde_json
-/// does, numbers as written.
+/// Canonical JSON of a parsed definition: [`canonical_value`] of its JSON value.
 pub fn canonical_json(node: &Node) -> String {
+    canonical_value(&node_value(node, 0))
+}
+
+/// The one canonical form: object keys sorted by their UTF-8 bytes (the last of duplicate
+/// keys wins, as in JSON), no whitespace, strings and numbers as `serde_json` writes them.
+/// Nesting deeper than 256 levels is written as `null`.
+pub fn canonical_value(value: &serde_json::Value) -> String {
     let mut out = String::new();
-    write_canonical(node, &mut out, 0);
+    write_canonical(value, &mut out, 0);
     out
 }
 
-fn write_canonical(node: &Node, out: &mut String, depth: usize) {
-    if depth > 256 {
+fn write_canonical(value: &serde_json::Value, out: &mut String, depth: usize) {
+    use serde_json::Value as J;
+    if depth > MAX_DEPTH {
         out.push_str("null");
         return;
     }
-    match &node.value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(n),
-        Value::String(s) => out.push_str(&serde_json::to_string(s).unwrap_or_default()),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out, depth + 1);
-            }
-            out.push(']');
-        }
-        Value::Object(members) => {
-            // The last duplicate wins, as in JSON.
-            let mut sorted: BTreeMap<&str, &Node> = BTreeMap::new();
-            for m in members {
-                sorted.insert(&m.key.value, &m.value);
-            }
+    match value {
+        J::Object(map) => {
+            // Sorted here, whatever order the map keeps (the workspace builds serde_json with
+            // `preserve_order`).
+            let mut entries: Vec<(&String, &J)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
             out.push('{');
-            for (i, (k, v)) in sorted.into_iter().enumerate() {
+            for (i, (k, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
@@ -170,22 +173,117 @@ fn write_canonical(node: &Node, out: &mut String, depth: usize) {
             }
             out.push('}');
         }
+        J::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out, depth + 1);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
     }
 }
 
-pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
+const MAX_DEPTH: usize = 256;
+
+/// A parsed definition as a JSON value. Numbers are read as `serde_json` reads them, so that a
+/// definition read from a dump and the same one received on the wire have one canonical form
+/// (`1e2` and `100.0` are the same number); a number JSON cannot hold is kept as its text.
+fn node_value(node: &Node, depth: usize) -> serde_json::Value {
+    use serde_json::Value as J;
+    if depth > MAX_DEPTH {
+        return J::Null;
+    }
+    match &node.value {
+        Value::Null => J::Null,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Number(n) => n
+            .parse::<serde_json::Number>()
+            .map_or_else(|_| J::String(n.clone()), J::Number),
+        Value::String(s) => J::String(s.clone()),
+        Value::Array(items) => J::Array(items.iter().map(|i| node_value(i, depth + 1)).collect()),
+        Value::Object(members) => {
+            let mut map = serde_json::Map::new();
+            for m in members {
+                // The last duplicate wins; its place does not matter, keys are sorted.
+                map.remove(&m.key.value);
+                map.insert(m.key.value.clone(), node_value(&m.value, depth + 1));
+            }
+            J::Object(map)
+        }
+    }
+}
+
+/// Lower-case hex sha256 of `bytes`.
+pub fn sha256_hex(bytes: impl AsRef<[u8]>) -> String {
+    Sha256::digest(bytes.as_ref())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
+/// The pin of one definition (a tool, prompt or resource as listed): the hex sha256 of its
+/// canonical JSON. The lock and the gateway both pin with this.
+pub fn definition_sha256(definition: &serde_json::Value) -> String {
+    sha256_hex(canonical_value(definition))
+}
+
+/// `text` with every secret the detectors find replaced by `[REDACTED <kind>]`. `key` is the
+/// name the text is stored under, as the detectors judge values by it.
+pub fn redact_text(text: &str, key: Option<&str>) -> String {
+    let found = crate::secrets::find_secrets(text, key);
+    if found.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for m in &found {
+        out.push_str(text.get(at..m.span.start).unwrap_or(""));
+        out.push_str(&format!("[REDACTED {}]", m.kind));
+        at = m.span.end;
+    }
+    out.push_str(text.get(at..).unwrap_or(""));
+    out
+}
+
+/// A copy of `value` with the secrets in its strings and keys redacted; an object member's
+/// value is judged under the member's name.
+pub fn redact_value(value: &serde_json::Value) -> serde_json::Value {
+    redact_under(value, None, 0)
+}
+
+fn redact_under(value: &serde_json::Value, key: Option<&str>, depth: usize) -> serde_json::Value {
+    use serde_json::Value as J;
+    if depth > MAX_DEPTH {
+        return J::Null;
+    }
+    match value {
+        J::String(s) => J::String(redact_text(s, key)),
+        J::Array(items) => J::Array(
+            items
+                .iter()
+                .map(|i| redact_under(i, key, depth + 1))
+                .collect(),
+        ),
+        J::Object(map) => J::Object(
+            map.iter()
+                .map(|(k, v)| (redact_text(k, None), redact_under(v, Some(k), depth + 1)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// The pin of a definition: the hash of the real definition, the text with secrets redacted.
 fn pin(name: &str, node: &Node) -> Pinned {
-    let definition = canonical_json(node);
+    let value = node_value(node, 0);
     Pinned {
-        name: name.to_string(),
-        sha256: sha256_hex(&definition),
-        definition,
+        name: redact_text(name, None),
+        sha256: definition_sha256(&value),
+        definition: canonical_value(&redact_value(&value)),
     }
 }
 
@@ -215,14 +313,14 @@ fn locked(server: &ServerSnapshot, file: &SourceFile, base: &Path) -> LockedServ
         list.sort_by(|a, b| a.name.cmp(&b.name).then(a.sha256.cmp(&b.sha256)));
     }
     LockedServer {
-        name: server.label(file),
-        version: server.version.as_ref().map(|v| v.value.clone()),
-        source: server.origin.clone(),
+        name: redact_text(&server.label(file), None),
+        version: server.version.as_ref().map(|v| redact_text(&v.value, None)),
+        source: server.origin.as_deref().map(|o| redact_text(o, None)),
         file: relative(file, base),
         instructions: server
             .instructions
             .as_ref()
-            .map(|i| sha256_hex(&serde_json::to_string(&i.value).unwrap_or_default())),
+            .map(|i| sha256_hex(serde_json::to_string(&i.value).unwrap_or_default())),
         tools,
         prompts,
         resources,
@@ -498,6 +596,12 @@ pub fn describe_diff(old: &str, new: &str) -> String {
     if ro != rn {
         out.push_str(&line_diff(&ro, &rn));
     }
+    if out.is_empty() && old == new {
+        // Same stored text, different hash: the change is inside a redacted secret.
+        out.push_str(
+            "the change is inside text redacted as a secret (the lock never stores secrets)\n",
+        );
+    }
     out
 }
 
@@ -612,6 +716,56 @@ mod tests {
         assert_eq!(
             Lock::from_files(&[&before], Path::new("/r")).to_toml(),
             Lock::from_files(&[&before], Path::new("/r")).to_toml()
+        );
+    }
+
+    const TOKEN: &str = "ghp_Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa";
+
+    #[test]
+    fn the_lock_never_holds_a_secret_but_hashes_the_real_definition() {
+        let with = |token: &str| {
+            file(&format!(
+                r#"{{"serverInfo": {{"name": "gh"}}, "tools": [{{"name": "search", "description": "Searches. Uses {token} for auth.", "inputSchema": {{"type": "object", "properties": {{"token": {{"type": "string", "default": "{token}"}}}}}}}}]}}"#
+            ))
+        };
+        let before = with(TOKEN);
+        let lock = Lock::from_files(&[&before], Path::new("/r"));
+        let text = lock.to_toml();
+        assert!(!text.contains("ghp_Zx9Y"), "{text}");
+        assert!(!text.contains("FeDcBa"), "{text}");
+        assert!(text.contains("[REDACTED GitHub"), "{text}");
+        // The hash is that of the definition as served, secret included.
+        let tool = &before.servers[0].tools[0];
+        assert_eq!(
+            lock.servers[0].tools[0].sha256,
+            sha256_hex(canonical_json(&tool.node))
+        );
+        // A changed secret is still a change, and the diff says why it shows nothing.
+        let lock = Lock::parse(&text, Path::new("/r/portcullis.lock")).unwrap();
+        assert!(compare(&lock, &[&before], Path::new("/r")).is_empty());
+        let other = TOKEN.replace("Zx9", "Ab1");
+        let changes = compare(&lock, &[&with(&other)], Path::new("/r"));
+        assert_eq!(changes.len(), 1);
+        let ChangeKind::Changed { old, new } = &changes[0].change else {
+            panic!("{:?}", changes[0].change)
+        };
+        assert!(!new.contains("Ab1"), "{new}");
+        assert!(describe_diff(old, new).contains("redacted as a secret"));
+    }
+
+    #[test]
+    fn one_canonical_form_for_parsed_dumps_and_wire_values() {
+        let text = r#"{"z": [1, 2.50, 1e2, -0, 12345678901234567890], "a": {"y": "é\u0041", "b": null}, "a": {"c": true}}"#;
+        let node = parse(text, Format::Json).unwrap();
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(canonical_json(&node), canonical_value(&value));
+        assert_eq!(
+            canonical_value(&value),
+            r#"{"a":{"c":true},"z":[1,2.5,100.0,-0.0,12345678901234567890]}"#
+        );
+        assert_eq!(
+            definition_sha256(&value),
+            sha256_hex(canonical_json(&node).as_bytes())
         );
     }
 }

@@ -66,6 +66,7 @@ pub fn scan_fixture_dir(dir: &Path, rule: &RuleMeta) -> Report {
         baseline: None,
         inline_suppressions: true,
         lock,
+        live: Vec::new(),
     };
     let mut report = scan(&options, &portcullis_scan::scan::Silent);
     report
