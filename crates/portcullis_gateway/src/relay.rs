@@ -1003,7 +1003,8 @@ fn judge_response(
             verdict = ServerVerdict::Modified(msg.clone());
         }
     }
-    if let Err(e) = lock(&shared.audit).append(entry) {
+    // Off the critical path: committed with the next accepted call, or within ms (audit.rs).
+    if let Err(e) = lock(&shared.audit).append_deferred(entry) {
         warn(&format!("cannot write the audit log: {e}"));
         return ServerVerdict::Modified(error_response(
             pending.id.clone(),
