@@ -762,6 +762,64 @@ mod tests {
     }
 
     #[test]
+    fn deferred_records_ride_the_next_commit_or_the_background_thread() {
+        for (name, format) in [
+            ("a.sqlite", AuditFormat::Sqlite),
+            ("a.jsonl", AuditFormat::Jsonl),
+        ] {
+            let tmp = tempfile::tempdir().unwrap();
+            let path = tmp.path().join(name);
+            let mut log = AuditLog::open(&path, format).unwrap();
+            log.append(entry(1)).unwrap();
+            let mut done = entry(1);
+            done.event = "response".into();
+            done.decision = "completed".into();
+            log.append_deferred(done).unwrap();
+            // Committed together with the next write-ahead record, in order.
+            assert_eq!(log.append(entry(2)).unwrap(), 3);
+            let events: Vec<String> = read_records(&path, format)
+                .unwrap()
+                .into_iter()
+                .map(|r| format!("{}:{}", r.event, r.request_id.unwrap_or_default()))
+                .collect();
+            assert_eq!(events, ["request:1", "response:1", "request:2"], "{name}");
+
+            // Alone, the background thread commits it (bounded wait, no timing assertion).
+            log.append_deferred(entry(3)).unwrap();
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while read_records(&path, format).unwrap().len() < 4 {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{name}: never committed"
+                );
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            // And dropping the log commits what is still queued.
+            log.append_deferred(entry(4)).unwrap();
+            log.append_deferred(entry(5)).unwrap();
+            drop(log);
+            let records = read_records(&path, format).unwrap();
+            assert_eq!(records.len(), 6, "{name}");
+            assert_eq!(verify(&records).first_broken, None, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_long_queue_is_committed_by_the_caller() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("a.sqlite");
+        let log = AuditLog::open(&path, AuditFormat::Sqlite).unwrap();
+        for n in 0..(MAX_QUEUE as u64 * 2 + 3) {
+            log.append_deferred(entry(n)).unwrap();
+        }
+        assert!(lock(&log.shared.inner).queue.len() < MAX_QUEUE);
+        log.flush().unwrap();
+        let records = read_records(&path, AuditFormat::Sqlite).unwrap();
+        assert_eq!(records.len(), MAX_QUEUE * 2 + 3);
+        assert_eq!(verify(&records).first_broken, None);
+    }
+
+    #[test]
     fn pins_round_trip() {
         let tmp = tempfile::tempdir().unwrap();
         let pins = PinStore::open_for(&tmp.path().join("a.sqlite"), AuditFormat::Sqlite).unwrap();
