@@ -233,7 +233,7 @@ fn list(items: &[String]) -> String {
 }
 
 fn selected(entry: &ServerEntry, only: &[String]) -> bool {
-    only.is_empty() || only.iter().any(|n| *n == entry.name.value)
+    only.is_empty() || only.contains(&entry.name.value)
 }
 
 fn report(parsed: &Parsed, i: usize, outcome: Outcome) -> EntryReport {
