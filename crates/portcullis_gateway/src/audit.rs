@@ -28,9 +28,9 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -137,6 +137,10 @@ struct Inner {
     backend: Backend,
     /// Deferred records not committed yet, with the time they happened.
     queue: Vec<(Entry, String)>,
+    /// When the oldest queued record was queued.
+    oldest: Option<Instant>,
+    /// The background thread waits for work with no deadline: a queued record must wake it.
+    idle: bool,
     /// Why the last background commit failed; fails every append until a commit succeeds.
     failed: Option<String>,
     committed_since_checkpoint: u64,
@@ -245,6 +249,8 @@ impl AuditLog {
             inner: Mutex::new(Inner {
                 backend,
                 queue: Vec::new(),
+                oldest: None,
+                idle: false,
                 failed: None,
                 committed_since_checkpoint: 0,
                 stop: false,
@@ -275,7 +281,7 @@ impl AuditLog {
         let mut inner = lock(&self.shared.inner);
         let time = crate::time::now_rfc3339();
         let seq = commit(&self.shared.path, &mut inner, Some((entry, time)))?;
-        if inner.committed_since_checkpoint >= CHECKPOINT_EVERY {
+        if inner.idle && inner.committed_since_checkpoint >= CHECKPOINT_EVERY {
             self.shared.wake.notify_one();
         }
         Ok(seq.unwrap_or_default())
@@ -292,9 +298,14 @@ impl AuditLog {
             });
         }
         inner.queue.push((entry, crate::time::now_rfc3339()));
+        if inner.queue.len() == 1 {
+            inner.oldest = Some(Instant::now());
+        }
         if inner.queue.len() >= MAX_QUEUE {
             commit(&self.shared.path, &mut inner, None)?;
-        } else if inner.queue.len() == 1 {
+        } else if inner.idle {
+            // Only an idle thread is woken: under load it is already waiting on a deadline,
+            // and a wake-up per call would cost more than the commit it saves.
             self.shared.wake.notify_one();
         }
         Ok(())
@@ -343,6 +354,7 @@ fn commit(
     match result {
         Ok((count, seq)) => {
             inner.queue.clear();
+            inner.oldest = None;
             inner.failed = None;
             if matches!(inner.backend, Backend::Sqlite(_)) {
                 inner.committed_since_checkpoint += count;
@@ -357,52 +369,70 @@ fn commit(
 }
 
 /// Seals and inserts `batch` in one `IMMEDIATE` transaction; returns how many and the last
-/// sequence number.
+/// sequence number. Every statement, `BEGIN` and `COMMIT` included, is prepared once and
+/// cached: parsing SQL was a visible share of each call's cost.
 fn commit_sqlite(
     conn: &mut Connection,
     batch: impl Iterator<Item = (Entry, String)>,
 ) -> rusqlite::Result<(u64, Option<u64>)> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut last: Option<(u64, String)> = tx
-        .query_row(
-            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
-        )
-        .optional()?;
-    let mut count = 0;
-    {
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO audit (seq, time, server, event, method, tool, request_id, \
-             arguments, decision, rule, reason, latency_us, request_bytes, \
-             response_bytes, prev_hash, hash) VALUES \
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-        )?;
-        for (entry, time) in batch {
-            let record = seal(entry, last.as_ref(), time);
-            stmt.execute(params![
-                record.seq as i64,
-                record.time,
-                record.server,
-                record.event,
-                record.method,
-                record.tool,
-                record.request_id,
-                record.arguments.as_ref().map(Value::to_string),
-                record.decision,
-                record.rule,
-                record.reason,
-                record.latency_us.map(|v| v as i64),
-                record.request_bytes.map(|v| v as i64),
-                record.response_bytes.map(|v| v as i64),
-                record.prev_hash,
-                record.hash,
-            ])?;
-            last = Some((record.seq, record.hash));
-            count += 1;
+    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    match insert_batch(conn, batch) {
+        Ok(done) => match conn.prepare_cached("COMMIT")?.execute([]) {
+            Ok(_) => Ok(done),
+            Err(e) => {
+                let _ = conn
+                    .prepare_cached("ROLLBACK")
+                    .and_then(|mut s| s.execute([]));
+                Err(e)
+            }
+        },
+        Err(e) => {
+            let _ = conn
+                .prepare_cached("ROLLBACK")
+                .and_then(|mut s| s.execute([]));
+            Err(e)
         }
     }
-    tx.commit()?;
+}
+
+fn insert_batch(
+    conn: &Connection,
+    batch: impl Iterator<Item = (Entry, String)>,
+) -> rusqlite::Result<(u64, Option<u64>)> {
+    let mut last: Option<(u64, String)> = conn
+        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+        .optional()?;
+    let mut count = 0;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO audit (seq, time, server, event, method, tool, request_id, \
+         arguments, decision, rule, reason, latency_us, request_bytes, \
+         response_bytes, prev_hash, hash) VALUES \
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?;
+    for (entry, time) in batch {
+        let record = seal(entry, last.as_ref(), time);
+        stmt.execute(params![
+            record.seq as i64,
+            record.time,
+            record.server,
+            record.event,
+            record.method,
+            record.tool,
+            record.request_id,
+            record.arguments.as_ref().map(Value::to_string),
+            record.decision,
+            record.rule,
+            record.reason,
+            record.latency_us.map(|v| v as i64),
+            record.request_bytes.map(|v| v as i64),
+            record.response_bytes.map(|v| v as i64),
+            record.prev_hash,
+            record.hash,
+        ])?;
+        last = Some((record.seq, record.hash));
+        count += 1;
+    }
     Ok((count, last.map(|l| l.0)))
 }
 
@@ -429,45 +459,57 @@ fn commit_jsonl(
 }
 
 /// The background thread: commits deferred records no write-ahead record picked up within
-/// [`LINGER`], and checkpoints the WAL on its own connection.
+/// [`LINGER`] of being queued, and checkpoints the WAL on its own connection.
 fn background(shared: &Shared, checkpointer: Option<Connection>) {
     let due = |inner: &Inner| {
         checkpointer.is_some() && inner.committed_since_checkpoint >= CHECKPOINT_EVERY
     };
     let mut inner = lock(&shared.inner);
     loop {
-        while inner.queue.is_empty() && !inner.stop && !due(&inner) {
-            inner = shared.wake.wait(inner).unwrap_or_else(|e| e.into_inner());
-        }
-        if !inner.queue.is_empty() && !inner.stop {
-            // Give the next call the chance to carry the queue in its own commit.
-            inner = shared
-                .wake
-                .wait_timeout(inner, LINGER)
-                .map(|(guard, _)| guard)
-                .unwrap_or_else(|e| e.into_inner().0);
-        }
-        if !inner.queue.is_empty() {
-            let _ = commit(&shared.path, &mut inner, None);
-            if inner.failed.is_some() && !inner.stop {
-                // Retry later rather than spin; appends report the failure meanwhile.
-                drop(inner);
-                std::thread::sleep(Duration::from_millis(50));
-                inner = lock(&shared.inner);
-                continue;
+        if inner.stop {
+            // Commits what is queued (unless writing is failing) before the log closes.
+            if inner.failed.is_none() {
+                let _ = commit(&shared.path, &mut inner, None);
             }
+            drop(inner);
+            if let Some(conn) = &checkpointer {
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            }
+            return;
         }
-        if let Some(conn) = &checkpointer
-            && (due(&inner) || inner.stop)
-        {
+        if due(&inner) {
             inner.committed_since_checkpoint = 0;
             drop(inner);
-            // PASSIVE: copies what it can without waiting for readers or the writer.
-            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            if let Some(conn) = &checkpointer {
+                // PASSIVE: copies what it can without waiting for readers or the writer.
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            }
             inner = lock(&shared.inner);
+            continue;
         }
-        if inner.stop && (inner.queue.is_empty() || inner.failed.is_some()) {
-            return;
+        match inner.oldest.map(|t| t.elapsed()) {
+            None => {
+                inner.idle = true;
+                inner = shared.wake.wait(inner).unwrap_or_else(|e| e.into_inner());
+                inner.idle = false;
+            }
+            Some(age) if age < LINGER => {
+                inner = shared
+                    .wake
+                    .wait_timeout(inner, LINGER - age)
+                    .map(|(guard, _)| guard)
+                    .unwrap_or_else(|e| e.into_inner().0);
+            }
+            Some(_) => {
+                if commit(&shared.path, &mut inner, None).is_err() {
+                    // Retry later rather than spin; appends report the failure meanwhile.
+                    inner = shared
+                        .wake
+                        .wait_timeout(inner, Duration::from_millis(50))
+                        .map(|(guard, _)| guard)
+                        .unwrap_or_else(|e| e.into_inner().0);
+                }
+            }
         }
     }
 }
@@ -786,12 +828,9 @@ mod tests {
 
             // Alone, the background thread commits it (bounded wait, no timing assertion).
             log.append_deferred(entry(3)).unwrap();
-            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            let deadline = Instant::now() + Duration::from_secs(10);
             while read_records(&path, format).unwrap().len() < 4 {
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "{name}: never committed"
-                );
+                assert!(Instant::now() < deadline, "{name}: never committed");
                 std::thread::sleep(Duration::from_millis(5));
             }
             // And dropping the log commits what is still queued.
