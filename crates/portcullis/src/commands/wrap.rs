@@ -205,6 +205,9 @@ pub fn run_wrap(args: WrapArgs) -> anyhow::Result<ExitCode> {
         };
         let plan = edit::plan_wrap(&parsed, &gateway, &args.server);
         matched.extend(plan.entries.iter().map(|e| e.name.clone()));
+        if parsed.servers.is_empty() && target.explicit {
+            eprintln(&format!("{display}: no MCP servers found; nothing to wrap"));
+        }
         if plan.entries.is_empty() {
             continue;
         }
