@@ -360,7 +360,13 @@ fn write_server(
 
     // Paths.
     let any_path_args = tools.is_none() || kinds.iter().any(|k| !k.paths.is_empty());
-    if any_path_args {
+    let remote = server.program.is_none() && server.url.is_some();
+    if remote {
+        let _ = writeln!(
+            w,
+            "# A remote server's paths are on its machine, not this one: no folder rule."
+        );
+    } else if any_path_args {
         let folders = folder_arguments(server, options);
         let (roots, why) = if folders.is_empty() {
             let fallback = server
@@ -570,6 +576,11 @@ mod tests {
             }),
             ..StarterServer::default()
         };
+        let remote = StarterServer {
+            name: "remote".into(),
+            url: Some("https://mcp.example.com/mcp".into()),
+            ..StarterServer::default()
+        };
         let fetch = StarterServer {
             name: "fetch".into(),
             program: Some("uvx".into()),
@@ -580,7 +591,7 @@ mod tests {
             env_values: vec!["https://Docs.Example.org".into(), "not a url".into()],
             ..StarterServer::default()
         };
-        let text = starter_policy(&[fs, fetch], &options(&dir));
+        let text = starter_policy(&[fs, fetch, remote], &options(&dir));
         let policy = Policy::parse(&text, &dir.join("policy.toml"))
             .unwrap_or_else(|e| panic!("{e}\n{text}"));
         let s = policy.server("fs");
@@ -606,6 +617,7 @@ mod tests {
         assert!(hosts.is_match("api.example.com") && hosts.is_match("docs.example.org"));
         assert!(!hosts.is_match("evil.com"));
         assert_eq!(policy.server("other").tool("x").action, Action::Deny);
+        assert!(policy.server("remote").tool("x").paths.is_none());
         assert!(
             text.contains("# Looks destructive: its name says `delete`"),
             "{text}"
