@@ -46,6 +46,21 @@ pub enum Command {
     /// Read and check the gateway's audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Rewrite a client's MCP configuration so its stdio servers run through the gateway.
+    ///
+    /// Each stdio server (or each one named with --server) becomes `portcullis gateway --name
+    /// NAME [--policy FILE] -- COMMAND ARGS...`; `env`, secrets, comments and every other key
+    /// stay where they were. A backup is written beside the file first
+    /// (`<file>.portcullis-<time>-<hash>.bak`, never overwritten). Wrapping twice changes
+    /// nothing; remote (URL) servers are left as they are and reported. With no TARGET: every
+    /// user configuration found, and the project configurations in the current folder.
+    Wrap(WrapArgs),
+    /// Undo `portcullis wrap`: the file exactly as it was when it has not changed since,
+    /// otherwise the wrapped entries unwrapped in place.
+    Unwrap(UnwrapArgs),
+    /// Write a starting gateway policy.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Print one rule's documentation.
     Explain {
         /// The rule's code (PC201) or name (plaintext-secret-in-config).
@@ -340,6 +355,82 @@ pub struct GatewayArgs {
     /// The server command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct WrapArgs {
+    /// A client (claude-desktop, claude-code, cursor, vscode, windsurf, gemini-cli, codex,
+    /// zed, ...) or a configuration file.
+    #[arg(value_name = "CLIENT|CONFIG")]
+    pub target: Option<String>,
+
+    /// Wrap only this server (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub server: Vec<String>,
+
+    /// The policy the wrapped servers run under (checked now, written as an absolute path).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// The audit log the wrapped servers write (default: the gateway's default).
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+
+    /// Show the change as a diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// The portcullis program the client should start (default: this one, by absolute path).
+    #[arg(long, value_name = "PATH")]
+    pub gateway_program: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UnwrapArgs {
+    /// A client or a configuration file (default: every one found, as for wrap).
+    #[arg(value_name = "CLIENT|CONFIG")]
+    pub target: Option<String>,
+
+    /// Unwrap only this server, in place (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub server: Vec<String>,
+
+    /// Show the change as a diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Write a starting policy for the configured servers, with comments that explain it.
+    ///
+    /// Per server: folders for path arguments (the directories among its arguments, else its
+    /// working folder), hosts for URL arguments (those its configuration names, else any
+    /// public host), a rate limit, and, from a tool dump (`portcullis inspect --save`), one
+    /// rule per tool: allowed, or denied when it looks destructive (delete, drop, rm, write,
+    /// exec, ... or `destructiveHint`). Review it before use.
+    Init(PolicyInitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyInitArgs {
+    /// A client or a configuration file (default: every configuration found, as for scan).
+    #[arg(value_name = "CLIENT|CONFIG")]
+    pub target: Option<String>,
+
+    /// A tool dump (`portcullis inspect --save FILE`, or a saved `tools/list` result), as
+    /// `SERVER=FILE` or `FILE` (matched by the server's name). Repeatable.
+    #[arg(long = "tools", value_name = "[SERVER=]FILE")]
+    pub tools: Vec<String>,
+
+    /// Write the policy to FILE (default: standard output). An existing file is not replaced
+    /// unless --force.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,18 +6,31 @@
 //! first record that does not fit. Deleting records at the very end cannot be seen from the
 //! chain alone (there is nothing after them); everything else can.
 //!
-//! Write-ahead: [`AuditLog::append`] returns only once the record is committed (SQLite in WAL
-//! mode with `synchronous=NORMAL`, or a flushed `write` for JSON lines), so the record is in
-//! the operating system's hands before the call is forwarded: a SIGKILL of the gateway cannot
-//! lose it (a power cut may lose the last records; `synchronous=FULL` would cost an fsync per
-//! call). SQLite appends read the previous hash and insert in one `IMMEDIATE` transaction, so
-//! several gateways may share one database; JSON lines files must have one writer each.
+//! Two ways in, one chain. [`AuditLog::append`] is write-ahead: it returns only once the record
+//! is committed, so an accepted call is on record before it is forwarded. SQLite runs in WAL
+//! mode with `synchronous=NORMAL`: a commit is a `write` into the WAL, no `fsync`, so the record
+//! is in the operating system's hands and survives a crash or SIGKILL of the gateway, but a
+//! power cut or kernel crash may lose the last records (`synchronous=FULL` would cost an fsync
+//! per call). [`AuditLog::append_deferred`] queues a record (a completion, a refusal) and
+//! returns at once; the queue is committed in the same transaction as the next write-ahead
+//! record (group commit: under load one commit carries many records), or by a background thread
+//! after [`LINGER`] when no call comes. A deferred record can therefore be lost if the process
+//! dies within that window; the call's accepted record is already there. A deferred write that
+//! fails is remembered and fails the next append, so the log still fails closed.
+//!
+//! WAL checkpoints (which `fsync`) run on the background thread, on their own connection, so
+//! they never stall a call. SQLite appends read the previous hash and insert in one
+//! `IMMEDIATE` transaction, so several gateways may share one database; JSON lines files must
+//! have one writer each.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -43,6 +56,8 @@ pub enum AuditError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("audit log {path}: an earlier record could not be written ({message})")]
+    Deferred { path: PathBuf, message: String },
     #[error("audit file {path}, line {line}: {message}")]
     Format {
         path: PathBuf,
@@ -109,9 +124,38 @@ enum Backend {
     Jsonl { file: File, last: (u64, String) },
 }
 
-pub struct AuditLog {
-    path: PathBuf,
+/// How long a deferred record may wait for a write-ahead record to carry it before the
+/// background thread commits it alone.
+pub const LINGER: Duration = Duration::from_millis(2);
+/// A queue this long is committed by the caller at once: memory stays bounded under load.
+const MAX_QUEUE: usize = 512;
+/// Records committed between two background WAL checkpoints (about one page each at most).
+const CHECKPOINT_EVERY: u64 = 1000;
+
+/// What the writer and the background thread share.
+struct Inner {
     backend: Backend,
+    /// Deferred records not committed yet, with the time they happened.
+    queue: Vec<(Entry, String)>,
+    /// When the oldest queued record was queued.
+    oldest: Option<Instant>,
+    /// The background thread waits for work with no deadline: a queued record must wake it.
+    idle: bool,
+    /// Why the last background commit failed; fails every append until a commit succeeds.
+    failed: Option<String>,
+    committed_since_checkpoint: u64,
+    stop: bool,
+}
+
+struct Shared {
+    path: PathBuf,
+    inner: Mutex<Inner>,
+    wake: Condvar,
+}
+
+pub struct AuditLog {
+    shared: Arc<Shared>,
+    background: Option<JoinHandle<()>>,
 }
 
 const SCHEMA: &str = "
@@ -154,8 +198,7 @@ fn open_db(path: &Path) -> Result<Connection, AuditError> {
         })?;
     }
     let conn = Connection::open(path).map_err(err)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(err)?;
+    conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(err)?;
     conn.pragma_update(None, "synchronous", "NORMAL")
@@ -164,10 +207,25 @@ fn open_db(path: &Path) -> Result<Connection, AuditError> {
     Ok(conn)
 }
 
+fn lock(inner: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
+    // A panic while holding the lock leaves a consistent queue (records are removed only after
+    // their commit), so the log stays usable.
+    inner.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl AuditLog {
     pub fn open(path: &Path, format: AuditFormat) -> Result<AuditLog, AuditError> {
-        let backend = match format {
-            AuditFormat::Sqlite => Backend::Sqlite(open_db(path)?),
+        let (backend, checkpointer) = match format {
+            AuditFormat::Sqlite => {
+                let conn = open_db(path)?;
+                // Checkpoints are the background thread's job (see the module docs).
+                conn.pragma_update(None, "wal_autocheckpoint", 0)
+                    .map_err(|source| AuditError::Sqlite {
+                        path: path.to_path_buf(),
+                        source,
+                    })?;
+                (Backend::Sqlite(conn), Some(open_db(path)?))
+            }
             AuditFormat::Jsonl => {
                 let io = |source| AuditError::Io {
                     path: path.to_path_buf(),
@@ -183,92 +241,287 @@ impl AuditLog {
                     .open(path)
                     .map_err(io)?;
                 let last = last_jsonl(&mut file, path)?;
-                Backend::Jsonl { file, last }
+                (Backend::Jsonl { file, last }, None)
             }
         };
-        Ok(AuditLog {
+        let shared = Arc::new(Shared {
             path: path.to_path_buf(),
-            backend,
+            inner: Mutex::new(Inner {
+                backend,
+                queue: Vec::new(),
+                oldest: None,
+                idle: false,
+                failed: None,
+                committed_since_checkpoint: 0,
+                stop: false,
+            }),
+            wake: Condvar::new(),
+        });
+        let for_thread = shared.clone();
+        let background = std::thread::Builder::new()
+            .name("portcullis-audit".into())
+            .spawn(move || background(&for_thread, checkpointer))
+            .map_err(|source| AuditError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(AuditLog {
+            shared,
+            background: Some(background),
         })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.shared.path
     }
 
-    /// Appends one record and returns its sequence number once it is committed.
+    /// Appends one record and returns its sequence number once it is committed, together with
+    /// every deferred record queued before it (in order, in one transaction).
     pub fn append(&mut self, entry: Entry) -> Result<u64, AuditError> {
-        let path = self.path.clone();
-        match &mut self.backend {
-            Backend::Sqlite(conn) => {
-                let err = |source| AuditError::Sqlite {
-                    path: path.clone(),
-                    source,
-                };
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(err)?;
-                let last: Option<(u64, String)> = tx
-                    .query_row(
-                        "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-                        [],
-                        |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
-                    )
-                    .optional()
-                    .map_err(err)?;
-                let record = seal(entry, last.as_ref());
-                tx.prepare_cached(
-                    "INSERT INTO audit (seq, time, server, event, method, tool, request_id, \
-                     arguments, decision, rule, reason, latency_us, request_bytes, \
-                     response_bytes, prev_hash, hash) VALUES \
-                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-                )
-                .and_then(|mut stmt| {
-                    stmt.execute(params![
-                        record.seq as i64,
-                        record.time,
-                        record.server,
-                        record.event,
-                        record.method,
-                        record.tool,
-                        record.request_id,
-                        record.arguments.as_ref().map(Value::to_string),
-                        record.decision,
-                        record.rule,
-                        record.reason,
-                        record.latency_us.map(|v| v as i64),
-                        record.request_bytes.map(|v| v as i64),
-                        record.response_bytes.map(|v| v as i64),
-                        record.prev_hash,
-                        record.hash,
-                    ])
-                })
-                .map_err(err)?;
-                tx.commit().map_err(err)?;
-                Ok(record.seq)
+        let mut inner = lock(&self.shared.inner);
+        let time = crate::time::now_rfc3339();
+        let seq = commit(&self.shared.path, &mut inner, Some((entry, time)))?;
+        if inner.idle && inner.committed_since_checkpoint >= CHECKPOINT_EVERY {
+            self.shared.wake.notify_one();
+        }
+        Ok(seq.unwrap_or_default())
+    }
+
+    /// Queues one record to be committed soon, off the caller's path (see the module docs).
+    /// Fails, without queueing, when an earlier commit failed and none has succeeded since.
+    pub fn append_deferred(&self, entry: Entry) -> Result<(), AuditError> {
+        let mut inner = lock(&self.shared.inner);
+        if let Some(why) = &inner.failed {
+            return Err(AuditError::Deferred {
+                path: self.shared.path.clone(),
+                message: why.clone(),
+            });
+        }
+        inner.queue.push((entry, crate::time::now_rfc3339()));
+        if inner.queue.len() == 1 {
+            inner.oldest = Some(Instant::now());
+        }
+        if inner.queue.len() >= MAX_QUEUE {
+            commit(&self.shared.path, &mut inner, None)?;
+        } else if inner.idle {
+            // Only an idle thread is woken: under load it is already waiting on a deadline,
+            // and a wake-up per call would cost more than the commit it saves.
+            self.shared.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Commits every deferred record now.
+    pub fn flush(&self) -> Result<(), AuditError> {
+        commit(&self.shared.path, &mut lock(&self.shared.inner), None).map(|_| ())
+    }
+}
+
+impl Drop for AuditLog {
+    fn drop(&mut self) {
+        lock(&self.shared.inner).stop = true;
+        self.shared.wake.notify_one();
+        if let Some(handle) = self.background.take() {
+            // The thread commits what is queued before it ends.
+            let _ = handle.join();
+        }
+    }
+}
+
+/// Commits the queue and then `entry` (if any) in one transaction; returns `entry`'s sequence
+/// number. On failure nothing is removed from the queue, so a later commit retries it.
+fn commit(
+    path: &Path,
+    inner: &mut Inner,
+    entry: Option<(Entry, String)>,
+) -> Result<Option<u64>, AuditError> {
+    if inner.queue.is_empty() && entry.is_none() {
+        return Ok(None);
+    }
+    let batch = inner.queue.iter().cloned().chain(entry);
+    let result = match &mut inner.backend {
+        Backend::Sqlite(conn) => commit_sqlite(conn, batch).map_err(|source| AuditError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        }),
+        Backend::Jsonl { file, last } => {
+            commit_jsonl(file, last, batch).map_err(|source| AuditError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    match result {
+        Ok((count, seq)) => {
+            inner.queue.clear();
+            inner.oldest = None;
+            inner.failed = None;
+            if matches!(inner.backend, Backend::Sqlite(_)) {
+                inner.committed_since_checkpoint += count;
             }
-            Backend::Jsonl { file, last } => {
-                let record = seal(entry, Some(&*last).filter(|l| l.0 > 0));
-                let mut line = serde_json::to_string(&record).unwrap_or_default();
-                line.push('\n');
-                file.write_all(line.as_bytes())
-                    .and_then(|_| file.flush())
-                    .map_err(|source| AuditError::Io { path, source })?;
-                *last = (record.seq, record.hash.clone());
-                Ok(record.seq)
+            Ok(seq)
+        }
+        Err(e) => {
+            inner.failed = Some(e.to_string());
+            Err(e)
+        }
+    }
+}
+
+/// Seals and inserts `batch` in one `IMMEDIATE` transaction; returns how many and the last
+/// sequence number. Every statement, `BEGIN` and `COMMIT` included, is prepared once and
+/// cached: parsing SQL was a visible share of each call's cost.
+fn commit_sqlite(
+    conn: &mut Connection,
+    batch: impl Iterator<Item = (Entry, String)>,
+) -> rusqlite::Result<(u64, Option<u64>)> {
+    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    match insert_batch(conn, batch) {
+        Ok(done) => match conn.prepare_cached("COMMIT")?.execute([]) {
+            Ok(_) => Ok(done),
+            Err(e) => {
+                let _ = conn
+                    .prepare_cached("ROLLBACK")
+                    .and_then(|mut s| s.execute([]));
+                Err(e)
+            }
+        },
+        Err(e) => {
+            let _ = conn
+                .prepare_cached("ROLLBACK")
+                .and_then(|mut s| s.execute([]));
+            Err(e)
+        }
+    }
+}
+
+fn insert_batch(
+    conn: &Connection,
+    batch: impl Iterator<Item = (Entry, String)>,
+) -> rusqlite::Result<(u64, Option<u64>)> {
+    let mut last: Option<(u64, String)> = conn
+        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+        .optional()?;
+    let mut count = 0;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO audit (seq, time, server, event, method, tool, request_id, \
+         arguments, decision, rule, reason, latency_us, request_bytes, \
+         response_bytes, prev_hash, hash) VALUES \
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?;
+    for (entry, time) in batch {
+        let record = seal(entry, last.as_ref(), time);
+        stmt.execute(params![
+            record.seq as i64,
+            record.time,
+            record.server,
+            record.event,
+            record.method,
+            record.tool,
+            record.request_id,
+            record.arguments.as_ref().map(Value::to_string),
+            record.decision,
+            record.rule,
+            record.reason,
+            record.latency_us.map(|v| v as i64),
+            record.request_bytes.map(|v| v as i64),
+            record.response_bytes.map(|v| v as i64),
+            record.prev_hash,
+            record.hash,
+        ])?;
+        last = Some((record.seq, record.hash));
+        count += 1;
+    }
+    Ok((count, last.map(|l| l.0)))
+}
+
+/// Writes `batch` as lines with one `write`; the chain head moves only once it is written.
+fn commit_jsonl(
+    file: &mut File,
+    last: &mut (u64, String),
+    batch: impl Iterator<Item = (Entry, String)>,
+) -> std::io::Result<(u64, Option<u64>)> {
+    let mut head = last.clone();
+    let mut text = String::new();
+    let mut count = 0;
+    for (entry, time) in batch {
+        let record = seal(entry, Some(&head).filter(|l| l.0 > 0), time);
+        text.push_str(&serde_json::to_string(&record).unwrap_or_default());
+        text.push('\n');
+        head = (record.seq, record.hash);
+        count += 1;
+    }
+    file.write_all(text.as_bytes())?;
+    file.flush()?;
+    *last = head;
+    Ok((count, Some(last.0)))
+}
+
+/// The background thread: commits deferred records no write-ahead record picked up within
+/// [`LINGER`] of being queued, and checkpoints the WAL on its own connection.
+fn background(shared: &Shared, checkpointer: Option<Connection>) {
+    let due = |inner: &Inner| {
+        checkpointer.is_some() && inner.committed_since_checkpoint >= CHECKPOINT_EVERY
+    };
+    let mut inner = lock(&shared.inner);
+    loop {
+        if inner.stop {
+            // Commits what is queued (unless writing is failing) before the log closes.
+            if inner.failed.is_none() {
+                let _ = commit(&shared.path, &mut inner, None);
+            }
+            drop(inner);
+            if let Some(conn) = &checkpointer {
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            }
+            return;
+        }
+        if due(&inner) {
+            inner.committed_since_checkpoint = 0;
+            drop(inner);
+            if let Some(conn) = &checkpointer {
+                // PASSIVE: copies what it can without waiting for readers or the writer.
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            }
+            inner = lock(&shared.inner);
+            continue;
+        }
+        match inner.oldest.map(|t| t.elapsed()) {
+            None => {
+                inner.idle = true;
+                inner = shared.wake.wait(inner).unwrap_or_else(|e| e.into_inner());
+                inner.idle = false;
+            }
+            Some(age) if age < LINGER => {
+                inner = shared
+                    .wake
+                    .wait_timeout(inner, LINGER - age)
+                    .map(|(guard, _)| guard)
+                    .unwrap_or_else(|e| e.into_inner().0);
+            }
+            Some(_) => {
+                if commit(&shared.path, &mut inner, None).is_err() {
+                    // Retry later rather than spin; appends report the failure meanwhile.
+                    inner = shared
+                        .wake
+                        .wait_timeout(inner, Duration::from_millis(50))
+                        .map(|(guard, _)| guard)
+                        .unwrap_or_else(|e| e.into_inner().0);
+                }
             }
         }
     }
 }
 
-fn seal(entry: Entry, last: Option<&(u64, String)>) -> Record {
+fn seal(entry: Entry, last: Option<&(u64, String)>, time: String) -> Record {
     let (seq, prev_hash) = match last {
         Some((seq, hash)) => (seq + 1, hash.clone()),
         None => (1, GENESIS.to_string()),
     };
     let mut record = Record {
         seq,
-        time: crate::time::now_rfc3339(),
+        time,
         server: entry.server,
         event: entry.event,
         method: entry.method,
@@ -548,6 +801,61 @@ mod tests {
         std::fs::write(&path, text.replacen("hi 2", "hi 7", 1)).unwrap();
         let v = verify(&read_records(&path, AuditFormat::Jsonl).unwrap());
         assert_eq!(v.first_broken.map(|b| b.0), Some(2));
+    }
+
+    #[test]
+    fn deferred_records_ride_the_next_commit_or_the_background_thread() {
+        for (name, format) in [
+            ("a.sqlite", AuditFormat::Sqlite),
+            ("a.jsonl", AuditFormat::Jsonl),
+        ] {
+            let tmp = tempfile::tempdir().unwrap();
+            let path = tmp.path().join(name);
+            let mut log = AuditLog::open(&path, format).unwrap();
+            log.append(entry(1)).unwrap();
+            let mut done = entry(1);
+            done.event = "response".into();
+            done.decision = "completed".into();
+            log.append_deferred(done).unwrap();
+            // Committed together with the next write-ahead record, in order.
+            assert_eq!(log.append(entry(2)).unwrap(), 3);
+            let events: Vec<String> = read_records(&path, format)
+                .unwrap()
+                .into_iter()
+                .map(|r| format!("{}:{}", r.event, r.request_id.unwrap_or_default()))
+                .collect();
+            assert_eq!(events, ["request:1", "response:1", "request:2"], "{name}");
+
+            // Alone, the background thread commits it (bounded wait, no timing assertion).
+            log.append_deferred(entry(3)).unwrap();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while read_records(&path, format).unwrap().len() < 4 {
+                assert!(Instant::now() < deadline, "{name}: never committed");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            // And dropping the log commits what is still queued.
+            log.append_deferred(entry(4)).unwrap();
+            log.append_deferred(entry(5)).unwrap();
+            drop(log);
+            let records = read_records(&path, format).unwrap();
+            assert_eq!(records.len(), 6, "{name}");
+            assert_eq!(verify(&records).first_broken, None, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_long_queue_is_committed_by_the_caller() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("a.sqlite");
+        let log = AuditLog::open(&path, AuditFormat::Sqlite).unwrap();
+        for n in 0..(MAX_QUEUE as u64 * 2 + 3) {
+            log.append_deferred(entry(n)).unwrap();
+        }
+        assert!(lock(&log.shared.inner).queue.len() < MAX_QUEUE);
+        log.flush().unwrap();
+        let records = read_records(&path, AuditFormat::Sqlite).unwrap();
+        assert_eq!(records.len(), MAX_QUEUE * 2 + 3);
+        assert_eq!(verify(&records).first_broken, None);
     }
 
     #[test]

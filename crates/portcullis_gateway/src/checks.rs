@@ -26,59 +26,301 @@ pub struct ArgKinds {
     pub commands: Vec<String>,
 }
 
-/// Infers path, URL and command arguments from a tool definition's `inputSchema` properties:
-/// names such as `path`, `file`, `dir` (and `*_path`, `filePath`, ...), `url`/`uri` or
-/// `format: uri`, `command`/`cmd`.
+/// Infers path, URL and command arguments from a tool definition's `inputSchema`, nested
+/// objects and arrays included: names such as `path`, `file`, `dir` (and `*_path`, `filePath`,
+/// ...), `url`/`uri` or `format: uri`, `command`/`cmd`. A top-level property is named as it
+/// is (`path`); a nested one by its JSON pointer, `*` standing for every element of an array
+/// or member of a map (`/options/files`, `/edits/*/path`). Local `$ref`s (`#/$defs/...`),
+/// `anyOf`/`oneOf`/`allOf`, `items`, `prefixItems`, `additionalProperties` and
+/// `patternProperties` are followed, with bounds on depth and size.
 pub fn infer_kinds(tool: &Value) -> ArgKinds {
     let mut kinds = ArgKinds::default();
-    let Some(props) = tool
-        .get("inputSchema")
-        .and_then(|s| s.get("properties"))
-        .and_then(Value::as_object)
-    else {
+    let Some(schema) = tool.get("inputSchema") else {
         return kinds;
     };
-    for (name, schema) in props {
-        let n = name.to_ascii_lowercase().replace(['-', '_'], "");
-        let format = schema.get("format").and_then(Value::as_str).unwrap_or("");
-        if matches!(format, "uri" | "url" | "iri" | "uri-reference")
-            || n == "url"
-            || n == "uri"
-            || n.ends_with("url")
-            || n.ends_with("uri")
-        {
-            kinds.urls.push(name.clone());
-        } else if n == "command" || n == "cmd" || n.ends_with("command") {
-            kinds.commands.push(name.clone());
-        } else if [
-            "path",
-            "file",
-            "dir",
-            "directory",
-            "folder",
-            "filename",
-            "paths",
-            "files",
-        ]
-        .contains(&n.as_str())
-            || n.ends_with("path")
-            || n.ends_with("file")
-            || n.ends_with("dir")
-            || n.ends_with("directory")
-        {
-            kinds.paths.push(name.clone());
-        }
-    }
+    let mut walk = SchemaWalk {
+        root: schema,
+        kinds: &mut kinds,
+        visited: 0,
+    };
+    walk.schema(schema, &mut Vec::new(), None, 0);
     kinds
 }
 
-/// The string values of argument `name`: a string, or each string of an array.
-pub fn strings_of<'a>(arguments: &'a Value, name: &str) -> Vec<&'a str> {
-    match arguments.get(name) {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
+/// The kinds an argument can be judged as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Path,
+    Url,
+    Command,
+}
+
+/// The kind a property's name (or, with no name, its schema's `format`) says it holds.
+fn kind_of(name: Option<&str>, schema: &Value) -> Option<Kind> {
+    let format = schema.get("format").and_then(Value::as_str).unwrap_or("");
+    if matches!(format, "uri" | "url" | "iri" | "uri-reference") {
+        return Some(Kind::Url);
     }
+    let n = name?.to_ascii_lowercase().replace(['-', '_'], "");
+    if n == "url" || n == "uri" || n.ends_with("url") || n.ends_with("uri") {
+        Some(Kind::Url)
+    } else if n == "command" || n == "cmd" || n.ends_with("command") {
+        Some(Kind::Command)
+    } else if [
+        "path",
+        "file",
+        "dir",
+        "directory",
+        "folder",
+        "filename",
+        "paths",
+        "files",
+    ]
+    .contains(&n.as_str())
+        || n.ends_with("path")
+        || n.ends_with("file")
+        || n.ends_with("dir")
+        || n.ends_with("directory")
+    {
+        Some(Kind::Path)
+    } else {
+        None
+    }
+}
+
+/// Deepest schema nesting followed, and most schema nodes looked at, per tool: a hostile
+/// schema (deep, wide or with `$ref` cycles) costs a bounded amount of work.
+const MAX_SCHEMA_DEPTH: usize = 32;
+const MAX_SCHEMA_NODES: usize = 10_000;
+
+struct SchemaWalk<'a> {
+    root: &'a Value,
+    kinds: &'a mut ArgKinds,
+    visited: usize,
+}
+
+impl<'a> SchemaWalk<'a> {
+    /// Follows a local `$ref` (`#/$defs/x`, `#/definitions/x`, any local JSON pointer).
+    fn deref(&self, schema: &'a Value) -> &'a Value {
+        let mut schema = schema;
+        // A few hops only: a ref to a ref to a ref is already unusual.
+        for _ in 0..8 {
+            let Some(target) = schema.get("$ref").and_then(Value::as_str) else {
+                break;
+            };
+            match target
+                .strip_prefix('#')
+                .and_then(|pointer| self.root.pointer(pointer))
+            {
+                Some(found) => schema = found,
+                None => break,
+            }
+        }
+        schema
+    }
+
+    /// One schema at `path` (pointer segments), reached through the property `name` (`None`
+    /// for array items and map values).
+    fn schema(
+        &mut self,
+        schema: &'a Value,
+        path: &mut Vec<String>,
+        name: Option<&str>,
+        depth: usize,
+    ) {
+        self.visited += 1;
+        if depth > MAX_SCHEMA_DEPTH || self.visited > MAX_SCHEMA_NODES {
+            return;
+        }
+        let schema = self.deref(schema);
+        if let Some(kind) = kind_of(name, schema).filter(|_| !path.is_empty()) {
+            let list = match kind {
+                Kind::Path => &mut self.kinds.paths,
+                Kind::Url => &mut self.kinds.urls,
+                Kind::Command => &mut self.kinds.commands,
+            };
+            let selector = selector_of(path);
+            if !list.contains(&selector) {
+                list.push(selector);
+            }
+        }
+        for key in ["anyOf", "oneOf", "allOf"] {
+            for alternative in schema
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                self.schema(alternative, path, name, depth + 1);
+            }
+        }
+        self.object_properties(schema, path, depth);
+        let mut items: Vec<&Value> = Vec::new();
+        match schema.get("items") {
+            Some(Value::Array(tuple)) => items.extend(tuple),
+            Some(one @ Value::Object(_)) => items.push(one),
+            _ => {}
+        }
+        items.extend(
+            schema
+                .get("prefixItems")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
+        if let Some(extra @ Value::Object(_)) = schema.get("additionalProperties") {
+            items.push(extra);
+        }
+        items.extend(
+            schema
+                .get("patternProperties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|m| m.values()),
+        );
+        for item in items {
+            path.push("*".into());
+            self.schema(item, path, None, depth + 1);
+            path.pop();
+        }
+    }
+
+    fn object_properties(&mut self, schema: &'a Value, path: &mut Vec<String>, depth: usize) {
+        let schema = self.deref(schema);
+        let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+            return;
+        };
+        for (name, sub) in props {
+            path.push(name.clone());
+            self.schema(sub, path, Some(name), depth + 1);
+            path.pop();
+        }
+    }
+}
+
+/// A top-level property by its name, anything deeper by its JSON pointer.
+fn selector_of(path: &[String]) -> String {
+    match path {
+        [only] if !only.starts_with('/') && only != "*" && !only.contains(['.', '*', '?', '[']) => {
+            only.clone()
+        }
+        _ => path
+            .iter()
+            .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
+            .collect(),
+    }
+}
+
+/// One step of an argument selector.
+#[derive(Debug, Clone)]
+enum Step {
+    Key(String),
+    /// A key glob such as `*_path`.
+    Glob(globset::GlobMatcher),
+    /// `*`: every member of an object, every element of an array.
+    Any,
+    /// `**`: any depth, none included.
+    AnyDepth,
+}
+
+/// Parses a selector: a JSON pointer (`/options/files`, `/edits/*/path`), a dotted key path
+/// whose steps may be globs (`options.files`, `edits.*.path`, `**.path`, `*_file`), or a plain
+/// top-level name (`path`).
+fn steps_of(selector: &str) -> Vec<Step> {
+    let glob = |text: &str| -> Step {
+        match text {
+            "*" => Step::Any,
+            "**" => Step::AnyDepth,
+            _ if text.contains(['*', '?', '[']) => globset::Glob::new(text)
+                .map(|g| Step::Glob(g.compile_matcher()))
+                .unwrap_or_else(|_| Step::Key(text.to_string())),
+            _ => Step::Key(text.to_string()),
+        }
+    };
+    if let Some(pointer) = selector.strip_prefix('/') {
+        pointer
+            .split('/')
+            .map(|s| match s {
+                "*" => Step::Any,
+                "**" => Step::AnyDepth,
+                _ => Step::Key(s.replace("~1", "/").replace("~0", "~")),
+            })
+            .collect()
+    } else if selector.contains('.') || selector.contains(['*', '?', '[']) {
+        selector.split('.').map(glob).collect()
+    } else {
+        vec![Step::Key(selector.to_string())]
+    }
+}
+
+/// Every value `selector` reaches in `arguments`. Arrays met before the selector ends are
+/// looked through (`/files/path` reaches the `path` of each element of `files`); an array
+/// index is a key that is a number (`/files/0`). A top-level key spelled exactly like the
+/// selector is reached too (a name may hold a dot): both are judged, so neither spelling can
+/// be used to slip a value past the other.
+pub fn values_of<'a>(arguments: &'a Value, selector: &str) -> Vec<&'a Value> {
+    let mut out = Vec::new();
+    select(arguments, &steps_of(selector), &mut out);
+    if let Some(v) = arguments.get(selector)
+        && !out.iter().any(|seen| std::ptr::eq(*seen, v))
+    {
+        out.push(v);
+    }
+    out
+}
+
+fn select<'a>(value: &'a Value, steps: &[Step], out: &mut Vec<&'a Value>) {
+    let Some((step, rest)) = steps.split_first() else {
+        out.push(value);
+        return;
+    };
+    match (value, step) {
+        (Value::Array(items), Step::Key(k)) => match k.parse::<usize>() {
+            Ok(i) => {
+                if let Some(item) = items.get(i) {
+                    select(item, rest, out);
+                }
+            }
+            Err(_) => items.iter().for_each(|item| select(item, steps, out)),
+        },
+        (Value::Array(items), Step::Any) => items.iter().for_each(|item| select(item, rest, out)),
+        (Value::Array(items), Step::Glob(_) | Step::AnyDepth) => {
+            items.iter().for_each(|item| select(item, steps, out));
+        }
+        (Value::Object(map), Step::Key(k)) => {
+            if let Some(v) = map.get(k) {
+                select(v, rest, out);
+            }
+        }
+        (Value::Object(map), Step::Glob(g)) => map
+            .iter()
+            .filter(|(k, _)| g.is_match(k.as_str()))
+            .for_each(|(_, v)| select(v, rest, out)),
+        (Value::Object(map), Step::Any) => map.values().for_each(|v| select(v, rest, out)),
+        (Value::Object(map), Step::AnyDepth) => {
+            select(value, rest, out);
+            map.values().for_each(|v| select(v, steps, out));
+        }
+        (_, Step::AnyDepth) => select(value, rest, out),
+        _ => {}
+    }
+}
+
+/// The string values `selector` reaches (see [`values_of`]): strings, and the strings of
+/// arrays, at any array depth.
+pub fn strings_of<'a>(arguments: &'a Value, selector: &str) -> Vec<&'a str> {
+    fn strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+        match value {
+            Value::String(s) => out.push(s),
+            Value::Array(items) => items.iter().for_each(|i| strings(i, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for value in values_of(arguments, selector) {
+        strings(value, &mut out);
+    }
+    out
 }
 
 // ---- paths ----
@@ -601,6 +843,91 @@ mod tests {
         assert_eq!(k.paths, vec!["path", "targetFile"]);
         assert_eq!(k.urls, vec!["link", "url"]);
         assert_eq!(k.commands, vec!["cmd"]);
+    }
+
+    #[test]
+    fn infers_kinds_in_nested_schemas() {
+        let tool = json!({"name": "t", "inputSchema": {"type": "object",
+            "$defs": {"Edit": {"type": "object", "properties": {
+                "targetPath": {"type": "string"}, "note": {"type": "string"}}}},
+            "properties": {
+                "options": {"type": "object", "properties": {
+                    "files": {"type": "array", "items": {"type": "string"}},
+                    "depth": {"type": "integer"},
+                    "proxy": {"type": "object", "properties": {"endpoint": {"type": "string", "format": "uri"}}}}},
+                "edits": {"type": "array", "items": {"$ref": "#/$defs/Edit"}},
+                "steps": {"type": "array", "items": {"anyOf": [
+                    {"type": "object", "properties": {"cmd": {"type": "string"}}},
+                    {"type": "string"}]}},
+                "mirrors": {"type": "object", "additionalProperties": {"type": "string", "format": "uri"}},
+                "a/b": {"type": "object", "properties": {"dir": {"type": "string"}}},
+                "text": {"type": "string"}}}});
+        let k = infer_kinds(&tool);
+        assert_eq!(
+            k.paths,
+            vec!["/options/files", "/edits/*/targetPath", "/a~1b/dir"]
+        );
+        assert_eq!(k.urls, vec!["/options/proxy/endpoint", "/mirrors/*"]);
+        assert_eq!(k.commands, vec!["/steps/*/cmd"]);
+    }
+
+    #[test]
+    fn hostile_schemas_cost_bounded_work() {
+        // A `$ref` cycle and a deep chain: no hang, no stack overflow.
+        let cyclic = json!({"inputSchema": {"$defs": {"N": {"type": "object", "properties": {
+            "next": {"$ref": "#/$defs/N"}, "path": {"type": "string"}}}},
+            "$ref": "#/$defs/N"}});
+        let k = infer_kinds(&cyclic);
+        assert!(k.paths.contains(&"path".to_string()), "{k:?}");
+        assert!(k.paths.len() <= MAX_SCHEMA_DEPTH + 1, "{k:?}");
+        let mut deep = json!({"type": "string"});
+        for _ in 0..100 {
+            deep = json!({"type": "object", "properties": {"x": deep}});
+        }
+        let _ = infer_kinds(&json!({"inputSchema": deep}));
+    }
+
+    #[test]
+    fn selectors_reach_nested_values() {
+        let args = json!({
+            "path": "/top",
+            "options": {"files": ["/a", "/b", ["/c"]], "file.name": "x"},
+            "edits": [{"path": "/e1"}, {"path": "/e2", "nested": {"path": "/e3"}}],
+            "options.files": "/dotted-top-level",
+            "n": 3
+        });
+        let s = |sel: &str| strings_of(&args, sel);
+        assert_eq!(s("path"), vec!["/top"]);
+        assert_eq!(s("/options/files"), vec!["/a", "/b", "/c"]);
+        // Both the nested value and a top-level key spelled like the selector are judged.
+        assert_eq!(
+            s("options.files"),
+            vec!["/a", "/b", "/c", "/dotted-top-level"]
+        );
+        assert_eq!(s("/options/files/1"), vec!["/b"]);
+        assert_eq!(s("/edits/*/path"), vec!["/e1", "/e2"]);
+        assert_eq!(
+            s("/edits/path"),
+            vec!["/e1", "/e2"],
+            "arrays are looked through"
+        );
+        assert_eq!(s("edits.*.path"), vec!["/e1", "/e2"]);
+        let mut deep = s("**.path");
+        deep.sort_unstable();
+        assert_eq!(deep, vec!["/e1", "/e2", "/e3", "/top"]);
+        assert_eq!(s("options.file*"), vec!["/a", "/b", "/c", "x"]);
+        assert_eq!(s("/missing/x"), Vec::<&str>::new());
+        assert_eq!(s("n"), Vec::<&str>::new());
+        assert_eq!(values_of(&args, "n"), vec![&json!(3)]);
+        assert_eq!(values_of(&args, "/edits/1/nested").len(), 1);
+        // What inference writes, the selectors read.
+        assert_eq!(
+            strings_of(
+                &json!({"a/b": {"dir": "/d"}}),
+                &selector_of(&["a/b".into(), "dir".into()])
+            ),
+            vec!["/d"]
+        );
     }
 
     #[test]

@@ -18,7 +18,8 @@ pub mod policy;
 pub mod rate;
 pub mod redact;
 pub mod relay;
-mod time;
+pub mod starter;
+pub mod time;
 
 pub use audit::{AuditFormat, AuditLog};
 pub use policy::Policy;

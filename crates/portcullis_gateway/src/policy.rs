@@ -36,6 +36,14 @@
 //! untrusted = true
 //! urls = { args = ["url"], schemes = ["https"], hosts = ["*.example.com"] }
 //! rate = { calls = 10, per_secs = 60, burst = 3 }
+//!
+//! [[server.tool]]
+//! name = "edit_files"
+//! action = "allow"
+//! # `args` (and `patterns` keys) select arguments: a top-level name, a JSON pointer into
+//! # nested values (`*` for every element or member; arrays are looked through), or a dotted
+//! # key glob (`**` for any depth). See `checks::values_of`.
+//! paths = { args = ["/options/files", "edits.*.path"], roots = ["~/projects"] }
 //! ```
 
 use std::collections::BTreeMap;
@@ -91,7 +99,8 @@ pub enum PinMode {
 /// Rules about path arguments: every such argument must resolve inside one of `roots`.
 #[derive(Debug, Clone)]
 pub struct PathRule {
-    /// Named arguments; `None`: inferred from the tool's `inputSchema`.
+    /// Argument selectors (names, JSON pointers, dotted key globs: `checks::values_of`);
+    /// `None`: inferred from the tool's `inputSchema`, nested properties included.
     pub args: Option<Vec<String>>,
     /// Canonical (symlinks resolved) roots.
     pub roots: Vec<PathBuf>,

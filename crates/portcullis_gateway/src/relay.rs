@@ -727,10 +727,8 @@ async fn judge_tool_call(
         ));
     }
     for (arg, re) in &rules.patterns {
-        match args.get(arg) {
-            None => {}
-            Some(Value::String(s)) if re.is_match(s) => {}
-            Some(_) => {
+        for value in checks::values_of(args, arg) {
+            if !matches!(value, Value::String(s) if re.is_match(s)) {
                 return Err(refuse(
                     label,
                     format!(
@@ -764,7 +762,7 @@ async fn judge_tool_call(
     }
     if let Some(rule) = &rules.commands {
         for arg in names(&rule.args, |k| &k.commands, "command")? {
-            if let Some(value) = args.get(&arg) {
+            for value in checks::values_of(args, &arg) {
                 checks::check_command(value, rule)
                     .map_err(|why| refuse(label, format!("command argument `{arg}`: {why}")))?;
             }
@@ -1003,7 +1001,8 @@ fn judge_response(
             verdict = ServerVerdict::Modified(msg.clone());
         }
     }
-    if let Err(e) = lock(&shared.audit).append(entry) {
+    // Off the critical path: committed with the next accepted call, or within ms (audit.rs).
+    if let Err(e) = lock(&shared.audit).append_deferred(entry) {
         warn(&format!("cannot write the audit log: {e}"));
         return ServerVerdict::Modified(error_response(
             pending.id.clone(),
