@@ -71,6 +71,23 @@ impl ServerProcess {
         }
     }
 
+    /// Waits for the server itself to exit (cancel-safe). Its children may still run and hold
+    /// its output open, so a relay watches this as well as the end of the output.
+    pub async fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.wait().await.ok()
+    }
+
+    /// Whether the server itself has exited, without waiting.
+    pub fn try_exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// SIGKILL to the server and every process in its group, now.
+    pub fn kill_group(&mut self) {
+        self.signal_group(Signal::Kill);
+        let _ = self.child.start_kill();
+    }
+
     /// Stops the server and its group: SIGTERM, up to `grace` for the server to exit, then
     /// SIGKILL to every process still in the group (also when the server had already exited,
     /// for the children it left behind).

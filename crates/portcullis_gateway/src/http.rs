@@ -533,9 +533,9 @@ async fn post_local(
             if lock(&front.sessions).len() >= front.max_sessions {
                 return too_many_sessions(front.max_sessions);
             }
-            match start_local(front, command) {
+            let sid = random_id();
+            match start_local(front, command, &sid) {
                 Ok(s) => {
-                    let sid = random_id();
                     lock(&front.sessions).insert(sid.clone(), s.clone());
                     (s, sid, true)
                 }
@@ -560,7 +560,6 @@ async fn post_local(
             );
         }
     };
-    let _ = created;
     let Some(local) = &session.local else {
         return plain(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -568,6 +567,12 @@ async fn post_local(
         );
     };
     let out = session.judge.client_message(&body).await;
+    if created && out.forwarded.is_empty() {
+        // The `initialize` that made the session was refused: no session comes of it.
+        lock(&front.sessions).remove(&sid);
+        end_session(&session, "the session was not opened").await;
+        return answer_only(out.to_client);
+    }
     let batch = body.trim_ascii_start().starts_with(b"[");
     let mut waits = Vec::new();
     if let Some(forward) = out.to_server {
@@ -634,7 +639,11 @@ fn combine(replies: Option<Value>, answers: Vec<Value>, batch: bool) -> Value {
     }
 }
 
-fn start_local(front: &Arc<Front>, command: &[OsString]) -> Result<Arc<HttpSession>, RelayError> {
+fn start_local(
+    front: &Arc<Front>,
+    command: &[OsString],
+    sid: &str,
+) -> Result<Arc<HttpSession>, RelayError> {
     let (process, stdin, stdout) = ServerProcess::spawn(command)?;
     let (to_server, server_rx) = mpsc::channel::<ToServer>(1024);
     let (events, stream) = mpsc::channel::<Bytes>(EVENT_BACKLOG);
@@ -649,8 +658,36 @@ fn start_local(front: &Arc<Front>, command: &[OsString]) -> Result<Arc<HttpSessi
         }),
     });
     tokio::spawn(write_server(server_rx, stdin));
-    tokio::spawn(read_local(front.clone(), session.clone(), stdout));
+    tokio::spawn(read_local(
+        front.clone(),
+        session.clone(),
+        sid.to_string(),
+        stdout,
+    ));
+    tokio::spawn(watch_local(Arc::downgrade(&session)));
     Ok(session)
+}
+
+/// When a local server exits by itself, stops what it left in its group (which may hold its
+/// output open, so that the reader would never see the end).
+async fn watch_local(session: std::sync::Weak<HttpSession>) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let Some(session) = session.upgrade() else {
+            return;
+        };
+        let Some(local) = &session.local else { return };
+        let mut process = local.process.lock().await;
+        match process.as_mut() {
+            None => return,
+            Some(p) => {
+                if p.try_exited().is_some() {
+                    p.kill_group();
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// Delivers a message for a local session's client: to the POST waiting for it, or to the
@@ -670,6 +707,7 @@ fn deliver(local: &LocalServer, msg: Value) {
 async fn read_local(
     front: Arc<Front>,
     session: Arc<HttpSession>,
+    sid: String,
     stdout: tokio::process::ChildStdout,
 ) {
     let Some(local) = &session.local else { return };
@@ -700,7 +738,14 @@ async fn read_local(
             None => {}
         }
     }
-    // The server is gone: every request still waiting gets an error.
+    // The server is gone: the session ends (the client gets 404 and may initialize again),
+    // and every request still waiting gets an error.
+    {
+        let mut sessions = lock(&front.sessions);
+        if sessions.get(&sid).is_some_and(|s| Arc::ptr_eq(s, &session)) {
+            sessions.remove(&sid);
+        }
+    }
     for reply in session.judge.fail_all("the server exited before answering") {
         deliver(local, reply);
     }

@@ -115,6 +115,11 @@ async fn relay(options: GatewayOptions) -> Result<i32, RelayError> {
             let grace = tokio::time::sleep(Duration::from_secs(5));
             tokio::select! {
                 _ = &mut server_task => {}
+                _ = process.exited() => {
+                    // What it wrote before exiting is still in the pipe; a child it left
+                    // may hold the pipe open, so do not wait for the end of it for long.
+                    let _ = tokio::time::timeout(Duration::from_millis(500), &mut server_task).await;
+                }
                 _ = grace => {}
             }
             fail_pending(&pipes, "the client closed the connection").await;
@@ -124,6 +129,19 @@ async fn relay(options: GatewayOptions) -> Result<i32, RelayError> {
             let why = match process.wait_for(Duration::from_secs(2)).await {
                 Some(s) => format!("the server exited ({s}) before answering"),
                 None => "the server closed its output before answering".to_string(),
+            };
+            warn(&why);
+            fail_pending(&pipes, &why).await;
+            1
+        }
+        status = process.exited() => {
+            // The server is gone but something it started may hold its output open: stop
+            // the group, then read what the server wrote before it exited.
+            process.kill_group();
+            let _ = tokio::time::timeout(Duration::from_secs(2), &mut server_task).await;
+            let why = match status {
+                Some(s) => format!("the server exited ({s}) before answering"),
+                None => "the server exited before answering".to_string(),
             };
             warn(&why);
             fail_pending(&pipes, &why).await;
