@@ -211,6 +211,8 @@ async fn accept_loop(front: Arc<Front>, listener: tokio::net::TcpListener) {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
+        // Answers and SSE events are small writes: do not let them wait on delayed ACKs.
+        let _ = stream.set_nodelay(true);
         let front = front.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
@@ -322,6 +324,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The Host, Origin and bearer checks; `Err` is the refusal to send.
+// The error is the response to send, built once per request: boxing gains nothing.
+#[allow(clippy::result_large_err)]
 fn admit(front: &Front, headers: &HeaderMap) -> Result<(), Response<Body>> {
     let host = header(headers, "host").map(str::to_ascii_lowercase);
     match host {
@@ -933,6 +937,8 @@ fn pass_headers(client: &HeaderMap, sid: Option<&str>) -> Vec<(String, String)> 
     out
 }
 
+// The error is the response to send, built once per request: boxing gains nothing.
+#[allow(clippy::result_large_err)]
 fn remote_session(
     front: &Front,
     sid: Option<&str>,
