@@ -389,6 +389,8 @@ action = "deny"
     let args = [
         "--policy",
         &policy,
+        "--max-sessions",
+        "2",
         "--",
         "sh",
         "-c",
@@ -437,6 +439,7 @@ action = "deny"
     let own_origin = format!("http://{}", gw.addr);
     let r = gw.send("POST", &[("Origin", &own_origin)], &init);
     assert_eq!(r.status, 200, "{r:?}");
+    let first = r.header("mcp-session-id").unwrap().to_string();
     let localhost = format!("localhost:{port}");
     let r = gw.send("POST", &[("Host", &localhost)], &init);
     assert_eq!(r.status, 200, "{r:?}");
@@ -447,11 +450,19 @@ action = "deny"
     );
     assert_eq!(r.status, 400, "{r:?}");
 
+    // Two sessions are open, the limit: the idlest one makes room for the new one.
     let sid = gw.initialize();
     let r = gw.post(
-        Some(&sid),
-        &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+        Some(&first),
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}),
     );
+    assert_eq!(r.status, 404, "{r:?}");
+    // A pretty-printed body still reaches the stdio server as one line.
+    let pretty = serde_json::to_string_pretty(
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}),
+    )
+    .unwrap();
+    let r = gw.send("POST", &[("Mcp-Session-Id", &sid)], &pretty);
     assert_eq!(
         r.message(&json!(1))["result"]["tools"]
             .as_array()
@@ -713,4 +724,93 @@ fn http_in_flight_cap_and_generated_token() {
         let id = if r.body.contains("\"id\":1") { 1 } else { 2 };
         assert_eq!(r.message(&json!(id))["error"]["code"], -32003, "{r:?}");
     }
+}
+
+/// Opens the session's GET stream and reads it until `until` shows up (or the deadline).
+fn read_get_stream(addr: &str, token: &str, sid: &str, until: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let head = format!(
+        "GET /mcp HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Accept: text/event-stream\r\nMcp-Session-Id: {sid}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let deadline = Instant::now() + WAIT;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+        if String::from_utf8_lossy(&seen).contains(until) {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&seen).to_string()
+}
+
+#[test]
+fn http_upstream_get_stream_and_rug_pull() {
+    let tmp = TempDir::new().unwrap();
+    let mut server = Command::new(testserver())
+        .args(["--transport", "http", "--exit-after", "30", "--rug-pull"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let gw = HttpGateway::start(tmp.path(), &["--upstream", url.trim()], true);
+    let sid = gw.initialize();
+    // The server's own stream: `list_changed` comes on it, judged by the gateway, which then
+    // lists the tools itself and finds the changed definition.
+    let reader = {
+        let (addr, token, sid) = (gw.addr.clone(), gw.token.clone(), sid.clone());
+        std::thread::spawn(move || read_get_stream(&addr, &token, &sid, "list_changed"))
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let r = gw.post(
+        Some(&sid),
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+    );
+    assert_eq!(
+        r.message(&json!(1))["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let seen = reader.join().unwrap();
+    assert!(seen.starts_with("HTTP/1.1 200"), "{seen}");
+    assert!(seen.contains("notifications/tools/list_changed"), "{seen}");
+    // The gateway's own listing runs in the background: wait (bounded) for the block.
+    let deadline = Instant::now() + WAIT;
+    let mut id = 10;
+    loop {
+        let r = gw.call(&sid, id, "add", json!({"a": 1, "b": 2}));
+        if refused(&r) {
+            let message = r["error"]["message"].as_str().unwrap();
+            assert!(message.contains("tool pins"), "{message}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the changed tool was never blocked: {r}"
+        );
+        id += 1;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // An unchanged tool still works.
+    assert_eq!(
+        text_of(&gw.call(&sid, 100, "echo", json!({"text": "hi"}))),
+        "hi"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
 }

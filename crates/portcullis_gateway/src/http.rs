@@ -114,6 +114,49 @@ struct Front {
 struct HttpSession {
     judge: Session,
     local: Option<LocalServer>,
+    /// When a request last named this session (the idlest one makes room for a new one).
+    used: Mutex<std::time::Instant>,
+}
+
+impl HttpSession {
+    fn new(judge: Session, local: Option<LocalServer>) -> Arc<HttpSession> {
+        Arc::new(HttpSession {
+            judge,
+            local,
+            used: Mutex::new(std::time::Instant::now()),
+        })
+    }
+
+    fn touch(&self) {
+        *lock(&self.used) = std::time::Instant::now();
+    }
+}
+
+/// Makes room for one more session: when all places are taken, the least recently used
+/// session with nothing in flight is ended (its client gets 404 and may initialize again).
+/// False when every session is busy.
+fn make_room(front: &Front) -> bool {
+    let evicted = {
+        let mut sessions = lock(&front.sessions);
+        if sessions.len() < front.max_sessions {
+            return true;
+        }
+        let idlest = sessions
+            .iter()
+            .filter(|(_, s)| s.judge.in_flight() == 0)
+            .min_by_key(|(_, s)| *lock(&s.used))
+            .map(|(k, _)| k.clone());
+        match idlest {
+            Some(k) => sessions.remove(&k),
+            None => return false,
+        }
+    };
+    if let Some(session) = evicted {
+        tokio::spawn(async move {
+            end_session(&session, "the session was ended to make room for a new one").await;
+        });
+    }
+    true
 }
 
 /// A stdio server started for one session.
@@ -177,10 +220,7 @@ async fn serve(
         Upstream::Command(command) => Mode::Local(command),
     };
     let front = Arc::new(Front {
-        stateless: Arc::new(HttpSession {
-            judge: engine.session(),
-            local: None,
-        }),
+        stateless: HttpSession::new(engine.session(), None),
         engine,
         mode,
         token: options.token,
@@ -525,7 +565,10 @@ async fn post_local(
 ) -> Response<Body> {
     let (session, sid, created) = match sid {
         Some(sid) => match lock(&front.sessions).get(&sid).cloned() {
-            Some(s) => (s, sid, false),
+            Some(s) => {
+                s.touch();
+                (s, sid, false)
+            }
             None => {
                 return plain(
                     StatusCode::NOT_FOUND,
@@ -534,7 +577,7 @@ async fn post_local(
             }
         },
         None if is_initialize(&body) => {
-            if lock(&front.sessions).len() >= front.max_sessions {
+            if !make_room(front) {
                 return too_many_sessions(front.max_sessions);
             }
             let sid = random_id();
@@ -589,6 +632,12 @@ async fn post_local(
             }
         }
         let line = match forward {
+            // A pretty-printed body would break the server's one-message-a-line framing.
+            Forward::Unchanged if body.iter().any(|b| matches!(b, b'\n' | b'\r')) => {
+                serde_json::from_slice::<Value>(&body)
+                    .map(|v| to_line(&v))
+                    .unwrap_or_default()
+            }
             Forward::Unchanged => body,
             Forward::Changed(v) => to_line(&v),
         };
@@ -651,16 +700,16 @@ fn start_local(
     let (process, stdin, stdout) = ServerProcess::spawn(command)?;
     let (to_server, server_rx) = mpsc::channel::<ToServer>(1024);
     let (events, stream) = mpsc::channel::<Bytes>(EVENT_BACKLOG);
-    let session = Arc::new(HttpSession {
-        judge: front.engine.session(),
-        local: Some(LocalServer {
+    let session = HttpSession::new(
+        front.engine.session(),
+        Some(LocalServer {
             to_server,
             waiters: Mutex::new(HashMap::new()),
             events,
             stream: Arc::new(tokio::sync::Mutex::new(stream)),
             process: tokio::sync::Mutex::new(Some(process)),
         }),
-    });
+    );
     tokio::spawn(write_server(server_rx, stdin));
     tokio::spawn(read_local(
         front.clone(),
@@ -946,30 +995,24 @@ fn remote_session(
 ) -> Result<Arc<HttpSession>, Response<Body>> {
     match sid {
         Some(sid) => {
-            let mut sessions = lock(&front.sessions);
-            if let Some(s) = sessions.get(sid) {
+            if let Some(s) = lock(&front.sessions).get(sid) {
+                s.touch();
                 return Ok(s.clone());
             }
-            // A session the gateway has not seen (it restarted): judge it afresh; the upstream
-            // decides whether the id is still good.
-            if sessions.len() >= front.max_sessions {
+            // A session the gateway has not seen (it restarted, or ended it to make room):
+            // judge it afresh; the upstream decides whether the id is still good.
+            if !make_room(front) {
                 return Err(too_many_sessions(front.max_sessions));
             }
-            let s = Arc::new(HttpSession {
-                judge: front.engine.session(),
-                local: None,
-            });
-            sessions.insert(sid.to_string(), s.clone());
+            let s = HttpSession::new(front.engine.session(), None);
+            lock(&front.sessions).insert(sid.to_string(), s.clone());
             Ok(s)
         }
         None if initialize => {
-            if lock(&front.sessions).len() >= front.max_sessions {
+            if !make_room(front) {
                 return Err(too_many_sessions(front.max_sessions));
             }
-            Ok(Arc::new(HttpSession {
-                judge: front.engine.session(),
-                local: None,
-            }))
+            Ok(HttpSession::new(front.engine.session(), None))
         }
         None => Ok(front.stateless.clone()),
     }
