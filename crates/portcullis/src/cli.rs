@@ -36,12 +36,16 @@ pub enum Command {
     Inspect(InspectArgs),
     /// List the rules.
     Rules(RulesArgs),
-    /// Run an MCP server through a policy-enforcing gateway (stdio).
+    /// Run an MCP server through a policy-enforcing gateway (stdio or streamable HTTP).
     ///
     /// The client starts `portcullis gateway [OPTIONS] -- COMMAND ARGS...` in place of the
     /// server; portcullis starts the server and relays JSON-RPC both ways, enforcing the policy
     /// on tool calls, pinning tool definitions, redacting secrets in responses and recording
     /// every call in a hash-chained audit log. Nothing but protocol goes to standard output.
+    ///
+    /// With `--listen 127.0.0.1:PORT` the gateway serves MCP streamable HTTP at `/mcp` instead,
+    /// in front of `--upstream URL` or of `-- COMMAND ARGS...` (one server per session), with
+    /// a bearer token and Host/Origin checks.
     Gateway(GatewayArgs),
     /// Read and check the gateway's audit log.
     #[command(subcommand)]
@@ -352,8 +356,56 @@ pub struct GatewayArgs {
     #[arg(long)]
     pub accept_changes: bool,
 
+    /// Requests waiting for an answer at once (default: the policy's `max_in_flight`, 256);
+    /// more are refused with a JSON-RPC error.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_in_flight: Option<u32>,
+
+    /// Serve MCP streamable HTTP on this address (at `/mcp`) instead of stdio. Loopback only
+    /// unless --allow-remote.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+
+    /// HTTP mode: front this streamable-HTTP MCP endpoint instead of starting a server.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "listen",
+        conflicts_with = "command"
+    )]
+    pub upstream: Option<String>,
+
+    /// HTTP mode: a header for the upstream, `Name: value` (repeatable). Never logged.
+    #[arg(long, value_name = "HEADER", requires = "upstream")]
+    pub upstream_header: Vec<String>,
+
+    /// HTTP mode: send `Authorization: Bearer` with the value of this variable to the upstream.
+    #[arg(long, value_name = "VAR", requires = "upstream")]
+    pub upstream_bearer_env: Option<String>,
+
+    /// HTTP mode: the token clients must send as `Authorization: Bearer`, read from this
+    /// variable. Without it a random token is made and printed once to standard error.
+    #[arg(long, value_name = "VAR", requires = "listen")]
+    pub bearer_token_env: Option<String>,
+
+    /// HTTP mode: listen on a non-loopback address (the bearer token is still required).
+    #[arg(long, requires = "listen")]
+    pub allow_remote: bool,
+
+    /// HTTP mode: also accept this `Host` header value, `name:port` (repeatable).
+    #[arg(long, value_name = "HOST", requires = "listen")]
+    pub allow_host: Vec<String>,
+
+    /// HTTP mode: also accept requests with this `Origin`, e.g. `https://app.example` (repeatable).
+    #[arg(long, value_name = "ORIGIN", requires = "listen")]
+    pub allow_origin: Vec<String>,
+
+    /// HTTP mode: sessions open at once (default 16; with a local server, one process each).
+    #[arg(long, value_name = "N", default_value_t = 16, requires = "listen")]
+    pub max_sessions: usize,
+
     /// The server command and its arguments, after `--`.
-    #[arg(last = true, required = true, value_name = "COMMAND")]
+    #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,
 }
 

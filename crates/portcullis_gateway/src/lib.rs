@@ -13,7 +13,11 @@
 pub mod audit;
 pub mod canonical;
 pub mod checks;
+pub mod child;
 pub mod datadir;
+pub mod http;
+pub mod inject;
+pub mod judge;
 pub mod policy;
 pub mod rate;
 pub mod redact;

@@ -15,6 +15,7 @@
 //! action = "deny"          # tools no rule names
 //! sampling = "deny"        # server-initiated sampling/createMessage
 //! elicitation = "deny"     # server-initiated elicitation/create
+//! max_in_flight = 256      # requests waiting for an answer at once; more are refused
 //!
 //! [rate]                   # every call through this gateway
 //! calls = 600
@@ -34,6 +35,7 @@
 //! name = "fetch"
 //! action = "allow"
 //! untrusted = true
+//! injected_instructions = "block"   # block | warn (default) | off
 //! urls = { args = ["url"], schemes = ["https"], hosts = ["*.example.com"] }
 //! rate = { calls = 10, per_secs = 60, burst = 3 }
 //!
@@ -96,6 +98,16 @@ pub enum PinMode {
     Accept,
 }
 
+/// What to do when a response's text carries instructions addressed to the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detection {
+    /// The response is replaced by a JSON-RPC error naming the rule.
+    Block,
+    /// The response goes on, marked with a warning, and the finding is audited.
+    Warn,
+    Off,
+}
+
 /// Rules about path arguments: every such argument must resolve inside one of `roots`.
 #[derive(Debug, Clone)]
 pub struct PathRule {
@@ -140,6 +152,8 @@ pub struct ToolRules {
     pub untrusted: bool,
     pub redact_secrets: bool,
     pub max_response_bytes: usize,
+    /// Injected-instruction detection in responses (`injected_instructions`).
+    pub injected_instructions: Detection,
 }
 
 #[derive(Debug, Clone)]
@@ -185,6 +199,8 @@ pub struct Policy {
     pub pins: PinMode,
     pub max_message_bytes: usize,
     pub request_timeout_secs: f64,
+    /// Requests waiting for an answer at once, over all sessions; more are refused.
+    pub max_in_flight: usize,
     servers: Vec<ServerEntry>,
     fallback: ServerPolicy,
 }
@@ -192,6 +208,7 @@ pub struct Policy {
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 << 20;
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 << 20;
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: f64 = 300.0;
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 
 impl Policy {
     /// No policy file: every call is allowed; pins, redaction and the audit log still apply.
@@ -208,12 +225,14 @@ impl Policy {
             untrusted: false,
             redact_secrets: true,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            injected_instructions: Detection::Warn,
         };
         Policy {
             rate: None,
             pins: PinMode::Enforce,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             request_timeout_secs: DEFAULT_REQUEST_TIMEOUT_SECS,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             servers: Vec::new(),
             fallback: ServerPolicy {
                 label: base.label.clone(),
@@ -310,7 +329,9 @@ struct RawDefaults {
     max_response_bytes: Option<usize>,
     max_message_bytes: Option<Spanned<usize>>,
     request_timeout_secs: Option<Spanned<f64>>,
+    max_in_flight: Option<Spanned<usize>>,
     max_string_len: Option<usize>,
+    injected_instructions: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -327,6 +348,7 @@ struct RawServer {
     untrusted: Option<bool>,
     max_response_bytes: Option<usize>,
     max_string_len: Option<usize>,
+    injected_instructions: Option<Spanned<String>>,
     paths: Option<RawPaths>,
     urls: Option<RawUrls>,
     commands: Option<RawCommands>,
@@ -344,6 +366,7 @@ struct RawTool {
     untrusted: Option<bool>,
     max_response_bytes: Option<usize>,
     max_string_len: Option<usize>,
+    injected_instructions: Option<Spanned<String>>,
     paths: Option<RawPaths>,
     urls: Option<RawUrls>,
     commands: Option<RawCommands>,
@@ -429,6 +452,26 @@ impl Resolver<'_> {
         inherited: Action,
     ) -> Result<Action, PolicyError> {
         value.as_ref().map_or(Ok(inherited), |v| self.action(v))
+    }
+
+    fn detection(
+        &self,
+        value: &Option<Spanned<String>>,
+        inherited: Detection,
+    ) -> Result<Detection, PolicyError> {
+        let Some(value) = value else {
+            return Ok(inherited);
+        };
+        match value.get_ref().as_str() {
+            "block" => Ok(Detection::Block),
+            "warn" => Ok(Detection::Warn),
+            "off" => Ok(Detection::Off),
+            other => Err(self.err(
+                value.span(),
+                format!("unknown `injected_instructions` setting `{other}`"),
+                "use `block` (refuse the response), `warn` (mark it and audit) or `off`",
+            )),
+        }
     }
 
     fn rate(&self, raw: &Option<Spanned<RawRate>>) -> Result<Option<RateSpec>, PolicyError> {
@@ -592,6 +635,17 @@ impl Resolver<'_> {
                 ));
             }
         };
+        let max_in_flight = match &d.max_in_flight {
+            None => DEFAULT_MAX_IN_FLIGHT,
+            Some(v) if *v.get_ref() >= 1 => *v.get_ref(),
+            Some(v) => {
+                return Err(self.err(
+                    v.span(),
+                    "`max_in_flight` of 0 would refuse every request".into(),
+                    "use at least 1",
+                ));
+            }
+        };
         let default_action = self.opt_action(&d.action, Action::Deny)?;
         let base = ToolRules {
             label: "defaults".into(),
@@ -605,6 +659,7 @@ impl Resolver<'_> {
             untrusted: d.untrusted.unwrap_or(false),
             redact_secrets: d.redact_secrets.unwrap_or(true),
             max_response_bytes: d.max_response_bytes.unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+            injected_instructions: self.detection(&d.injected_instructions, Detection::Warn)?,
         };
         let fallback = ServerPolicy {
             label: "defaults".into(),
@@ -626,6 +681,7 @@ impl Resolver<'_> {
             pins,
             max_message_bytes,
             request_timeout_secs,
+            max_in_flight,
             servers,
             fallback,
         })
@@ -656,6 +712,8 @@ impl Resolver<'_> {
             untrusted: s.untrusted.unwrap_or(fb.untrusted),
             redact_secrets: s.redact_secrets.unwrap_or(fb.redact_secrets),
             max_response_bytes: s.max_response_bytes.unwrap_or(fb.max_response_bytes),
+            injected_instructions: self
+                .detection(&s.injected_instructions, fb.injected_instructions)?,
         };
         let mut tools = Vec::new();
         for t in &s.tool {
@@ -724,6 +782,8 @@ impl Resolver<'_> {
                 untrusted: t.untrusted.unwrap_or(server.untrusted),
                 redact_secrets: t.redact_secrets.unwrap_or(server.redact_secrets),
                 max_response_bytes: t.max_response_bytes.unwrap_or(server.max_response_bytes),
+                injected_instructions: self
+                    .detection(&t.injected_instructions, server.injected_instructions)?,
             },
         })
     }

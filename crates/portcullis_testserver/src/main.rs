@@ -255,6 +255,12 @@ async fn serve_http(server: TestServer, options: &Options) -> anyhow::Result<()>
         std::fs::write(file, format!("{url}\n")).with_context(|| format!("cannot write {file}"))?;
     }
     print_out(&format!("{url}\n"));
+    // Without TCP_NODELAY an SSE answer written in pieces waits on the client's delayed ACK
+    // (~40 ms a response), which would swamp the gateway benchmark's direct figures.
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, router).await?;
     Ok(())
 }

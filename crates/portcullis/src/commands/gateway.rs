@@ -1,15 +1,33 @@
-//! `portcullis gateway`: runs a stdio MCP server through the policy-enforcing gateway.
+//! `portcullis gateway`: runs an MCP server through the policy-enforcing gateway, over stdio or
+//! (with `--listen`) streamable HTTP.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use portcullis_gateway::audit::{self, AuditFormat, AuditLog, PinStore};
+use portcullis_gateway::http::{HttpOptions, Upstream, run_http};
+use portcullis_gateway::judge::EngineOptions;
 use portcullis_gateway::{GatewayOptions, Policy, datadir, run_stdio};
 
 use crate::cli::{AuditFormatArg, GatewayArgs};
 
 pub fn run(args: GatewayArgs) -> anyhow::Result<ExitCode> {
+    if args.command.is_empty() && args.upstream.is_none() {
+        bail!(
+            "no server to front: give its command after `--` (`portcullis gateway -- COMMAND ARGS...`), \
+             or --upstream URL with --listen"
+        );
+    }
+    if let Some(listen) = args.listen
+        && !listen.ip().is_loopback()
+        && !args.allow_remote
+    {
+        bail!(
+            "refusing to listen on {listen}: it is not a loopback address, so other machines could reach \
+             the gateway; pass --allow-remote if that is intended (clients still need the bearer token)"
+        );
+    }
     // Fail closed: no policy, no gateway.
     let policy = match &args.policy {
         Some(path) => Policy::load(path).map_err(|e| anyhow::anyhow!("{e}"))?,
@@ -24,21 +42,107 @@ pub fn run(args: GatewayArgs) -> anyhow::Result<ExitCode> {
     })?;
     let pins = PinStore::open_for(&audit_path, format)
         .with_context(|| format!("cannot open the tool pins next to {}", audit_path.display()))?;
-    let name = args.name.unwrap_or_else(|| {
-        Path::new(&args.command[0])
+    let name = match (&args.name, args.command.first(), &args.upstream) {
+        (Some(name), _, _) => name.clone(),
+        (None, Some(program), _) => Path::new(program)
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "server".into())
-    });
-    let code = run_stdio(GatewayOptions {
-        server_name: name,
-        command: args.command,
-        policy,
-        audit,
-        pins,
-        accept_changes: args.accept_changes,
-    })?;
+            .unwrap_or_else(|| "server".into()),
+        (None, None, Some(url)) => url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_else(|| "server".into()),
+        (None, None, None) => "server".into(),
+    };
+    let max_in_flight = args.max_in_flight.map(|n| n as usize);
+    let Some(listen) = args.listen else {
+        let code = run_stdio(GatewayOptions {
+            server_name: name,
+            command: args.command,
+            policy,
+            audit,
+            pins,
+            accept_changes: args.accept_changes,
+            max_in_flight,
+        })?;
+        return Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)));
+    };
+    let upstream = match args.upstream {
+        Some(url) => {
+            let parsed = url::Url::parse(&url)
+                .with_context(|| "--upstream is not a valid URL".to_string())?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                bail!("--upstream must be an http:// or https:// URL");
+            }
+            let mut headers = Vec::new();
+            for h in &args.upstream_header {
+                let Some((k, v)) = h.split_once(':') else {
+                    bail!("--upstream-header takes `Name: value` (the value is not shown here)");
+                };
+                headers.push((k.trim().to_string(), v.trim().to_string()));
+            }
+            if let Some(var) = &args.upstream_bearer_env {
+                let token = std::env::var(var).with_context(|| {
+                    format!("--upstream-bearer-env: the variable `{var}` is not set")
+                })?;
+                headers.push(("Authorization".into(), format!("Bearer {token}")));
+            }
+            Upstream::Url { url, headers }
+        }
+        None => Upstream::Command(args.command),
+    };
+    let (token, generated) = match &args.bearer_token_env {
+        Some(var) => {
+            let token = std::env::var(var)
+                .with_context(|| format!("--bearer-token-env: the variable `{var}` is not set"))?;
+            if token.trim().len() < 16 {
+                bail!(
+                    "--bearer-token-env: the token in `{var}` is shorter than 16 characters; use a long random one"
+                );
+            }
+            (token.trim().to_string(), false)
+        }
+        None => (generate_token()?, true),
+    };
+    let shown = token.clone();
+    let code = run_http(
+        EngineOptions {
+            server_name: name,
+            policy,
+            audit,
+            pins,
+            accept_changes: args.accept_changes,
+            max_in_flight,
+        },
+        HttpOptions {
+            listen,
+            upstream,
+            token,
+            allowed_hosts: args.allow_host,
+            allowed_origins: args.allow_origin,
+            max_sessions: args.max_sessions,
+        },
+        move |addr| {
+            let mut line = format!("portcullis gateway: listening on http://{addr}/mcp");
+            if generated {
+                // Shown once, here; it is not written anywhere else.
+                line.push_str(&format!("\nportcullis gateway: bearer token: {shown}"));
+            }
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("{line}");
+            }
+        },
+    )?;
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+}
+
+/// 32 random bytes from the operating system, as hex.
+fn generate_token() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("cannot make a bearer token: {e}; pass --bearer-token-env"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// The audit file and its format, from the flags or the defaults.

@@ -1,0 +1,1500 @@
+//! The HTTP front: `portcullis gateway --listen ADDR` serves MCP streamable HTTP (POST with a
+//! JSON or SSE answer, GET for the server's own stream, DELETE to end a session) in front of
+//! either a remote streamable-HTTP server (`--upstream URL`) or a stdio server it starts, one
+//! process per MCP session. Every message goes through the same judge as on stdio.
+//!
+//! Before any MCP is read, each request must pass, in order: the `Host` check and the `Origin`
+//! check (DNS rebinding: a web page that made its own name resolve to 127.0.0.1 still sends its
+//! own `Host` and `Origin`), then `Authorization: Bearer` (compared in constant time), then the
+//! body size cap. Refusals are 403, 401 and 413 with a body that says why.
+//!
+//! Sessions: with an upstream URL, its `Mcp-Session-Id` is passed through unchanged and the
+//! gateway keeps one judge session per id; with a local server, the gateway is the session
+//! owner: `initialize` starts a server and a new random id, DELETE stops it.
+//!
+//! Trade-offs: the upstream client is `ureq` (the TLS stack the binary already has) run on
+//! blocking threads, so every upstream exchange in flight holds a thread; the in-flight cap
+//! bounds them. With a local server, answers to a POST come back as one JSON body; what the
+//! server sends on its own (notifications, its requests) goes to the session's GET stream, and
+//! is dropped if no GET stream is open or it is more than [`EVENT_BACKLOG`] messages behind.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::ffi::OsString;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body::Frame;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::io::BufReader;
+use tokio::sync::{OwnedMutexGuard, mpsc, oneshot};
+
+use crate::child::ServerProcess;
+use crate::judge::{
+    Engine, EngineOptions, Forward, GATEWAY_ERROR, Session, error_response, id_key, lock, to_line,
+    warn,
+};
+use crate::relay::{LineRead, RelayError, ToServer, read_line_limited, stop_signal, write_server};
+
+/// Messages a local server sends on its own, held for the session's GET stream.
+pub const EVENT_BACKLOG: usize = 256;
+
+/// What the HTTP gateway fronts.
+pub enum Upstream {
+    /// A streamable-HTTP MCP endpoint, with the headers to send it (credentials included).
+    Url {
+        url: String,
+        headers: Vec<(String, String)>,
+    },
+    /// A stdio server to start for each session.
+    Command(Vec<OsString>),
+}
+
+pub struct HttpOptions {
+    pub listen: SocketAddr,
+    pub upstream: Upstream,
+    /// The token clients must send as `Authorization: Bearer`.
+    pub token: String,
+    /// `Host` values accepted besides the listen address (and `localhost` on loopback).
+    pub allowed_hosts: Vec<String>,
+    /// `Origin` values accepted besides `http://` + an accepted host.
+    pub allowed_origins: Vec<String>,
+    /// Sessions held at once; an `initialize` beyond it is refused with 503.
+    pub max_sessions: usize,
+}
+
+/// Runs the HTTP gateway until SIGTERM/SIGINT. `ready` gets the bound address (for port 0).
+/// Returns 128+signal.
+pub fn run_http(
+    engine: EngineOptions,
+    options: HttpOptions,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<i32, RelayError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(RelayError::Runtime)?;
+    let code = runtime.block_on(serve(engine, options, ready));
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    code
+}
+
+struct Remote {
+    agent: ureq::Agent,
+    url: String,
+    headers: Vec<(String, String)>,
+}
+
+enum Mode {
+    Remote(Remote),
+    Local(Vec<OsString>),
+}
+
+struct Front {
+    engine: Arc<Engine>,
+    mode: Mode,
+    token: String,
+    hosts: Vec<String>,
+    origins: Vec<String>,
+    max_sessions: usize,
+    sessions: Mutex<HashMap<String, Arc<HttpSession>>>,
+    /// Remote mode, servers without sessions: one judge session for every request.
+    stateless: Arc<HttpSession>,
+}
+
+struct HttpSession {
+    judge: Session,
+    local: Option<LocalServer>,
+    /// When a request last named this session (the idlest one makes room for a new one).
+    used: Mutex<std::time::Instant>,
+}
+
+impl HttpSession {
+    fn new(judge: Session, local: Option<LocalServer>) -> Arc<HttpSession> {
+        Arc::new(HttpSession {
+            judge,
+            local,
+            used: Mutex::new(std::time::Instant::now()),
+        })
+    }
+
+    fn touch(&self) {
+        *lock(&self.used) = std::time::Instant::now();
+    }
+}
+
+/// Makes room for one more session: when all places are taken, the least recently used
+/// session with nothing in flight is ended (its client gets 404 and may initialize again).
+/// False when every session is busy.
+fn make_room(front: &Front) -> bool {
+    let evicted = {
+        let mut sessions = lock(&front.sessions);
+        if sessions.len() < front.max_sessions {
+            return true;
+        }
+        let idlest = sessions
+            .iter()
+            .filter(|(_, s)| s.judge.in_flight() == 0)
+            .min_by_key(|(_, s)| *lock(&s.used))
+            .map(|(k, _)| k.clone());
+        match idlest {
+            Some(k) => sessions.remove(&k),
+            None => return false,
+        }
+    };
+    if let Some(session) = evicted {
+        tokio::spawn(async move {
+            end_session(&session, "the session was ended to make room for a new one").await;
+        });
+    }
+    true
+}
+
+/// A stdio server started for one session.
+struct LocalServer {
+    to_server: mpsc::Sender<ToServer>,
+    /// Requests forwarded and not yet answered, by id key.
+    waiters: Mutex<HashMap<String, oneshot::Sender<Value>>>,
+    events: mpsc::Sender<Bytes>,
+    stream: Arc<tokio::sync::Mutex<mpsc::Receiver<Bytes>>>,
+    process: tokio::sync::Mutex<Option<ServerProcess>>,
+}
+
+async fn serve(
+    engine: EngineOptions,
+    options: HttpOptions,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<i32, RelayError> {
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .map_err(|e| RelayError::Listen {
+            address: options.listen,
+            source: e,
+        })?;
+    let local = listener.local_addr().map_err(|e| RelayError::Listen {
+        address: options.listen,
+        source: e,
+    })?;
+    let engine = Engine::new(engine);
+    let mut hosts = vec![host_of(local)];
+    if local.ip().is_loopback() {
+        hosts.push(format!("localhost:{}", local.port()));
+        hosts.push(format!("127.0.0.1:{}", local.port()));
+        hosts.push(format!("[::1]:{}", local.port()));
+    }
+    hosts.extend(options.allowed_hosts.iter().map(|h| h.to_ascii_lowercase()));
+    let mut origins: Vec<String> = hosts.iter().map(|h| format!("http://{h}")).collect();
+    origins.extend(
+        options
+            .allowed_origins
+            .iter()
+            .map(|o| o.trim_end_matches('/').to_ascii_lowercase()),
+    );
+    let mode = match options.upstream {
+        Upstream::Url { url, headers } => Mode::Remote(Remote {
+            agent: ureq::Agent::config_builder()
+                .timeout_connect(Some(Duration::from_secs(10)))
+                .timeout_recv_response(Some(engine.timeout()))
+                .max_redirects(0)
+                .http_status_as_error(false)
+                .user_agent(concat!("portcullis-gateway/", env!("CARGO_PKG_VERSION")))
+                .tls_config(
+                    ureq::tls::TlsConfig::builder()
+                        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                        .build(),
+                )
+                .build()
+                .new_agent(),
+            url,
+            headers,
+        }),
+        Upstream::Command(command) => Mode::Local(command),
+    };
+    let front = Arc::new(Front {
+        stateless: HttpSession::new(engine.session(), None),
+        engine,
+        mode,
+        token: options.token,
+        hosts,
+        origins,
+        max_sessions: options.max_sessions.max(1),
+        sessions: Mutex::new(HashMap::new()),
+    });
+    ready(local);
+    let sweeper = tokio::spawn(sweep_timeouts(front.clone()));
+    let signal = tokio::select! {
+        signal = stop_signal() => signal,
+        () = accept_loop(front.clone(), listener) => 1,
+    };
+    sweeper.abort();
+    // Stop every local server (and its process group) before leaving.
+    let all: Vec<Arc<HttpSession>> = lock(&front.sessions).drain().map(|(_, s)| s).collect();
+    for session in all {
+        end_session(&session, "the gateway was stopped").await;
+    }
+    Ok(128 + signal)
+}
+
+async fn accept_loop(front: Arc<Front>, listener: tokio::net::TcpListener) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            // Out of descriptors or similar: wait a little rather than spin.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        // Answers and SSE events are small writes: do not let them wait on delayed ACKs.
+        let _ = stream.set_nodelay(true);
+        let front = front.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let front = front.clone();
+                async move { Ok::<_, Infallible>(handle(front, req).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn host_of(addr: SocketAddr) -> String {
+    match addr {
+        SocketAddr::V4(a) => format!("{}:{}", a.ip(), a.port()),
+        SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
+    }
+}
+
+// ---- bodies ----
+
+/// A response body: whole, or a stream of chunks (SSE) that ends when its sender goes.
+enum Body {
+    Full(Option<Bytes>),
+    Stream(mpsc::Receiver<Bytes>),
+    /// A local session's GET stream: holding the guard makes it the only one.
+    Events(OwnedMutexGuard<mpsc::Receiver<Bytes>>),
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let poll = match self.get_mut() {
+            Body::Full(b) => Poll::Ready(b.take()),
+            Body::Stream(rx) => rx.poll_recv(cx),
+            Body::Events(rx) => rx.poll_recv(cx),
+        };
+        poll.map(|o| o.map(|b| Ok(Frame::data(b))))
+    }
+}
+
+fn plain(status: StatusCode, text: &str) -> Response<Body> {
+    let mut r = Response::new(Body::Full(Some(Bytes::from(format!("{text}\n")))));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
+    let mut r = Response::new(Body::Full(Some(Bytes::from(to_line(value)))));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn sse_response(rx: mpsc::Receiver<Bytes>) -> Response<Body> {
+    let mut r = Response::new(Body::Stream(rx));
+    let h = r.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
+    r
+}
+
+fn sse_event(id: Option<&str>, data: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(data.len() + 32);
+    if let Some(id) = id {
+        out.extend_from_slice(b"id: ");
+        out.extend_from_slice(id.as_bytes());
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"event: message\ndata: ");
+    // JSON text from serde has no raw newline; one from the server might: one data line each.
+    for (i, line) in data.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b"\ndata: ");
+        }
+        out.extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
+    }
+    out.extend_from_slice(b"\n\n");
+    Bytes::from(out)
+}
+
+// ---- checks before MCP ----
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The Host, Origin and bearer checks; `Err` is the refusal to send.
+// The error is the response to send, built once per request: boxing gains nothing.
+#[allow(clippy::result_large_err)]
+fn admit(front: &Front, headers: &HeaderMap) -> Result<(), Response<Body>> {
+    let host = header(headers, "host").map(str::to_ascii_lowercase);
+    match host {
+        None => {
+            return Err(plain(
+                StatusCode::FORBIDDEN,
+                "portcullis refused the request: no Host header (the gateway checks it against its listen address to stop DNS rebinding)",
+            ));
+        }
+        Some(h) if !front.hosts.contains(&h) => {
+            return Err(plain(
+                StatusCode::FORBIDDEN,
+                &format!(
+                    "portcullis refused the request: Host `{}` is not this gateway's address ({}); \
+                     allow it with --allow-host if a proxy in front of the gateway uses it",
+                    h.chars().take(100).collect::<String>(),
+                    front.hosts[0]
+                ),
+            ));
+        }
+        Some(_) => {}
+    }
+    if let Some(origin) = header(headers, "origin") {
+        let o = origin.trim_end_matches('/').to_ascii_lowercase();
+        if !front.origins.contains(&o) {
+            return Err(plain(
+                StatusCode::FORBIDDEN,
+                &format!(
+                    "portcullis refused the request: Origin `{}` is not allowed (a web page may not talk to this gateway); \
+                     allow it with --allow-origin",
+                    origin.chars().take(100).collect::<String>()
+                ),
+            ));
+        }
+    }
+    let given = header(headers, "authorization").and_then(|v| {
+        let (scheme, token) = v.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    });
+    let ok = given.is_some_and(|t| constant_time_eq(t.as_bytes(), front.token.as_bytes()));
+    if !ok {
+        let why = if given.is_none() {
+            "no `Authorization: Bearer` token"
+        } else {
+            "the bearer token is wrong"
+        };
+        let mut r = plain(
+            StatusCode::UNAUTHORIZED,
+            &format!(
+                "portcullis refused the request: {why}; send the token the gateway printed at startup (or the one in --bearer-token-env)"
+            ),
+        );
+        r.headers_mut().insert(
+            http::header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"portcullis gateway\""),
+        );
+        return Err(r);
+    }
+    Ok(())
+}
+
+async fn handle(front: Arc<Front>, req: Request<Incoming>) -> Response<Body> {
+    if let Err(refusal) = admit(&front, req.headers()) {
+        return refusal;
+    }
+    if req.uri().path() != "/mcp" {
+        return plain(StatusCode::NOT_FOUND, "not found: the MCP endpoint is /mcp");
+    }
+    match *req.method() {
+        Method::POST => post(front, req).await,
+        Method::GET => get(front, req).await,
+        Method::DELETE => delete(front, req).await,
+        _ => {
+            let mut r = plain(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "the MCP endpoint takes POST, GET and DELETE",
+            );
+            r.headers_mut().insert(
+                http::header::ALLOW,
+                HeaderValue::from_static("GET, POST, DELETE"),
+            );
+            r
+        }
+    }
+}
+
+/// Reads the request body, at most `max` bytes.
+async fn read_body(body: Incoming, max: usize) -> Result<Vec<u8>, Response<Body>> {
+    let mut body = body;
+    let mut out = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            plain(
+                StatusCode::BAD_REQUEST,
+                &format!("cannot read the request body: {e}"),
+            )
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if out.len() + data.len() > max {
+                return Err(json_response(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &error_response(
+                        Value::Null,
+                        -32600,
+                        format!(
+                            "portcullis refused a message over the gateway's limit of {max} bytes"
+                        ),
+                        None,
+                    ),
+                ));
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out)
+}
+
+fn session_header(headers: &HeaderMap) -> Option<String> {
+    header(headers, "mcp-session-id").map(str::to_string)
+}
+
+fn is_initialize(body: &[u8]) -> bool {
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        return false;
+    };
+    let is = |v: &Value| v.get("method").and_then(Value::as_str) == Some("initialize");
+    match &value {
+        Value::Array(items) => items.iter().any(is),
+        v => is(v),
+    }
+}
+
+fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No system randomness: fall back to the hasher's per-process random keys.
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .elapsed()
+                .map_or(0, |d| d.as_nanos()),
+        );
+        bytes[..8].copy_from_slice(&h.finish().to_le_bytes());
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn too_many_sessions(max: usize) -> Response<Body> {
+    plain(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &format!(
+            "portcullis refused a new session: {max} sessions are open, the gateway's limit; end one with DELETE"
+        ),
+    )
+}
+
+// ---- POST ----
+
+async fn post(front: Arc<Front>, req: Request<Incoming>) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let body = match read_body(body, front.engine.max_message()).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let sid = session_header(&parts.headers);
+    match &front.mode {
+        Mode::Local(command) => post_local(&front, command, sid, body).await,
+        Mode::Remote(remote) => post_remote(&front, remote, sid, &parts.headers, body).await,
+    }
+}
+
+/// What the client gets when the gateway answered everything itself.
+fn answer_only(reply: Option<Value>) -> Response<Body> {
+    match reply {
+        Some(v) => json_response(StatusCode::OK, &v),
+        None => {
+            let mut r = Response::new(Body::Full(None));
+            *r.status_mut() = StatusCode::ACCEPTED;
+            r
+        }
+    }
+}
+
+fn with_session(mut r: Response<Body>, sid: &str) -> Response<Body> {
+    if let Ok(v) = HeaderValue::from_str(sid) {
+        r.headers_mut().insert("mcp-session-id", v);
+    }
+    r
+}
+
+async fn post_local(
+    front: &Arc<Front>,
+    command: &[OsString],
+    sid: Option<String>,
+    body: Vec<u8>,
+) -> Response<Body> {
+    let (session, sid, created) = match sid {
+        Some(sid) => match lock(&front.sessions).get(&sid).cloned() {
+            Some(s) => {
+                s.touch();
+                (s, sid, false)
+            }
+            None => {
+                return plain(
+                    StatusCode::NOT_FOUND,
+                    "unknown or ended MCP session: send `initialize` again without Mcp-Session-Id",
+                );
+            }
+        },
+        None if is_initialize(&body) => {
+            if !make_room(front) {
+                return too_many_sessions(front.max_sessions);
+            }
+            let sid = random_id();
+            match start_local(front, command, &sid) {
+                Ok(s) => {
+                    lock(&front.sessions).insert(sid.clone(), s.clone());
+                    (s, sid, true)
+                }
+                Err(e) => {
+                    warn(&e.to_string());
+                    return json_response(
+                        StatusCode::OK,
+                        &error_response(
+                            Value::Null,
+                            GATEWAY_ERROR,
+                            format!("portcullis could not start the server: {e}"),
+                            None,
+                        ),
+                    );
+                }
+            }
+        }
+        None => {
+            return plain(
+                StatusCode::BAD_REQUEST,
+                "no Mcp-Session-Id: send `initialize` first and then the session id it returns",
+            );
+        }
+    };
+    let Some(local) = &session.local else {
+        return plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "no server for this session",
+        );
+    };
+    let out = session.judge.client_message(&body).await;
+    if created && out.forwarded.is_empty() {
+        // The `initialize` that made the session was refused: no session comes of it.
+        lock(&front.sessions).remove(&sid);
+        end_session(&session, "the session was not opened").await;
+        return answer_only(out.to_client);
+    }
+    let batch = body.trim_ascii_start().starts_with(b"[");
+    let mut waits = Vec::new();
+    if let Some(forward) = out.to_server {
+        {
+            let mut waiters = lock(&local.waiters);
+            for key in &out.forwarded {
+                let (tx, rx) = oneshot::channel();
+                waiters.insert(key.clone(), tx);
+                waits.push((key.clone(), rx));
+            }
+        }
+        let line = match forward {
+            // A pretty-printed body would break the server's one-message-a-line framing.
+            Forward::Unchanged if body.iter().any(|b| matches!(b, b'\n' | b'\r')) => {
+                serde_json::from_slice::<Value>(&body)
+                    .map(|v| to_line(&v))
+                    .unwrap_or_default()
+            }
+            Forward::Unchanged => body,
+            Forward::Changed(v) => to_line(&v),
+        };
+        if local.to_server.send(ToServer::Line(line)).await.is_err() {
+            let errors = session.judge.fail(&out.forwarded, "the server has exited");
+            lock(&local.waiters).clear();
+            return with_session(
+                json_response(StatusCode::OK, &combine(out.to_client, errors, batch)),
+                &sid,
+            );
+        }
+    }
+    if waits.is_empty() {
+        return with_session(answer_only(out.to_client), &sid);
+    }
+    let mut answers = Vec::new();
+    // The sweeper answers what times out; this bound only guards against a lost waiter.
+    let limit = front.engine.timeout() + Duration::from_secs(5);
+    for (key, rx) in waits {
+        match tokio::time::timeout(limit, rx).await {
+            Ok(Ok(v)) => answers.push(v),
+            _ => {
+                lock(&local.waiters).remove(&key);
+                answers.extend(session.judge.fail(&[key], "no answer came back"));
+            }
+        }
+    }
+    with_session(
+        json_response(StatusCode::OK, &combine(out.to_client, answers, batch)),
+        &sid,
+    )
+}
+
+/// The gateway's own replies and the server's answers, as one JSON body.
+fn combine(replies: Option<Value>, answers: Vec<Value>, batch: bool) -> Value {
+    let mut all = Vec::new();
+    match replies {
+        Some(Value::Array(items)) => all.extend(items),
+        Some(v) => all.push(v),
+        None => {}
+    }
+    for a in answers {
+        match a {
+            Value::Array(items) => all.extend(items),
+            v => all.push(v),
+        }
+    }
+    if !batch && all.len() == 1 {
+        all.pop().unwrap_or(Value::Null)
+    } else {
+        Value::Array(all)
+    }
+}
+
+fn start_local(
+    front: &Arc<Front>,
+    command: &[OsString],
+    sid: &str,
+) -> Result<Arc<HttpSession>, RelayError> {
+    let (process, stdin, stdout) = ServerProcess::spawn(command)?;
+    let (to_server, server_rx) = mpsc::channel::<ToServer>(1024);
+    let (events, stream) = mpsc::channel::<Bytes>(EVENT_BACKLOG);
+    let session = HttpSession::new(
+        front.engine.session(),
+        Some(LocalServer {
+            to_server,
+            waiters: Mutex::new(HashMap::new()),
+            events,
+            stream: Arc::new(tokio::sync::Mutex::new(stream)),
+            process: tokio::sync::Mutex::new(Some(process)),
+        }),
+    );
+    tokio::spawn(write_server(server_rx, stdin));
+    tokio::spawn(read_local(
+        front.clone(),
+        session.clone(),
+        sid.to_string(),
+        stdout,
+    ));
+    tokio::spawn(watch_local(Arc::downgrade(&session)));
+    Ok(session)
+}
+
+/// When a local server exits by itself, stops what it left in its group (which may hold its
+/// output open, so that the reader would never see the end).
+async fn watch_local(session: std::sync::Weak<HttpSession>) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let Some(session) = session.upgrade() else {
+            return;
+        };
+        let Some(local) = &session.local else { return };
+        let mut process = local.process.lock().await;
+        match process.as_mut() {
+            None => return,
+            Some(p) => {
+                if p.try_exited().is_some() {
+                    p.kill_group();
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Delivers a message for a local session's client: to the POST waiting for it, or to the
+/// session's GET stream.
+fn deliver(local: &LocalServer, msg: Value) {
+    if msg.get("method").is_none()
+        && let Some(id) = msg.get("id").filter(|id| !id.is_null())
+        && let Some(tx) = lock(&local.waiters).remove(&id_key(id))
+    {
+        let _ = tx.send(msg);
+        return;
+    }
+    // Nobody listening, or too far behind: the message is dropped, as a closed stream would.
+    let _ = local.events.try_send(sse_event(None, &to_line(&msg)));
+}
+
+async fn read_local(
+    front: Arc<Front>,
+    session: Arc<HttpSession>,
+    sid: String,
+    stdout: tokio::process::ChildStdout,
+) {
+    let Some(local) = &session.local else { return };
+    let mut reader = BufReader::with_capacity(1 << 16, stdout);
+    let max = front.engine.max_message();
+    let mut buf = Vec::new();
+    loop {
+        match read_line_limited(&mut reader, &mut buf, max).await {
+            Ok(LineRead::Eof) | Err(_) => break,
+            Ok(LineRead::TooLong(n)) => {
+                front.engine.too_long_from_server(n);
+                continue;
+            }
+            Ok(LineRead::Line) => {}
+        }
+        let out = session.judge.server_message(&buf);
+        for msg in &out.to_server {
+            let _ = local.to_server.send(ToServer::Line(to_line(msg))).await;
+        }
+        let value = match out.to_client {
+            Some(Forward::Unchanged) => serde_json::from_slice::<Value>(&buf).ok(),
+            Some(Forward::Changed(v)) => Some(v),
+            None => None,
+        };
+        match value {
+            Some(Value::Array(items)) => items.into_iter().for_each(|m| deliver(local, m)),
+            Some(m) => deliver(local, m),
+            None => {}
+        }
+    }
+    // The server is gone: the session ends (the client gets 404 and may initialize again),
+    // and every request still waiting gets an error.
+    {
+        let mut sessions = lock(&front.sessions);
+        if sessions.get(&sid).is_some_and(|s| Arc::ptr_eq(s, &session)) {
+            sessions.remove(&sid);
+        }
+    }
+    for reply in session.judge.fail_all("the server exited before answering") {
+        deliver(local, reply);
+    }
+    lock(&local.waiters).clear();
+}
+
+async fn end_session(session: &HttpSession, why: &str) {
+    if let Some(local) = &session.local {
+        for reply in session.judge.fail_all(why) {
+            deliver(local, reply);
+        }
+        let _ = local.to_server.send(ToServer::Close).await;
+        if let Some(mut process) = local.process.lock().await.take() {
+            process.stop(Duration::from_secs(1)).await;
+        }
+    }
+}
+
+async fn sweep_timeouts(front: Arc<Front>) {
+    let timeout = front.engine.timeout();
+    let tick = (timeout / 4).clamp(Duration::from_millis(20), Duration::from_secs(1));
+    loop {
+        tokio::time::sleep(tick).await;
+        let sessions: Vec<Arc<HttpSession>> = lock(&front.sessions).values().cloned().collect();
+        for session in sessions {
+            let Some(local) = &session.local else {
+                continue;
+            };
+            let (to_client, to_server) = session.judge.expire();
+            for cancel in &to_server {
+                let _ = local.to_server.try_send(ToServer::Line(to_line(cancel)));
+            }
+            for reply in to_client {
+                deliver(local, reply);
+            }
+        }
+    }
+}
+
+// ---- remote ----
+
+/// What came back from the upstream: status, the headers that matter, and the body reader.
+struct UpResponse {
+    status: u16,
+    content_type: String,
+    session: Option<String>,
+    reader: Box<dyn Read + Send>,
+}
+
+fn mask_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => {
+            format!(
+                "{}://{}{}",
+                u.scheme(),
+                u.host_str().unwrap_or(""),
+                u.port().map(|p| format!(":{p}")).unwrap_or_default()
+            ) + u.path()
+        }
+        Err(_) => "the upstream URL".into(),
+    }
+}
+
+/// One exchange with the upstream, on a blocking thread.
+async fn upstream(
+    front: &Arc<Front>,
+    method: Method,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+) -> Result<UpResponse, String> {
+    let front = front.clone();
+    tokio::task::spawn_blocking(move || {
+        let Mode::Remote(remote) = &front.mode else {
+            return Err("no upstream".to_string());
+        };
+        let extra = remote.headers.iter().chain(headers.iter());
+        let result = match (method, body) {
+            (Method::POST, Some(body)) => {
+                let mut r = remote.agent.post(&remote.url);
+                for (k, v) in extra {
+                    r = r.header(k, v);
+                }
+                r.send(&body[..])
+            }
+            (Method::DELETE, _) => {
+                let mut r = remote.agent.delete(&remote.url);
+                for (k, v) in extra {
+                    r = r.header(k, v);
+                }
+                r.call()
+            }
+            _ => {
+                let mut r = remote.agent.get(&remote.url);
+                for (k, v) in extra {
+                    r = r.header(k, v);
+                }
+                r.call()
+            }
+        };
+        let response = result.map_err(|e| {
+            let why = match e {
+                ureq::Error::Timeout(_) => "timed out".to_string(),
+                ureq::Error::HostNotFound => "the host name does not resolve".to_string(),
+                ureq::Error::ConnectionFailed => "the connection was refused or failed".to_string(),
+                ureq::Error::Io(e) => e.to_string(),
+                other => other.to_string(),
+            };
+            format!(
+                "cannot reach the upstream server {}: {why}",
+                mask_url(&remote.url)
+            )
+        })?;
+        let h = response.headers();
+        let get = |name: &str| {
+            h.get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        Ok(UpResponse {
+            status: response.status().as_u16(),
+            content_type: get("content-type").unwrap_or_default().to_ascii_lowercase(),
+            session: get("mcp-session-id"),
+            reader: Box::new(response.into_body().into_reader()),
+        })
+    })
+    .await
+    .unwrap_or_else(|e| Err(format!("the upstream exchange failed: {e}")))
+}
+
+/// Reads a whole body, at most `max` bytes (`Err` past it).
+async fn read_all(mut reader: Box<dyn Read + Send>, max: usize) -> Result<Vec<u8>, String> {
+    tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        (&mut reader)
+            .take(max as u64 + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("cannot read the upstream's answer: {e}"))?;
+        if out.len() > max {
+            return Err(format!(
+                "the upstream's answer is over the gateway's limit of {max} bytes"
+            ));
+        }
+        Ok(out)
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()))
+}
+
+/// Pumps a body into chunks on a blocking thread; stops when the receiver goes.
+fn pump(mut reader: Box<dyn Read + Send>) -> mpsc::Receiver<Bytes> {
+    let (tx, rx) = mpsc::channel::<Bytes>(16);
+    tokio::task::spawn_blocking(move || {
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    if tx.blocking_send(Bytes::copy_from_slice(&buf[..n])).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// The client's headers the upstream needs (never the client's `Authorization`: that token is
+/// the gateway's, and the upstream's credentials come from `--upstream-header`).
+fn pass_headers(client: &HeaderMap, sid: Option<&str>) -> Vec<(String, String)> {
+    let mut out = vec![(
+        "Accept".to_string(),
+        header(client, "accept")
+            .unwrap_or("application/json, text/event-stream")
+            .to_string(),
+    )];
+    for name in ["mcp-protocol-version", "last-event-id", "mcp-method"] {
+        if let Some(v) = header(client, name) {
+            out.push((name.to_string(), v.to_string()));
+        }
+    }
+    if let Some(sid) = sid {
+        out.push(("Mcp-Session-Id".into(), sid.to_string()));
+    }
+    out
+}
+
+// The error is the response to send, built once per request: boxing gains nothing.
+#[allow(clippy::result_large_err)]
+fn remote_session(
+    front: &Front,
+    sid: Option<&str>,
+    initialize: bool,
+) -> Result<Arc<HttpSession>, Response<Body>> {
+    match sid {
+        Some(sid) => {
+            if let Some(s) = lock(&front.sessions).get(sid) {
+                s.touch();
+                return Ok(s.clone());
+            }
+            // A session the gateway has not seen (it restarted, or ended it to make room):
+            // judge it afresh; the upstream decides whether the id is still good.
+            if !make_room(front) {
+                return Err(too_many_sessions(front.max_sessions));
+            }
+            let s = HttpSession::new(front.engine.session(), None);
+            lock(&front.sessions).insert(sid.to_string(), s.clone());
+            Ok(s)
+        }
+        None if initialize => {
+            if !make_room(front) {
+                return Err(too_many_sessions(front.max_sessions));
+            }
+            Ok(HttpSession::new(front.engine.session(), None))
+        }
+        None => Ok(front.stateless.clone()),
+    }
+}
+
+async fn post_remote(
+    front: &Arc<Front>,
+    _remote: &Remote,
+    sid: Option<String>,
+    headers: &HeaderMap,
+    body: Vec<u8>,
+) -> Response<Body> {
+    let session = match remote_session(front, sid.as_deref(), is_initialize(&body)) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let out = session.judge.client_message(&body).await;
+    let batch = body.trim_ascii_start().starts_with(b"[");
+    let Some(forward) = out.to_server else {
+        return answer_only(out.to_client);
+    };
+    let line = match forward {
+        Forward::Unchanged => body,
+        Forward::Changed(v) => to_line(&v),
+    };
+    let mut up_headers = pass_headers(headers, sid.as_deref());
+    up_headers.push(("Content-Type".into(), "application/json".into()));
+    let up = match upstream(front, Method::POST, up_headers, Some(line)).await {
+        Ok(up) => up,
+        Err(why) => {
+            warn(&why);
+            let errors = session.judge.fail(&out.forwarded, &why);
+            return if errors.is_empty() && out.to_client.is_none() {
+                plain(StatusCode::BAD_GATEWAY, &format!("portcullis: {why}"))
+            } else {
+                json_response(StatusCode::OK, &combine(out.to_client, errors, batch))
+            };
+        }
+    };
+    // A new session: judge it under the id the upstream gave.
+    if sid.is_none()
+        && let Some(new) = &up.session
+        && !Arc::ptr_eq(&session, &front.stateless)
+    {
+        lock(&front.sessions).insert(new.clone(), session.clone());
+    }
+    let max = front.engine.max_message();
+    let response = if !(200..300).contains(&up.status) {
+        // The upstream refused at the HTTP level (expired session, its own auth): pass its
+        // status on, and forget the requests it will not answer.
+        session
+            .judge
+            .fail(&out.forwarded, "the upstream refused the request");
+        if up.status == 404
+            && let Some(sid) = &sid
+        {
+            lock(&front.sessions).remove(sid);
+        }
+        let text = read_all(up.reader, 64 * 1024).await.unwrap_or_default();
+        let mut r = Response::new(Body::Full(Some(Bytes::from(text))));
+        *r.status_mut() = StatusCode::from_u16(up.status).unwrap_or(StatusCode::BAD_GATEWAY);
+        if let Ok(v) = HeaderValue::from_str(&up.content_type) {
+            r.headers_mut().insert(http::header::CONTENT_TYPE, v);
+        }
+        r
+    } else if up.content_type.starts_with("text/event-stream") {
+        let (tx, rx) = mpsc::channel::<Bytes>(64);
+        if let Some(reply) = &out.to_client {
+            let _ = tx.try_send(sse_event(None, &to_line(reply)));
+        }
+        tokio::spawn(relay_events(
+            front.clone(),
+            session.clone(),
+            pump(up.reader),
+            tx,
+            out.forwarded.clone(),
+        ));
+        sse_response(rx)
+    } else if out.forwarded.is_empty() || up.status == 202 {
+        answer_only(out.to_client)
+    } else {
+        match read_all(up.reader, max).await {
+            Ok(bytes) => {
+                let judged = session.judge.server_message(&bytes);
+                send_internal(
+                    front,
+                    &session,
+                    judged.to_server,
+                    sid.as_deref().or(up.session.as_deref()),
+                );
+                let mut answers = Vec::new();
+                match judged.to_client {
+                    Some(Forward::Unchanged) => {
+                        if let Ok(v) = serde_json::from_slice::<Value>(&bytes) {
+                            answers.push(v);
+                        }
+                    }
+                    Some(Forward::Changed(v)) => answers.push(v),
+                    None => {}
+                }
+                answers.extend(session.judge.fail(
+                    &out.forwarded,
+                    "the upstream's answer did not include the response",
+                ));
+                json_response(StatusCode::OK, &combine(out.to_client, answers, batch))
+            }
+            Err(why) => {
+                let errors = session.judge.fail(&out.forwarded, &why);
+                json_response(StatusCode::OK, &combine(out.to_client, errors, batch))
+            }
+        }
+    };
+    match &up.session {
+        Some(s) => with_session(response, s),
+        None => response,
+    }
+}
+
+/// Sends the gateway's own messages (refusals of server requests, its `tools/list`) to the
+/// upstream, and judges what comes back (answers to its listing are for the gateway only).
+fn send_internal(
+    front: &Arc<Front>,
+    session: &Arc<HttpSession>,
+    msgs: Vec<Value>,
+    sid: Option<&str>,
+) {
+    if msgs.is_empty() {
+        return;
+    }
+    let front = front.clone();
+    let session = session.clone();
+    let sid = sid.map(str::to_string);
+    tokio::spawn(async move {
+        let mut queue = msgs;
+        // Bounded: a listing has at most this many pages fetched in one go.
+        let mut budget = 64;
+        while let Some(msg) = queue.pop() {
+            if budget == 0 {
+                break;
+            }
+            budget -= 1;
+            let mut headers = vec![
+                ("Content-Type".to_string(), "application/json".to_string()),
+                (
+                    "Accept".to_string(),
+                    "application/json, text/event-stream".to_string(),
+                ),
+            ];
+            if let Some(sid) = &sid {
+                headers.push(("Mcp-Session-Id".into(), sid.clone()));
+            }
+            let Ok(up) = upstream(&front, Method::POST, headers, Some(to_line(&msg))).await else {
+                continue;
+            };
+            if !(200..300).contains(&up.status) || up.status == 202 {
+                continue;
+            }
+            let max = front.engine.max_message();
+            let messages = if up.content_type.starts_with("text/event-stream") {
+                let mut rx = pump(up.reader);
+                let mut parser = SseParser::new(max);
+                let mut all = Vec::new();
+                while let Some(chunk) = rx.recv().await {
+                    all.extend(parser.feed(&chunk).into_iter().map(|e| e.data.into_bytes()));
+                }
+                all
+            } else {
+                read_all(up.reader, max).await.into_iter().collect()
+            };
+            for m in messages {
+                let judged = session.judge.server_message(&m);
+                queue.extend(judged.to_server);
+            }
+        }
+    });
+}
+
+/// Relays an upstream SSE stream to the client, judging each event; at its end, answers with
+/// errors the `forwarded` requests it did not answer.
+async fn relay_events(
+    front: Arc<Front>,
+    session: Arc<HttpSession>,
+    mut chunks: mpsc::Receiver<Bytes>,
+    tx: mpsc::Sender<Bytes>,
+    forwarded: Vec<String>,
+) {
+    let max = front.engine.max_message();
+    let mut parser = SseParser::new(max);
+    let timeout = front.engine.timeout();
+    let deadline = tokio::time::Instant::now() + timeout;
+    let sid_for_internal: Option<String> = {
+        let sessions = lock(&front.sessions);
+        sessions
+            .iter()
+            .find(|(_, s)| Arc::ptr_eq(s, &session))
+            .map(|(k, _)| k.clone())
+    };
+    loop {
+        // A stream that answers requests ends when the requests time out; a GET stream
+        // (nothing forwarded) lasts as long as both ends keep it.
+        let next = if forwarded.is_empty() {
+            chunks.recv().await
+        } else {
+            match tokio::time::timeout_at(deadline, chunks.recv()).await {
+                Ok(c) => c,
+                Err(_) => break,
+            }
+        };
+        let Some(chunk) = next else { break };
+        for event in parser.feed(&chunk) {
+            if event.data.trim().is_empty() {
+                // Priming events (an id and no data) keep resumability working.
+                if let Some(id) = &event.id {
+                    let _ = tx.send(Bytes::from(format!("id: {id}\ndata: \n\n"))).await;
+                }
+                continue;
+            }
+            let judged = session.judge.server_message(event.data.as_bytes());
+            send_internal(
+                &front,
+                &session,
+                judged.to_server,
+                sid_for_internal.as_deref(),
+            );
+            let data = match judged.to_client {
+                Some(Forward::Unchanged) => Bytes::from(event.data.into_bytes()),
+                Some(Forward::Changed(v)) => Bytes::from(to_line(&v)),
+                None => continue,
+            };
+            if tx
+                .send(sse_event(event.id.as_deref(), &data))
+                .await
+                .is_err()
+            {
+                // The client left: what it asked is no longer awaited.
+                session.judge.fail(&forwarded, "the client went away");
+                return;
+            }
+        }
+        if parser.overflowed {
+            front.engine.too_long_from_server(parser.max);
+            parser.overflowed = false;
+        }
+    }
+    let why = if tokio::time::Instant::now() >= deadline {
+        format!(
+            "the server did not answer within {} s",
+            timeout.as_secs_f64()
+        )
+    } else {
+        "the upstream's stream ended before the response".to_string()
+    };
+    for reply in session.judge.fail(&forwarded, &why) {
+        let _ = tx.send(sse_event(None, &to_line(&reply))).await;
+    }
+}
+
+async fn get(front: Arc<Front>, req: Request<Incoming>) -> Response<Body> {
+    let sid = session_header(req.headers());
+    match &front.mode {
+        Mode::Local(_) => {
+            let Some(session) = sid.and_then(|s| lock(&front.sessions).get(&s).cloned()) else {
+                return plain(
+                    StatusCode::NOT_FOUND,
+                    "unknown or missing MCP session: GET needs the Mcp-Session-Id from `initialize`",
+                );
+            };
+            let Some(local) = &session.local else {
+                return plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "no server for this session",
+                );
+            };
+            let Ok(guard) = local.stream.clone().try_lock_owned() else {
+                return plain(
+                    StatusCode::CONFLICT,
+                    "this session already has its GET stream open",
+                );
+            };
+            let mut r = Response::new(Body::Events(guard));
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            );
+            r
+        }
+        Mode::Remote(_) => {
+            let session = match remote_session(&front, sid.as_deref(), false) {
+                Ok(s) => s,
+                Err(r) => return r,
+            };
+            let mut headers = pass_headers(req.headers(), sid.as_deref());
+            headers[0].1 = "text/event-stream".into();
+            let up = match upstream(&front, Method::GET, headers, None).await {
+                Ok(up) => up,
+                Err(why) => return plain(StatusCode::BAD_GATEWAY, &format!("portcullis: {why}")),
+            };
+            if up.status != 200 || !up.content_type.starts_with("text/event-stream") {
+                let text = read_all(up.reader, 64 * 1024).await.unwrap_or_default();
+                let mut r = Response::new(Body::Full(Some(Bytes::from(text))));
+                *r.status_mut() =
+                    StatusCode::from_u16(up.status).unwrap_or(StatusCode::BAD_GATEWAY);
+                return r;
+            }
+            let (tx, rx) = mpsc::channel::<Bytes>(64);
+            tokio::spawn(relay_events(
+                front.clone(),
+                session,
+                pump(up.reader),
+                tx,
+                Vec::new(),
+            ));
+            sse_response(rx)
+        }
+    }
+}
+
+async fn delete(front: Arc<Front>, req: Request<Incoming>) -> Response<Body> {
+    let Some(sid) = session_header(req.headers()) else {
+        return plain(StatusCode::BAD_REQUEST, "DELETE needs an Mcp-Session-Id");
+    };
+    let session = lock(&front.sessions).remove(&sid);
+    match &front.mode {
+        Mode::Local(_) => match session {
+            Some(s) => {
+                end_session(&s, "the client ended the session").await;
+                plain(StatusCode::OK, "session ended")
+            }
+            None => plain(StatusCode::NOT_FOUND, "unknown or ended MCP session"),
+        },
+        Mode::Remote(_) => {
+            if let Some(s) = &session {
+                s.judge.fail_all("the client ended the session");
+            }
+            let headers = pass_headers(req.headers(), Some(&sid));
+            match upstream(&front, Method::DELETE, headers, None).await {
+                Ok(up) => {
+                    let text = read_all(up.reader, 64 * 1024).await.unwrap_or_default();
+                    let mut r = Response::new(Body::Full(Some(Bytes::from(text))));
+                    *r.status_mut() =
+                        StatusCode::from_u16(up.status).unwrap_or(StatusCode::BAD_GATEWAY);
+                    r
+                }
+                Err(why) => plain(StatusCode::BAD_GATEWAY, &format!("portcullis: {why}")),
+            }
+        }
+    }
+}
+
+// ---- SSE ----
+
+#[derive(Debug, Default, PartialEq)]
+struct Event {
+    id: Option<String>,
+    data: String,
+}
+
+/// An incremental `text/event-stream` reader: feed chunks, get whole events. A line or event
+/// over `max` bytes is dropped (and `overflowed` set), never buffered whole.
+struct SseParser {
+    line: Vec<u8>,
+    data: String,
+    id: Option<String>,
+    max: usize,
+    skipping: bool,
+    overflowed: bool,
+}
+
+impl SseParser {
+    fn new(max: usize) -> SseParser {
+        SseParser {
+            line: Vec::new(),
+            data: String::new(),
+            id: None,
+            max,
+            skipping: false,
+            overflowed: false,
+        }
+    }
+
+    fn feed(&mut self, chunk: &[u8]) -> Vec<Event> {
+        let mut events = Vec::new();
+        for part in chunk.split_inclusive(|&b| b == b'\n') {
+            let complete = part.ends_with(b"\n");
+            if !self.skipping {
+                if self.line.len() + part.len() > self.max + 2 {
+                    self.skipping = true;
+                    self.overflowed = true;
+                    self.line.clear();
+                    self.data.clear();
+                } else {
+                    self.line.extend_from_slice(part);
+                }
+            }
+            if !complete {
+                continue;
+            }
+            if self.skipping {
+                self.skipping = false;
+                continue;
+            }
+            let mut line = std::mem::take(&mut self.line);
+            while matches!(line.last(), Some(b'\n' | b'\r')) {
+                line.pop();
+            }
+            if line.is_empty() {
+                if !self.data.is_empty() || self.id.is_some() {
+                    events.push(Event {
+                        id: self.id.take(),
+                        data: std::mem::take(&mut self.data),
+                    });
+                }
+                continue;
+            }
+            let text = String::from_utf8_lossy(&line);
+            let (field, value) = match text.split_once(':') {
+                Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
+                None => (&*text, ""),
+            };
+            match field {
+                "data" => {
+                    if self.data.len() + value.len() > self.max {
+                        self.overflowed = true;
+                        self.data.clear();
+                    } else {
+                        if !self.data.is_empty() {
+                            self.data.push('\n');
+                        }
+                        self.data.push_str(value);
+                    }
+                }
+                "id" => self.id = Some(value.to_string()),
+                _ => {}
+            }
+        }
+        events
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sse_events_across_chunks_and_limits() {
+        let mut p = SseParser::new(64);
+        assert!(
+            p.feed(b"id: 7\r\nevent: message\r\ndata: {\"a\"")
+                .is_empty()
+        );
+        let e = p.feed(b":1}\r\n\r\ndata: x\n");
+        assert_eq!(
+            e,
+            vec![Event {
+                id: Some("7".into()),
+                data: "{\"a\":1}".into()
+            }]
+        );
+        let e = p.feed(b"data: y\n\n");
+        assert_eq!(e[0].data, "x\ny");
+        let long = format!("data: {}\n\ndata: ok\n\n", "z".repeat(100));
+        let e = p.feed(long.as_bytes());
+        assert!(p.overflowed);
+        assert_eq!(
+            e,
+            vec![Event {
+                id: None,
+                data: "ok".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn bearer_comparison() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+
+    #[test]
+    fn events_are_framed() {
+        let e = sse_event(Some("3"), b"{\"x\":1}");
+        assert_eq!(&e[..], b"id: 3\nevent: message\ndata: {\"x\":1}\n\n");
+    }
+}

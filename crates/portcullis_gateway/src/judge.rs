@@ -1,0 +1,1296 @@
+//! The judging core, apart from any transport: one [`Engine`] per gateway holds the policy, the
+//! audit log, the pins, the rate buckets and the count of requests in flight; one [`Session`]
+//! per MCP session (the stdio connection, or one `Mcp-Session-Id` over HTTP) holds what that
+//! session has in flight and the tool definitions it has seen.
+//!
+//! A transport hands each raw message to the session and gets back what to send where:
+//! [`Session::client_message`] says what goes on to the server and what the gateway answers
+//! itself; [`Session::server_message`] says what goes on to the client and what the gateway
+//! must send to the server (refusals of server requests, its own `tools/list` after
+//! `list_changed`). The session never does I/O, so stdio and HTTP share every decision. The
+//! trade-off: a transport must feed every message through the session, in order, or the
+//! pending table (which pairs a response with its request's method and tool) goes wrong.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::audit::{AuditLog, Entry, PinStore};
+use crate::canonical::tool_hash;
+use crate::checks::{self, ArgKinds};
+use crate::inject;
+use crate::policy::{Action, Detection, PinMode, Policy, ServerPolicy, ToolRules};
+use crate::rate::{Bucket, RateSpec};
+use crate::redact;
+
+/// JSON-RPC error code for a call the policy refused.
+pub const REFUSED: i64 = -32001;
+/// JSON-RPC error code for a call the gateway could not complete (server gone, timeout, audit).
+pub const GATEWAY_ERROR: i64 = -32003;
+
+/// What the engine needs to judge, whatever the transport.
+pub struct EngineOptions {
+    /// The server's name, matched against the policy's `[[server]] name` globs.
+    pub server_name: String,
+    pub policy: Policy,
+    pub audit: AuditLog,
+    pub pins: PinStore,
+    /// Accept changed tool definitions as the new pins.
+    pub accept_changes: bool,
+    /// Overrides the policy's `max_in_flight`.
+    pub max_in_flight: Option<usize>,
+}
+
+/// Everything shared by the sessions of one gateway.
+pub struct Engine {
+    name: String,
+    server: ServerPolicy,
+    pin_mode: PinMode,
+    max_message: usize,
+    timeout: Duration,
+    cwd: PathBuf,
+    audit: Mutex<AuditLog>,
+    pins: Mutex<PinStore>,
+    rates: Mutex<Rates>,
+    max_in_flight: usize,
+    /// Client requests forwarded or being judged and not yet answered, over all sessions.
+    in_flight: AtomicUsize,
+}
+
+struct Rates {
+    overall: Option<Bucket>,
+    server: Option<Bucket>,
+    per_tool: HashMap<String, Bucket>,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding a lock must not take the gateway down with a second panic.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn error_response(id: Value, code: i64, message: String, data: Option<Value>) -> Value {
+    let mut error = json!({"code": code, "message": message});
+    if let Some(data) = data {
+        error["data"] = data;
+    }
+    json!({"jsonrpc": "2.0", "id": id, "error": error})
+}
+
+pub fn to_line(value: &Value) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+#[allow(clippy::print_stderr)]
+pub(crate) fn warn(message: &str) {
+    // The gateway's stderr is the client's log of this server; the library prints only here.
+    eprintln!("portcullis gateway: {message}");
+}
+
+impl Engine {
+    pub fn new(options: EngineOptions) -> Arc<Engine> {
+        let policy = options.policy;
+        let server = policy.server(&options.server_name).clone();
+        let now = Instant::now();
+        Arc::new(Engine {
+            rates: Mutex::new(Rates {
+                overall: policy.rate.map(|r| Bucket::new(r, now)),
+                server: server.rate.map(|r| Bucket::new(r, now)),
+                per_tool: HashMap::new(),
+            }),
+            server,
+            name: options.server_name,
+            pin_mode: if options.accept_changes {
+                PinMode::Accept
+            } else {
+                policy.pins
+            },
+            max_message: policy.max_message_bytes,
+            timeout: Duration::from_secs_f64(policy.request_timeout_secs),
+            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            audit: Mutex::new(options.audit),
+            pins: Mutex::new(options.pins),
+            max_in_flight: options.max_in_flight.unwrap_or(policy.max_in_flight).max(1),
+            in_flight: AtomicUsize::new(0),
+        })
+    }
+
+    /// Takes a slot for one request in flight, or says no when all are taken.
+    fn reserve(&self) -> bool {
+        self.in_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.max_in_flight).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    fn release(&self) {
+        let _ = self
+            .in_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+    }
+
+    /// Requests in flight over all sessions.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
+    /// The largest message either side may send, in bytes.
+    pub fn max_message(&self) -> usize {
+        self.max_message
+    }
+
+    /// How long a request may wait for its answer.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The server's name, as in the audit log.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A new session: nothing in flight, no tool seen yet.
+    pub fn session(self: &Arc<Self>) -> Session {
+        Session {
+            engine: self.clone(),
+            state: Mutex::new(State {
+                pending: HashMap::new(),
+                tools: HashMap::new(),
+                internal_seq: 0,
+            }),
+        }
+    }
+
+    fn append(&self, entry: Entry) -> Result<u64, crate::audit::AuditError> {
+        lock(&self.audit).append(entry)
+    }
+
+    /// Records a message refused or dropped as a whole (too long, not JSON).
+    pub fn audit_message(&self, from: &str, reason: &str, bytes: usize) {
+        let entry = Entry {
+            server: self.name.clone(),
+            event: "message".into(),
+            method: String::new(),
+            decision: "refused".into(),
+            rule: Some("gateway limits".into()),
+            reason: Some(format!("from the {from}: {reason}")),
+            request_bytes: Some(bytes as u64),
+            ..Entry::default()
+        };
+        if let Err(e) = self.append(entry) {
+            warn(&format!("cannot write the audit log: {e}"));
+        }
+    }
+
+    /// The answer to a client message of `n` bytes, over the size cap (audited).
+    pub fn too_long_from_client(&self, n: usize) -> Value {
+        let reason = format!(
+            "a message of {n} bytes is over the gateway's limit of {} bytes",
+            self.max_message
+        );
+        self.audit_message("client", &reason, n);
+        error_response(
+            Value::Null,
+            -32600,
+            format!("portcullis refused {reason}"),
+            None,
+        )
+    }
+
+    /// Records a server message of `n` bytes dropped for its size.
+    pub fn too_long_from_server(&self, n: usize) {
+        let reason = format!(
+            "dropped a message of {n} bytes from the server, over the limit of {} bytes",
+            self.max_message
+        );
+        warn(&reason);
+        self.audit_message("server", &reason, n);
+    }
+}
+
+#[derive(Debug)]
+struct Pending {
+    id: Value,
+    method: String,
+    tool: Option<String>,
+    started: Instant,
+    request_bytes: usize,
+    /// The gateway's own `tools/list` (after `list_changed`): the answer is not forwarded.
+    internal: bool,
+}
+
+#[derive(Debug, Default)]
+struct ToolInfo {
+    kinds: ArgKinds,
+    /// Why calls to this tool are blocked (its definition changed since it was pinned).
+    blocked: Option<String>,
+}
+
+struct State {
+    pending: HashMap<String, Pending>,
+    tools: HashMap<String, ToolInfo>,
+    internal_seq: u64,
+}
+
+/// One MCP session's view: its requests in flight and the tools it has listed.
+pub struct Session {
+    engine: Arc<Engine>,
+    state: Mutex<State>,
+}
+
+/// How a message goes on: as it came (byte for byte), or changed by the gateway.
+#[derive(Debug)]
+pub enum Forward {
+    Unchanged,
+    Changed(Value),
+}
+
+/// What to do with one message from the client.
+#[derive(Debug, Default)]
+pub struct ClientOutcome {
+    /// What goes on to the server, if anything.
+    pub to_server: Option<Forward>,
+    /// What the gateway answers the client itself (one response, or a batch of them).
+    pub to_client: Option<Value>,
+    /// The keys ([`id_key`]) of the requests that went on to the server, which will be answered.
+    pub forwarded: Vec<String>,
+}
+
+/// What to do with one message from the server.
+#[derive(Debug, Default)]
+pub struct ServerOutcome {
+    /// What goes on to the client, if anything.
+    pub to_client: Option<Forward>,
+    /// What the gateway sends to the server (refusals of its requests, its own listings).
+    pub to_server: Vec<Value>,
+}
+
+/// The key of a request id in the pending table: its JSON text, so `1` and `"1"` differ.
+pub fn id_key(id: &Value) -> String {
+    id.to_string()
+}
+
+enum Verdict {
+    Forward,
+    Reply(Value),
+}
+
+enum ServerVerdict {
+    Forward,
+    Modified(Value),
+    Drop,
+}
+
+struct Refusal {
+    rule: String,
+    reason: String,
+}
+
+fn refuse(rule: &str, reason: impl Into<String>) -> Refusal {
+    Refusal {
+        rule: rule.to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn rate_refusal(scope: &str, name: &str, spec: RateSpec) -> Refusal {
+    refuse(
+        &format!("rate limit ({scope})"),
+        format!(
+            "the rate limit for {scope} `{name}` ({} calls per {} s, bursts of {}) is used up; retry later",
+            spec.calls, spec.per_secs, spec.burst
+        ),
+    )
+}
+
+impl Session {
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// How many of this session's requests wait for an answer (the gateway's own included).
+    pub fn in_flight(&self) -> usize {
+        lock(&self.state).pending.len()
+    }
+
+    // ---- client to server ----
+
+    /// Judges one message (a JSON-RPC object or batch) from the client.
+    pub async fn client_message(&self, raw: &[u8]) -> ClientOutcome {
+        let mut out = ClientOutcome::default();
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            return out;
+        }
+        let value: Value = match serde_json::from_slice(raw) {
+            Ok(v) => v,
+            Err(e) => {
+                let reason = format!("a message that is not JSON ({e})");
+                self.engine.audit_message("client", &reason, raw.len());
+                out.to_client = Some(error_response(
+                    Value::Null,
+                    -32700,
+                    format!("portcullis refused {reason}"),
+                    None,
+                ));
+                return out;
+            }
+        };
+        match value {
+            Value::Array(items) => {
+                if items.is_empty() {
+                    out.to_client = Some(error_response(
+                        Value::Null,
+                        -32600,
+                        "empty batch".into(),
+                        None,
+                    ));
+                    return out;
+                }
+                let size = raw.len() / items.len();
+                let mut forward = Vec::new();
+                let mut replies = Vec::new();
+                for item in items {
+                    match self.judge_client(&item, size).await {
+                        Verdict::Forward => {
+                            if let Some(key) = request_key(&item) {
+                                out.forwarded.push(key);
+                            }
+                            forward.push(item);
+                        }
+                        Verdict::Reply(r) => replies.push(r),
+                    }
+                }
+                if replies.is_empty() {
+                    out.to_server = Some(Forward::Unchanged);
+                } else {
+                    // The refused members are answered by the gateway, the rest go on as a batch.
+                    if !forward.is_empty() {
+                        out.to_server = Some(Forward::Changed(Value::Array(forward)));
+                    }
+                    out.to_client = Some(Value::Array(replies));
+                }
+            }
+            value => match self.judge_client(&value, raw.len()).await {
+                Verdict::Forward => {
+                    if let Some(key) = request_key(&value) {
+                        out.forwarded.push(key);
+                    }
+                    out.to_server = Some(Forward::Unchanged);
+                }
+                Verdict::Reply(r) => out.to_client = Some(r),
+            },
+        }
+        out
+    }
+
+    async fn judge_client(&self, msg: &Value, size: usize) -> Verdict {
+        let Some(obj) = msg.as_object() else {
+            return Verdict::Reply(error_response(
+                Value::Null,
+                -32600,
+                "portcullis refused a message that is not a JSON-RPC object".into(),
+                None,
+            ));
+        };
+        let method = obj.get("method").and_then(Value::as_str);
+        let id = obj.get("id");
+        match (method, id) {
+            (Some(method), Some(id)) => {
+                self.judge_request(method, id, obj.get("params"), size)
+                    .await
+            }
+            (Some(method), None) => {
+                if method == "notifications/cancelled"
+                    && let Some(rid) = obj.get("params").and_then(|p| p.get("requestId"))
+                {
+                    let gone = lock(&self.state).pending.remove(&id_key(rid));
+                    self.untrack(gone.as_ref());
+                }
+                Verdict::Forward
+            }
+            // A response to a request of the server (roots/list, sampling, elicitation).
+            (None, Some(_)) => Verdict::Forward,
+            (None, None) => Verdict::Reply(error_response(
+                Value::Null,
+                -32600,
+                "portcullis refused a message with neither `method` nor `id`".into(),
+                None,
+            )),
+        }
+    }
+
+    /// Gives back the in-flight slot of a request that left the pending table.
+    fn untrack(&self, p: Option<&Pending>) {
+        if let Some(p) = p
+            && !p.internal
+        {
+            self.engine.release();
+        }
+    }
+
+    async fn judge_request(
+        &self,
+        method: &str,
+        id: &Value,
+        params: Option<&Value>,
+        size: usize,
+    ) -> Verdict {
+        let engine = &*self.engine;
+        if !engine.reserve() {
+            // Refused at once rather than queued: memory and the server's load stay bounded.
+            let reason = format!(
+                "{} requests are already waiting for an answer, the gateway's limit; retry when some are answered",
+                engine.max_in_flight
+            );
+            let rule = "gateway limits (max_in_flight)";
+            let entry = Entry {
+                server: engine.name.clone(),
+                event: "request".into(),
+                method: method.into(),
+                request_id: Some(id_key(id)),
+                decision: "refused".into(),
+                rule: Some(rule.into()),
+                reason: Some(reason.clone()),
+                request_bytes: Some(size as u64),
+                ..Entry::default()
+            };
+            if let Err(e) = engine.append(entry) {
+                warn(&format!("cannot write the audit log: {e}"));
+            }
+            return Verdict::Reply(error_response(
+                id.clone(),
+                REFUSED,
+                format!("portcullis refused `{method}`: {reason} (rule: {rule})"),
+                Some(json!({"rule": rule, "reason": reason})),
+            ));
+        }
+        let verdict = self.judge_reserved(method, id, params, size).await;
+        if matches!(verdict, Verdict::Reply(_)) {
+            engine.release();
+        }
+        verdict
+    }
+
+    async fn judge_reserved(
+        &self,
+        method: &str,
+        id: &Value,
+        params: Option<&Value>,
+        size: usize,
+    ) -> Verdict {
+        let engine = &*self.engine;
+        let key = id_key(id);
+        if lock(&self.state).pending.contains_key(&key) {
+            return Verdict::Reply(error_response(
+                id.clone(),
+                -32600,
+                format!(
+                    "portcullis refused request id {key}: a request with this id is already in flight"
+                ),
+                None,
+            ));
+        }
+        let mut tool = None;
+        let mut arguments = None;
+        let judged = match method {
+            "tools/call" => {
+                let name = params.and_then(|p| p.get("name")).and_then(Value::as_str);
+                match name {
+                    None => Err(refuse(
+                        "gateway",
+                        "`tools/call` without a tool name: the gateway cannot judge it",
+                    )),
+                    Some(name) => {
+                        tool = Some(name.to_string());
+                        let args = params
+                            .and_then(|p| p.get("arguments"))
+                            .cloned()
+                            .unwrap_or(Value::Null);
+                        let rules = engine.server.tool(name);
+                        let verdict = self.judge_tool_call(name, &args, rules).await;
+                        arguments = Some(args);
+                        verdict.map(|()| rules.label.clone())
+                    }
+                }
+            }
+            "resources/read" | "prompts/get" => {
+                let (action, what) = if method == "resources/read" {
+                    (engine.server.resources, "uri")
+                } else {
+                    (engine.server.prompts, "name")
+                };
+                tool = params
+                    .and_then(|p| p.get(what))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                arguments = params.and_then(|p| p.get("arguments")).cloned();
+                if action == Action::Deny {
+                    Err(refuse(
+                        &engine.server.label,
+                        format!("`{method}` is denied for this server"),
+                    ))
+                } else {
+                    let rules = engine.server.tool("");
+                    match self.take_rate(None, None) {
+                        Err(r) => Err(r),
+                        Ok(()) if method == "resources/read" => {
+                            self.judge_resource(tool.as_deref(), rules).await
+                        }
+                        Ok(()) => {
+                            let args = arguments.clone().unwrap_or(Value::Null);
+                            self.judge_prompt(&args, rules).await
+                        }
+                    }
+                    .map(|()| engine.server.label.clone())
+                }
+            }
+            _ => {
+                // Other requests (initialize, lists, ping, ...) are relayed and tracked, not judged.
+                self.track(id, method, None, size, false);
+                return Verdict::Forward;
+            }
+        };
+        let mut redacted = arguments;
+        if let Some(a) = &mut redacted {
+            redact::redact_value(a);
+        }
+        match judged {
+            Ok(rule) => {
+                let entry = Entry {
+                    server: engine.name.clone(),
+                    event: "request".into(),
+                    method: method.into(),
+                    tool: tool.clone(),
+                    request_id: Some(key),
+                    arguments: redacted,
+                    decision: "accepted".into(),
+                    rule: Some(rule),
+                    request_bytes: Some(size as u64),
+                    ..Entry::default()
+                };
+                // Write-ahead: the accepted call is on record before the server sees it.
+                if let Err(e) = engine.append(entry) {
+                    warn(&format!("cannot write the audit log: {e}"));
+                    return Verdict::Reply(error_response(
+                        id.clone(),
+                        GATEWAY_ERROR,
+                        format!(
+                            "portcullis stopped `{method}`: the audit log cannot be written ({e})"
+                        ),
+                        None,
+                    ));
+                }
+                self.track(id, method, tool, size, false);
+                Verdict::Forward
+            }
+            Err(refusal) => {
+                let entry = Entry {
+                    server: engine.name.clone(),
+                    event: "request".into(),
+                    method: method.into(),
+                    tool: tool.clone(),
+                    request_id: Some(key),
+                    arguments: redacted,
+                    decision: "refused".into(),
+                    rule: Some(refusal.rule.clone()),
+                    reason: Some(refusal.reason.clone()),
+                    request_bytes: Some(size as u64),
+                    ..Entry::default()
+                };
+                if let Err(e) = engine.append(entry) {
+                    warn(&format!("cannot write the audit log: {e}"));
+                }
+                let what = tool.map_or(format!("`{method}`"), |t| format!("`{method}` of `{t}`"));
+                Verdict::Reply(error_response(
+                    id.clone(),
+                    REFUSED,
+                    format!(
+                        "portcullis refused {what}: {} (rule: {})",
+                        refusal.reason, refusal.rule
+                    ),
+                    Some(json!({"rule": refusal.rule, "reason": refusal.reason})),
+                ))
+            }
+        }
+    }
+
+    fn track(&self, id: &Value, method: &str, tool: Option<String>, size: usize, internal: bool) {
+        lock(&self.state).pending.insert(
+            id_key(id),
+            Pending {
+                id: id.clone(),
+                method: method.to_string(),
+                tool,
+                started: Instant::now(),
+                request_bytes: size,
+                internal,
+            },
+        );
+    }
+
+    /// Takes one token from every bucket that applies, or none if one is empty.
+    fn take_rate(&self, tool: Option<&str>, tool_rate: Option<RateSpec>) -> Result<(), Refusal> {
+        let now = Instant::now();
+        let mut guard = lock(&self.engine.rates);
+        let rates = &mut *guard;
+        if let (Some(tool), Some(spec)) = (tool, tool_rate) {
+            let bucket = rates
+                .per_tool
+                .entry(tool.to_string())
+                .or_insert_with(|| Bucket::new(spec, now));
+            if !bucket.ready(now) {
+                return Err(rate_refusal("tool", tool, spec));
+            }
+        }
+        if let Some(b) = &mut rates.server
+            && !b.ready(now)
+        {
+            return Err(rate_refusal("server", &self.engine.name, b.spec()));
+        }
+        if let Some(b) = &mut rates.overall
+            && !b.ready(now)
+        {
+            return Err(rate_refusal("gateway", "all servers", b.spec()));
+        }
+        if let Some(tool) = tool
+            && let Some(b) = rates.per_tool.get_mut(tool)
+        {
+            b.take();
+        }
+        if let Some(b) = &mut rates.server {
+            b.take();
+        }
+        if let Some(b) = &mut rates.overall {
+            b.take();
+        }
+        Ok(())
+    }
+
+    async fn judge_tool_call(
+        &self,
+        name: &str,
+        args: &Value,
+        rules: &ToolRules,
+    ) -> Result<(), Refusal> {
+        let label = rules.label.as_str();
+        if rules.action == Action::Deny {
+            return Err(refuse(label, format!("tool `{name}` is denied")));
+        }
+        if !(args.is_object() || args.is_null()) {
+            return Err(refuse("gateway", "`arguments` is not an object"));
+        }
+        let kinds = {
+            let state = lock(&self.state);
+            let info = state.tools.get(name);
+            if let Some(why) = info.and_then(|i| i.blocked.as_ref()) {
+                return Err(refuse("tool pins", why.clone()));
+            }
+            info.map(|i| i.kinds.clone())
+        };
+        self.take_rate(Some(name), rules.rate)?;
+        self.check_arguments(&format!("tool `{name}`"), args, rules, kinds.as_ref())
+            .await
+    }
+
+    /// The argument rules (lengths, patterns, paths, commands, URLs) on one call's arguments.
+    /// `kinds` says which arguments are paths, URLs and commands when the rule does not name
+    /// them; `None` when the definition was never seen.
+    async fn check_arguments(
+        &self,
+        what: &str,
+        args: &Value,
+        rules: &ToolRules,
+        kinds: Option<&ArgKinds>,
+    ) -> Result<(), Refusal> {
+        let label = rules.label.as_str();
+        if let Some(max) = rules.max_string_len
+            && let Some(n) = checks::longest_over(args, max)
+        {
+            return Err(refuse(
+                label,
+                format!("an argument string of {n} characters is over the limit of {max}"),
+            ));
+        }
+        for (arg, re) in &rules.patterns {
+            for value in checks::values_of(args, arg) {
+                if !matches!(value, Value::String(s) if re.is_match(s)) {
+                    return Err(refuse(
+                        label,
+                        format!(
+                            "argument `{arg}` does not match its pattern `{}`",
+                            re.as_str()
+                        ),
+                    ));
+                }
+            }
+        }
+        let what_call = what;
+        let names = |named: &Option<Vec<String>>,
+                     inferred: fn(&ArgKinds) -> &Vec<String>,
+                     what: &str| match (named, kinds) {
+            (Some(n), _) => Ok(n.clone()),
+            (None, Some(k)) => Ok(inferred(k).clone()),
+            (None, None) => Err(refuse(
+                label,
+                format!(
+                    "{what_call} has {what} rules but the gateway has not seen its definition \
+                     (no tools/list yet) to tell which arguments are {what}s; name them with `args`"
+                ),
+            )),
+        };
+        if let Some(rule) = &rules.paths {
+            for arg in names(&rule.args, |k| &k.paths, "path")? {
+                for value in checks::strings_of(args, &arg) {
+                    checks::check_path(value, rule, &self.engine.cwd)
+                        .map_err(|why| refuse(label, format!("path argument `{arg}`: {why}")))?;
+                }
+            }
+        }
+        if let Some(rule) = &rules.commands {
+            for arg in names(&rule.args, |k| &k.commands, "command")? {
+                for value in checks::values_of(args, &arg) {
+                    checks::check_command(value, rule)
+                        .map_err(|why| refuse(label, format!("command argument `{arg}`: {why}")))?;
+                }
+            }
+        }
+        if let Some(rule) = &rules.urls {
+            for arg in names(&rule.args, |k| &k.urls, "URL")? {
+                for value in checks::strings_of(args, &arg) {
+                    checks::check_url(value, rule)
+                        .await
+                        .map_err(|why| refuse(label, format!("URL argument `{arg}`: {why}")))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `resources/read`: a `file:` URI is a path (against the path roots), an `http(s):` URI
+    /// a URL (against the URL rules). Other schemes are the server's own names.
+    async fn judge_resource(&self, uri: Option<&str>, rules: &ToolRules) -> Result<(), Refusal> {
+        let label = rules.label.as_str();
+        let Some(uri) = uri else {
+            return Err(refuse("gateway", "`resources/read` without a `uri`"));
+        };
+        let scheme = uri.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("file") => {
+                let Some(rule) = &rules.paths else {
+                    return Ok(());
+                };
+                let parsed = url::Url::parse(uri).map_err(|e| {
+                    refuse(label, format!("resource `{uri}`: not a valid URI ({e})"))
+                })?;
+                match parsed.host_str() {
+                    None | Some("") | Some("localhost") => {}
+                    Some(host) => {
+                        return Err(refuse(
+                            label,
+                            format!("resource `{uri}`: a file URI on another host (`{host}`)"),
+                        ));
+                    }
+                }
+                // As written (a server that strips `file://` itself) and as a URL parser reads
+                // it (dot segments removed): both must stay inside the roots.
+                let after = &uri[uri.find("//").map_or(5, |i| i + 2)..];
+                let raw_path = after.find('/').map_or("", |i| &after[i..]);
+                for form in [
+                    format!("file://{raw_path}"),
+                    format!("file://{}", parsed.path()),
+                ] {
+                    checks::check_path(&form, rule, &self.engine.cwd)
+                        .map_err(|why| refuse(label, format!("resource `{uri}`: {why}")))?;
+                }
+                Ok(())
+            }
+            Some("http" | "https") => match &rules.urls {
+                Some(rule) => checks::check_url(uri, rule)
+                    .await
+                    .map_err(|why| refuse(label, format!("resource `{uri}`: {why}"))),
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    /// `prompts/get`: its arguments (strings by name) under the same rules as a tool's, the
+    /// kinds inferred from the argument names.
+    async fn judge_prompt(&self, args: &Value, rules: &ToolRules) -> Result<(), Refusal> {
+        if !(args.is_object() || args.is_null()) {
+            return Err(refuse("gateway", "`arguments` is not an object"));
+        }
+        let schema = json!({"inputSchema": {"properties": args
+            .as_object()
+            .map(|o| o.keys().map(|k| (k.clone(), json!({}))).collect::<serde_json::Map<_, _>>())
+            .unwrap_or_default()}});
+        let kinds = checks::infer_kinds(&schema);
+        self.check_arguments("the prompt", args, rules, Some(&kinds))
+            .await
+    }
+
+    // ---- server to client ----
+
+    /// Judges one message (a JSON-RPC object or batch) from the server.
+    pub fn server_message(&self, raw: &[u8]) -> ServerOutcome {
+        let mut out = ServerOutcome::default();
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            return out;
+        }
+        let value: Value = match serde_json::from_slice(raw) {
+            Ok(v) => v,
+            Err(e) => {
+                let reason = format!("dropped a message from the server that is not JSON ({e})");
+                warn(&reason);
+                self.engine.audit_message("server", &reason, raw.len());
+                return out;
+            }
+        };
+        match value {
+            Value::Array(items) => {
+                let size = raw.len() / items.len().max(1);
+                let mut forward = Vec::new();
+                let mut changed = false;
+                for item in items {
+                    match self.judge_server(item.clone(), size, &mut out.to_server) {
+                        ServerVerdict::Forward => forward.push(item),
+                        ServerVerdict::Modified(v) => {
+                            changed = true;
+                            forward.push(v);
+                        }
+                        ServerVerdict::Drop => changed = true,
+                    }
+                }
+                if !changed {
+                    out.to_client = Some(Forward::Unchanged);
+                } else if !forward.is_empty() {
+                    out.to_client = Some(Forward::Changed(Value::Array(forward)));
+                }
+            }
+            value => match self.judge_server(value, raw.len(), &mut out.to_server) {
+                ServerVerdict::Forward => out.to_client = Some(Forward::Unchanged),
+                ServerVerdict::Modified(v) => out.to_client = Some(Forward::Changed(v)),
+                ServerVerdict::Drop => {}
+            },
+        }
+        out
+    }
+
+    fn judge_server(
+        &self,
+        mut msg: Value,
+        size: usize,
+        to_server: &mut Vec<Value>,
+    ) -> ServerVerdict {
+        let engine = &*self.engine;
+        let method = msg
+            .get("method")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let id = msg.get("id").cloned();
+        match (method, id) {
+            (Some(method), Some(id)) => {
+                let action = match method.as_str() {
+                    "sampling/createMessage" => Some(engine.server.sampling),
+                    "elicitation/create" => Some(engine.server.elicitation),
+                    _ => None,
+                };
+                let Some(action) = action else {
+                    return ServerVerdict::Forward;
+                };
+                let mut entry = Entry {
+                    server: engine.name.clone(),
+                    event: "server-request".into(),
+                    method: method.clone(),
+                    request_id: Some(id.to_string()),
+                    decision: "accepted".into(),
+                    rule: Some(engine.server.label.clone()),
+                    request_bytes: Some(size as u64),
+                    ..Entry::default()
+                };
+                if action == Action::Deny {
+                    entry.decision = "refused".into();
+                    entry.reason = Some(format!("`{method}` from the server is denied"));
+                }
+                let audited = engine.append(entry);
+                if action == Action::Allow && audited.is_ok() {
+                    return ServerVerdict::Forward;
+                }
+                let why = match audited {
+                    Err(e) => format!("the audit log cannot be written ({e})"),
+                    Ok(_) => format!(
+                        "`{method}` from the server is denied (rule: {})",
+                        engine.server.label
+                    ),
+                };
+                to_server.push(error_response(
+                    id,
+                    REFUSED,
+                    format!("portcullis refused {why}"),
+                    None,
+                ));
+                ServerVerdict::Drop
+            }
+            (Some(method), None) => {
+                if method == "notifications/tools/list_changed" {
+                    to_server.push(self.relist(None));
+                }
+                ServerVerdict::Forward
+            }
+            // An error about no request in particular (`"id": null`): nothing to match, pass it on.
+            (None, Some(Value::Null)) => ServerVerdict::Forward,
+            (None, Some(id)) => {
+                let pending = lock(&self.state).pending.remove(&id_key(&id));
+                self.untrack(pending.as_ref());
+                let Some(pending) = pending else {
+                    warn(&format!(
+                        "dropped a response to request {id}, which is not in flight (timed out or cancelled)"
+                    ));
+                    return ServerVerdict::Drop;
+                };
+                if pending.method == "tools/list" {
+                    let next = self.record_pins(&msg);
+                    if pending.internal {
+                        if let Some(cursor) = next {
+                            to_server.push(self.relist(Some(cursor)));
+                        }
+                        return ServerVerdict::Drop;
+                    }
+                    return ServerVerdict::Forward;
+                }
+                if !matches!(
+                    pending.method.as_str(),
+                    "tools/call" | "resources/read" | "prompts/get"
+                ) {
+                    return ServerVerdict::Forward;
+                }
+                let rules = match &pending.tool {
+                    Some(tool) if pending.method == "tools/call" => engine.server.tool(tool),
+                    _ => engine.server.tool(""),
+                };
+                self.judge_response(&pending, rules, &mut msg, size)
+            }
+            (None, None) => {
+                warn("dropped a message from the server with neither `method` nor `id`");
+                ServerVerdict::Drop
+            }
+        }
+    }
+
+    fn judge_response(
+        &self,
+        pending: &Pending,
+        rules: &ToolRules,
+        msg: &mut Value,
+        size: usize,
+    ) -> ServerVerdict {
+        let engine = &*self.engine;
+        let mut entry = Entry {
+            server: engine.name.clone(),
+            event: "response".into(),
+            method: pending.method.clone(),
+            tool: pending.tool.clone(),
+            request_id: Some(pending.id.to_string()),
+            decision: "completed".into(),
+            rule: Some(rules.label.clone()),
+            latency_us: Some(pending.started.elapsed().as_micros() as u64),
+            request_bytes: Some(pending.request_bytes as u64),
+            response_bytes: Some(size as u64),
+            ..Entry::default()
+        };
+        let mut verdict = ServerVerdict::Forward;
+        if size > rules.max_response_bytes {
+            let reason = format!(
+                "the response of {size} bytes is over the limit of {} bytes",
+                rules.max_response_bytes
+            );
+            entry.decision = "refused".into();
+            entry.reason = Some(reason.clone());
+            verdict = ServerVerdict::Modified(error_response(
+                pending.id.clone(),
+                REFUSED,
+                format!(
+                    "portcullis refused the response: {reason} (rule: {})",
+                    rules.label
+                ),
+                Some(json!({"rule": rules.label, "reason": reason})),
+            ));
+        } else if msg.get("error").is_some() {
+            entry.decision = "error".into();
+        } else if let Some(result) = msg.get_mut("result") {
+            let mut notes = Vec::new();
+            if rules.redact_secrets {
+                let n = redact::redact_value(result);
+                if n > 0 {
+                    notes.push(format!("{n} secret(s) redacted"));
+                }
+            }
+            if rules.injected_instructions != Detection::Off
+                && matches!(pending.method.as_str(), "tools/call" | "resources/read")
+            {
+                let source = pending.tool.as_deref().unwrap_or("");
+                if let Some(found) = inject::find(result, source) {
+                    let what = format!(
+                        "{} `{source}`",
+                        if pending.method == "tools/call" {
+                            "tool"
+                        } else {
+                            "resource"
+                        }
+                    );
+                    if rules.injected_instructions == Detection::Block {
+                        let reason = format!(
+                            "the output of {what} carries instructions to the model: it {}",
+                            found.what
+                        );
+                        entry.decision = "refused".into();
+                        entry.reason = Some(reason.clone());
+                        let rule = format!("{} (injected_instructions = \"block\")", rules.label);
+                        let reply = error_response(
+                            pending.id.clone(),
+                            REFUSED,
+                            format!("portcullis refused the response: {reason} (rule: {rule})"),
+                            Some(json!({"rule": rule, "reason": reason})),
+                        );
+                        return self.finish_response(
+                            entry,
+                            pending,
+                            ServerVerdict::Modified(reply),
+                        );
+                    }
+                    inject::mark(result, &found);
+                    notes.push(format!(
+                        "injected instructions (warned): the output {}",
+                        found.what
+                    ));
+                }
+            }
+            if rules.untrusted && pending.method == "tools/call" {
+                let source = format!("{}/{}", engine.name, pending.tool.as_deref().unwrap_or(""));
+                if redact::wrap_untrusted(result, &source) {
+                    notes.push("marked as untrusted data".into());
+                }
+            }
+            if !notes.is_empty() {
+                entry.reason = Some(notes.join("; "));
+                verdict = ServerVerdict::Modified(msg.clone());
+            }
+        }
+        self.finish_response(entry, pending, verdict)
+    }
+
+    /// Records a judged response; a response that cannot be recorded does not go on.
+    fn finish_response(
+        &self,
+        entry: Entry,
+        pending: &Pending,
+        verdict: ServerVerdict,
+    ) -> ServerVerdict {
+        // Off the critical path: committed with the next accepted call, or within ms (audit.rs).
+        if let Err(e) = lock(&self.engine.audit).append_deferred(entry) {
+            warn(&format!("cannot write the audit log: {e}"));
+            return ServerVerdict::Modified(error_response(
+                pending.id.clone(),
+                GATEWAY_ERROR,
+                format!("portcullis stopped the response: the audit log cannot be written ({e})"),
+                None,
+            ));
+        }
+        verdict
+    }
+
+    /// Pins every tool of a `tools/list` result; returns the next page's cursor.
+    fn record_pins(&self, msg: &Value) -> Option<String> {
+        let engine = &*self.engine;
+        let result = msg.get("result")?;
+        let tools = result.get("tools").and_then(Value::as_array);
+        for tool in tools.into_iter().flatten() {
+            let Some(name) = tool.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            let hash = tool_hash(tool);
+            let kinds = checks::infer_kinds(tool);
+            let pinned = lock(&engine.pins).get(&engine.name, name);
+            let mut entry = Entry {
+                server: engine.name.clone(),
+                event: "pin".into(),
+                method: "tools/list".into(),
+                tool: Some(name.to_string()),
+                rule: Some("tool pins".into()),
+                ..Entry::default()
+            };
+            let blocked = match pinned {
+                Ok(Some(old)) if old == hash => None,
+                Ok(None) => {
+                    entry.decision = "recorded".into();
+                    entry.reason = Some(format!("first seen: {hash}"));
+                    lock(&engine.pins)
+                        .set(&engine.name, name, &hash)
+                        .err()
+                        .map(|e| format!("the tool's pin cannot be recorded ({e})"))
+                }
+                Ok(Some(old)) if engine.pin_mode == PinMode::Accept => {
+                    entry.decision = "accepted-change".into();
+                    entry.reason = Some(format!("{old} -> {hash}"));
+                    lock(&engine.pins)
+                        .set(&engine.name, name, &hash)
+                        .err()
+                        .map(|e| format!("the tool's new pin cannot be recorded ({e})"))
+                }
+                Ok(Some(old)) => {
+                    entry.decision = "changed".into();
+                    entry.reason = Some(format!("{old} -> {hash}"));
+                    let why = format!(
+                        "the definition of tool `{name}` changed since it was pinned ({old} -> {hash}); \
+                         review it, then restart with `portcullis gateway --accept-changes` to approve"
+                    );
+                    warn(&why);
+                    Some(why)
+                }
+                Err(e) => Some(format!("the pin store cannot be read ({e})")),
+            };
+            if !entry.decision.is_empty()
+                && let Err(e) = engine.append(entry)
+            {
+                warn(&format!("cannot write the audit log: {e}"));
+            }
+            lock(&self.state)
+                .tools
+                .insert(name.to_string(), ToolInfo { kinds, blocked });
+        }
+        result
+            .get("nextCursor")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    }
+
+    /// After `notifications/tools/list_changed`, the gateway lists the tools itself, so pins
+    /// are checked even if the client never lists again. Returns the request to send.
+    fn relist(&self, cursor: Option<String>) -> Value {
+        let id = {
+            let mut state = lock(&self.state);
+            state.internal_seq += 1;
+            json!(format!("portcullis-pins-{}", state.internal_seq))
+        };
+        let params = match cursor {
+            Some(c) => json!({"cursor": c}),
+            None => json!({}),
+        };
+        self.track(&id, "tools/list", None, 0, true);
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/list", "params": params})
+    }
+
+    // ---- failures ----
+
+    /// Takes out the requests that waited longer than the timeout. Returns the errors for the
+    /// client and the cancellations for the server.
+    pub fn expire(&self) -> (Vec<Value>, Vec<Value>) {
+        let timeout = self.engine.timeout;
+        let expired: Vec<Pending> = {
+            let mut state = lock(&self.state);
+            let keys: Vec<String> = state
+                .pending
+                .iter()
+                .filter(|(_, p)| p.started.elapsed() >= timeout)
+                .map(|(k, _)| k.clone())
+                .collect();
+            keys.iter()
+                .filter_map(|k| state.pending.remove(k))
+                .collect()
+        };
+        let why = format!(
+            "the server did not answer within {} s",
+            timeout.as_secs_f64()
+        );
+        let mut to_client = Vec::new();
+        let mut to_server = Vec::new();
+        for p in expired {
+            to_server.push(
+                json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                "params": {"requestId": p.id, "reason": "timed out at the gateway"}}),
+            );
+            to_client.extend(self.fail_one(p, &why));
+        }
+        (to_client, to_server)
+    }
+
+    /// Answers every request in flight with an error saying `why`.
+    pub fn fail_all(&self, why: &str) -> Vec<Value> {
+        let all: Vec<Pending> = lock(&self.state).pending.drain().map(|(_, p)| p).collect();
+        all.into_iter()
+            .filter_map(|p| self.fail_one(p, why))
+            .collect()
+    }
+
+    /// Answers the requests with these keys, if still in flight, with an error saying `why`.
+    pub fn fail(&self, keys: &[String], why: &str) -> Vec<Value> {
+        let taken: Vec<Pending> = {
+            let mut state = lock(&self.state);
+            keys.iter()
+                .filter_map(|k| state.pending.remove(k))
+                .collect()
+        };
+        taken
+            .into_iter()
+            .filter_map(|p| self.fail_one(p, why))
+            .collect()
+    }
+
+    fn fail_one(&self, p: Pending, why: &str) -> Option<Value> {
+        self.untrack(Some(&p));
+        if p.internal {
+            return None;
+        }
+        if matches!(
+            p.method.as_str(),
+            "tools/call" | "resources/read" | "prompts/get"
+        ) {
+            let entry = Entry {
+                server: self.engine.name.clone(),
+                event: "response".into(),
+                method: p.method.clone(),
+                tool: p.tool.clone(),
+                request_id: Some(p.id.to_string()),
+                decision: "failed".into(),
+                reason: Some(why.to_string()),
+                latency_us: Some(p.started.elapsed().as_micros() as u64),
+                request_bytes: Some(p.request_bytes as u64),
+                ..Entry::default()
+            };
+            if let Err(e) = self.engine.append(entry) {
+                warn(&format!("cannot write the audit log: {e}"));
+            }
+        }
+        Some(error_response(
+            p.id,
+            GATEWAY_ERROR,
+            format!("portcullis: `{}` failed: {why}", p.method),
+            None,
+        ))
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Whatever this session still had in flight no longer holds a slot.
+        let state = lock(&self.state);
+        for p in state.pending.values() {
+            if !p.internal {
+                self.engine.release();
+            }
+        }
+    }
+}
+
+/// The pending-table key of a message that is a request (has a method and a non-null id).
+fn request_key(msg: &Value) -> Option<String> {
+    msg.get("method")?;
+    match msg.get("id") {
+        None | Some(Value::Null) => None,
+        Some(id) => Some(id_key(id)),
+    }
+}
