@@ -31,6 +31,8 @@ pub(super) struct Summary {
     pub argv_rest: Option<String>,
     /// What a normal return proves about each parameter.
     pub param_exits: Option<Vec<Option<super::analyze::ParamExit>>>,
+    /// What a true and a false result prove about each parameter.
+    pub predicate: Option<(Vec<super::analyze::Proof>, Vec<super::analyze::Proof>)>,
 }
 
 /// The parts of a summary its callers depend on, comparable between rounds.
@@ -39,6 +41,7 @@ type Fingerprint = (
     Vec<String>,
     Option<String>,
     Option<Vec<Option<super::analyze::ParamExit>>>,
+    String,
 );
 
 impl Summary {
@@ -58,6 +61,7 @@ impl Summary {
             keys(&self.returns),
             self.argv_rest.clone(),
             self.param_exits.clone(),
+            format!("{:?}", self.predicate),
         )
     }
 }
@@ -729,6 +733,7 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                         return_sites: outcome.return_sites,
                         argv_rest: outcome.argv_rest,
                         param_exits: outcome.param_exits,
+                        predicate: outcome.predicate,
                     },
                     calls,
                 )
