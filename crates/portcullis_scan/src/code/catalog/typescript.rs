@@ -484,6 +484,9 @@ pub static TYPESCRIPT: Catalog = Catalog {
         "*Connection",
     ],
     row_methods: &["query", "execute", "prepare", "all", "get", "raw"],
+    error_detail_attrs: &["stack"],
+    error_renderers: &["util.inspect"],
+    foreign_quoting: &["JSON.stringify"],
     command_objects: &[],
     classes: &[],
     schemas: Schemas {

@@ -141,6 +141,9 @@ impl State {
     }
 }
 
+/// The class of an error bound by a `catch`/`except` clause.
+const CAUGHT: &str = "\u{0}caught";
+
 /// The program of an argument vector split from a model-chosen string: whatever the model says.
 const SPLIT_PROGRAM: &str = "\u{0}split";
 
@@ -523,6 +526,9 @@ impl<'a> Analyzer<'a> {
                     hs.missing.extend(resolved.iter().cloned());
                     if let Some(b) = &h.binding {
                         self.bind(b, Labels::default(), &mut hs);
+                        if let Pattern::Name(n, _) = b {
+                            hs.types.insert(n.clone(), CAUGHT.into());
+                        }
                     }
                     if !self.block(&h.body, &mut hs) {
                         handlers_leave = false;
@@ -730,6 +736,16 @@ impl<'a> Analyzer<'a> {
             {
                 let key = Expr::new(ExprKind::Str(name.clone()), expr.span);
                 self.env_var(Some(&key), expr.span, state)
+            }
+            // `err.stack` of a caught error: its stack trace.
+            ExprKind::Attr { object, name, .. }
+                if self.catalog.error_detail_attrs.contains(&name.as_str())
+                    && self.is_caught(object, state) =>
+            {
+                Labels(vec![Label::new(
+                    Origin::Source(SourceKind::ErrorDetail),
+                    self.step(expr.span, format!("`{}`", self.short(expr.span))),
+                )])
             }
             ExprKind::Attr { object, name, .. } => {
                 if let Some(path) = expr.dotted() {
@@ -1209,6 +1225,27 @@ impl<'a> Analyzer<'a> {
             (Some(first), Some("")) => matches!(first.kind, ExprKind::Name(_)),
             _ => false,
         };
+        // `JSON.stringify(x)` as shell quoting: double quotes leave `$(...)` live.
+        if path
+            .as_deref()
+            .is_some_and(|p| self.catalog.foreign_quoting.contains(&p))
+            && let Some(first) = arg_labels.first()
+        {
+            return first.clone().with_flags(Flags::PARTIAL_ESCAPE);
+        }
+        // `util.inspect(err)` renders a caught error with its stack.
+        if path
+            .as_deref()
+            .is_some_and(|p| self.catalog.error_renderers.contains(&p))
+            && args
+                .first()
+                .is_some_and(|a| self.is_caught(&a.value, state))
+        {
+            return Labels(vec![Label::new(
+                Origin::Source(SourceKind::ErrorDetail),
+                self.step(expr.span, format!("`{}`", self.short(expr.span))),
+            )]);
+        }
         if method == Some("replace") && hand_escaped(args) {
             return recv_labels.with_flags(Flags::PARTIAL_ESCAPE);
         }
@@ -2156,6 +2193,11 @@ impl<'a> Analyzer<'a> {
             ExprKind::Await(inner) => self.class_of(inner, state),
             _ => None,
         }
+    }
+
+    /// Whether an expression names the error a `catch`/`except` clause bound.
+    fn is_caught(&self, e: &Expr, state: &State) -> bool {
+        matches!(&e.kind, ExprKind::Name(n) if state.types.get(n).is_some_and(|t| t == CAUGHT))
     }
 
     fn source_name(&self, path: &str) -> Option<SourceKind> {
