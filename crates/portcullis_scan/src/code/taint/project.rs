@@ -326,8 +326,19 @@ impl Project {
                 let ExprKind::Name(base) = &object.kind else {
                     return None;
                 };
+                // A lambda or arrow function sees the `this`/`self` of the method it is in.
+                let enclosing_class = || {
+                    let mut f = caller;
+                    for _ in 0..32 {
+                        if f.class.is_some() {
+                            return f.class;
+                        }
+                        f = m.functions.get(f.parent?)?;
+                    }
+                    None
+                };
                 if (base == "self" || base == "cls" || base == "this")
-                    && let Some(class) = caller.class.and_then(|c| m.classes.get(c))
+                    && let Some(class) = enclosing_class().and_then(|c| m.classes.get(c))
                 {
                     return self
                         .methods
