@@ -17,6 +17,7 @@ function insideWorkspace(candidate) {
   return resolved === WORKSPACE || resolved.startsWith(WORKSPACE + path.sep);
 }
 
+// ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 const server = new McpServer({ name: "archive-tools", version: "0.5.0" });
 
 server.tool("list_zip", "List the entries of a zip archive.", { archive: z.string() }, async ({ archive }) => {

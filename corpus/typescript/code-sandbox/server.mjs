@@ -12,6 +12,7 @@ import path from "node:path";
 
 const execAsync = promisify(exec);
 const execFileAsync = promisify(execFile);
+// ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 const server = new McpServer({ name: "code-sandbox", version: "0.7.1" });
 
 server.tool("eval_js", "Evaluate a JavaScript expression.", { code: z.string() }, async ({ code }) => {

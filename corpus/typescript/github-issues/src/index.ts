@@ -23,6 +23,7 @@ async function githubRequest(path: string, init: RequestInit = {}): Promise<any>
   return response.json();
 }
 
+// ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 const server = new McpServer({ name: "github-issues", version: "1.2.0" });
 
 server.registerTool(

@@ -11,6 +11,7 @@ const execAsync = promisify(exec);
 const PROJECT = process.env.PROJECT_DIR ?? process.cwd();
 const PACKAGE_NAME = /^(@[a-z0-9~][a-z0-9-._~]*\/)?[a-z0-9~][a-z0-9-._~]*$/;
 
+// ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 const server = new McpServer({ name: "npm-helper", version: "1.0.4" });
 
 server.tool("package_info", "Show registry metadata of a package.", { pkg: z.string() }, async ({ pkg }) => {
