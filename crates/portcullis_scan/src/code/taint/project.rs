@@ -72,6 +72,10 @@ pub struct Project {
     /// Modules by name, apart per language family: a Python `runner` and a `runner.ts` beside
     /// it are different modules, and each language only imports its own.
     by_name: HashMap<(Family, String), usize>,
+    /// Each module under every dotted suffix of its name (`pkg.utils.helper` under
+    /// `utils.helper` and `helper`), the first module in order winning: imports of a project
+    /// scanned from above its import root, found without a scan of every module per lookup.
+    by_suffix: HashMap<(Family, String), usize>,
     functions: HashMap<(usize, String), FunctionId>,
     methods: HashMap<(usize, String, String), FunctionId>,
     classes: HashMap<(usize, String), usize>,
@@ -115,8 +119,18 @@ impl Project {
                 classes.insert((m, class.name.clone()), c);
             }
         }
+        let mut by_suffix = HashMap::new();
+        for (m, module) in modules.iter().enumerate() {
+            let family = Family::of(module.language);
+            for (i, _) in module.name.match_indices('.') {
+                by_suffix
+                    .entry((family, module.name[i + 1..].to_string()))
+                    .or_insert(m);
+            }
+        }
         let constants = module_constants(&modules);
         let mut project = Project {
+            by_suffix,
             global_types: HashMap::new(),
             field_types: HashMap::new(),
             global_secrets: HashMap::new(),
@@ -403,14 +417,8 @@ impl Project {
         self.by_name
             .get(&(family, path.to_string()))
             .copied()
-            .or_else(|| {
-                // Projects are often scanned from above their import root: match a suffix.
-                self.by_name
-                    .iter()
-                    .filter(|((f, n), _)| *f == family && n.ends_with(&format!(".{path}")))
-                    .map(|(_, &i)| i)
-                    .min()
-            })
+            // Projects are often scanned from above their import root: match a suffix.
+            .or_else(|| self.by_suffix.get(&(family, path.to_string())).copied())
     }
 }
 

@@ -1448,6 +1448,67 @@ mod tests {
     use super::*;
 
     #[test]
+    fn meet_keeps_the_weaker_check() {
+        let sep = Effect::Prefix { separator: true };
+        let bare = Effect::Prefix { separator: false };
+        // Equal to a trusted value on one path, a prefix check on the other: the prefix check.
+        assert_eq!(meet_effect(&Effect::SameAs(2), &sep), Some(sep.clone()));
+        assert_eq!(meet_effect(&Effect::Allowlisted, &sep), Some(sep.clone()));
+        assert_eq!(meet_effect(&sep, &bare), Some(bare.clone()));
+        assert_eq!(meet_effect(&Effect::Contained, &sep), Some(sep.clone()));
+        let path = Effect::Clean(Cleaned::of(&[SinkKind::Path]));
+        let shell = Effect::Clean(Cleaned::of(&[SinkKind::Shell]));
+        assert_eq!(meet_effect(&path, &shell), None);
+        assert_eq!(
+            meet_effect(&path, &Effect::Contained),
+            Some(Effect::Contained)
+        );
+        assert_eq!(
+            meet_effect(&Effect::Flag(Flags::DOTDOT_CHECKED), &sep),
+            None
+        );
+    }
+
+    #[test]
+    fn meet_of_sides_needs_every_path_and_records_parameters() {
+        let g = |name: &str, effect: Effect| Guard {
+            target: Expr::new(ExprKind::Name(name.into()), Span::default()),
+            effect,
+            span: Span::default(),
+            what: String::new(),
+            assume: Flags::NORMALIZED,
+            needs: 0,
+        };
+        let sep = Effect::Prefix { separator: true };
+        // No return seen on a side yet: the other side's proof stands.
+        assert_eq!(
+            meet_sides(None, Some(vec![g("p", sep.clone())]))
+                .unwrap()
+                .len(),
+            1
+        );
+        // A path that proves nothing about `p` drops the proof.
+        assert!(
+            meet_sides(
+                Some(vec![g("p", sep.clone())]),
+                Some(vec![g("q", sep.clone())])
+            )
+            .unwrap()
+            .is_empty()
+        );
+        // `p === dir` on one path, `p.startsWith(dir + sep)` on the other: needs `dir` trusted.
+        let met = meet_sides(
+            Some(vec![g("p", Effect::SameAs(1 << 1))]),
+            Some(vec![g("p", sep.clone())]),
+        )
+        .unwrap();
+        assert_eq!(met.len(), 1);
+        assert_eq!(met[0].effect, sep);
+        assert_eq!(met[0].needs, 1 << 1);
+        assert_eq!(met[0].assume, Flags::NORMALIZED);
+    }
+
+    #[test]
     fn regex_cleaning_reads_the_class() {
         let c = regex_cleans("^[A-Za-z0-9_]+$").unwrap();
         assert!(
