@@ -358,7 +358,7 @@ impl Analyzer<'_> {
     /// `some`/`every`) returns a true value and when it returns a false one.
     pub(super) fn note_bool_return(&mut self, value: Option<&Expr>, state: &mut State) {
         let level = self.inlining;
-        if !self.collectors.last().is_some_and(|c| c.level == level) {
+        if self.collectors.last().is_none_or(|c| c.level != level) {
             return;
         }
         let facts: Vec<Guard> = state.facts.iter().map(|g| (**g).clone()).collect();
