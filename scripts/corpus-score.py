@@ -249,7 +249,7 @@ def score_corpus(exe: str, corpus: Path, rules: dict[str, str]) -> None:
 def score_public(exe: str, public: Path, manifest: Path) -> None:
     servers = tomllib.loads(manifest.read_text())["server"]
     print("## Public servers: findings per 1,000 lines\n")
-    print("| server | repository @ commit | paths | .py lines | findings | per kloc |")
+    print("| server | repository @ commit | paths | source lines | findings | per kloc |")
     print("|---|---|---|---:|---:|---:|")
     listing, total_lines, total_findings = [], 0, 0
     for s in servers:
@@ -263,7 +263,8 @@ def score_public(exe: str, public: Path, manifest: Path) -> None:
             if not target.exists():
                 print(f"> {s['name']}: {rel} is missing in the checkout\n")
                 continue
-            lines += sum(len(p.read_text(errors="replace").splitlines()) for p in target.rglob("*.py"))
+            files = sources(target) if target.is_dir() else [target]
+            lines += sum(len(p.read_text(errors="replace").splitlines()) for p in files)
             findings += scan(exe, target)
         total_lines += lines
         total_findings += len(findings)

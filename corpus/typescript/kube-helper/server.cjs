@@ -17,6 +17,7 @@ function kubectl(args) {
   return execFileSync("kubectl", args, { env: { ...process.env, KUBECONFIG }, timeout: 30000 }).toString();
 }
 
+// ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 const server = new McpServer({ name: "kube-helper", version: "1.0.3" });
 
 server.tool("get_pods", { namespace: z.string().regex(/^[a-z0-9-]+$/) }, async ({ namespace }) => {

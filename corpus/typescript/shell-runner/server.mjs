@@ -11,6 +11,7 @@ const execAsync = promisify(exec);
 const execFileAsync = promisify(execFile);
 const ALLOWED_COMMANDS = ["ls", "cat", "pwd", "whoami", "df", "uptime"];
 
+// ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 const server = new Server(
   { name: "shell-runner", version: "0.3.1" },
   { capabilities: { tools: {} } },

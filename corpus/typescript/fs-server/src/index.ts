@@ -21,6 +21,7 @@ async function validatePath(requested: string): Promise<string> {
   return real;
 }
 
+// ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 const server = new McpServer({ name: "secure-filesystem-server", version: "0.6.2" });
 
 server.tool(

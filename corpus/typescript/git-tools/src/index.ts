@@ -14,6 +14,7 @@ async function git(args: string[]): Promise<string> {
   return stdout;
 }
 
+// ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 const server = new McpServer({ name: "git-tools", version: "1.2.0" });
 
 server.registerTool(

@@ -7,6 +7,7 @@ import { searchNotes, addNote, getNote, noteStats } from "./tools/notes.js";
 import { exportNotes, importNotes } from "./tools/files.js";
 import { handleRender } from "./tools/render.js";
 
+// ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 const server = new McpServer({ name: "notes-sqlite", version: "0.2.0" });
 
 server.tool("search_notes", "Full-text search", { query: z.string(), limit: z.number().int().default(20) }, searchNotes);

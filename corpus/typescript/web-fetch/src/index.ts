@@ -16,6 +16,7 @@ function isPrivate(address: string): boolean {
   return address.startsWith("10.") || address.startsWith("127.") || address.startsWith("192.168.") || address.startsWith("169.254.");
 }
 
+// ruleid: dangerous-tools-without-rate-limit, tool-calls-not-logged
 const server = new McpServer({ name: "web-fetch", version: "0.9.0" });
 
 server.tool(

@@ -34,6 +34,8 @@ pub enum ServerSdk {
     /// The low-level `mcp.server.Server`, served through `SseServerTransport` or
     /// `StreamableHTTPSessionManager`.
     LowLevel,
+    /// The TypeScript SDK's `McpServer` or low-level `Server` (`@modelcontextprotocol/sdk`).
+    Node,
 }
 
 /// A server constructor call bound to a name: `mcp = FastMCP("notes", host="0.0.0.0")`.
@@ -254,9 +256,18 @@ impl<'p> Structure<'p> {
                 let ExprKind::Name(base) = &object.kind else {
                     return None;
                 };
-                if base == "self" || base == "cls" {
-                    let class = module.functions.get(caller)?.class?;
-                    return method(module, class, name).map(|id| (m, id));
+                if base == "self" || base == "cls" || base == "this" {
+                    // A lambda or arrow function sees the `this`/`self` of its method.
+                    let mut f = module.functions.get(caller)?;
+                    let mut class = f.class;
+                    for _ in 0..32 {
+                        if class.is_some() {
+                            break;
+                        }
+                        f = module.functions.get(f.parent?)?;
+                        class = f.class;
+                    }
+                    return method(module, class?, name).map(|id| (m, id));
                 }
                 if self.classes.contains_key(&(m, base.as_str())) {
                     return self.method(m, base, name).map(|id| (m, id));
@@ -484,6 +495,10 @@ pub fn server_sdk(module: &Module, callee: &Expr) -> Option<ServerSdk> {
         "FastMCP" => Some(ServerSdk::McpFastMcp),
         "MCPServer" => Some(ServerSdk::McpServerV2),
         "Server" if path.starts_with("mcp.server") => Some(ServerSdk::LowLevel),
+        // Module paths are canonicalised with dots: `@modelcontextprotocol.sdk.server.mcp`.
+        "McpServer" | "Server" if path.starts_with("@modelcontextprotocol.sdk") => {
+            Some(ServerSdk::Node)
+        }
         _ => None,
     }
 }
@@ -700,9 +715,8 @@ fn receiver_effect(bindings: &Bindings<'_>, f: FunctionId, e: &Expr) -> Option<E
     bindings.constructors(f, &dotted).iter().find_map(|c| {
         let root = c.split('.').next().unwrap_or("");
         match root {
-            "requests" | "httpx" | "aiohttp" | "smtplib" | "ftplib" | "paramiko" => {
-                Some(Effect::Network)
-            }
+            "requests" | "httpx" | "aiohttp" | "smtplib" | "ftplib" | "paramiko" | "axios"
+            | "got" | "undici" | "ky" | "nodemailer" | "ssh2" => Some(Effect::Network),
             "subprocess" => Some(Effect::Commands),
             _ => None,
         }
@@ -744,6 +758,55 @@ fn effect_of(module: &Module, e: &Expr) -> Option<Effect> {
             | "shutil.unpack_archive"
     ) {
         return Some(Effect::Files);
+    }
+    // Node: child processes, writes through `fs`, outbound requests.
+    if matches!(root, "child_process" | "execa" | "cross-spawn" | "shelljs") {
+        return Some(Effect::Commands);
+    }
+    let last = path.rsplit('.').next().unwrap_or("");
+    if matches!(root, "fs" | "fs-extra")
+        && matches!(
+            last.trim_end_matches("Sync"),
+            "writeFile"
+                | "appendFile"
+                | "unlink"
+                | "rm"
+                | "rmdir"
+                | "rename"
+                | "mkdir"
+                | "copyFile"
+                | "cp"
+                | "truncate"
+                | "symlink"
+                | "createWriteStream"
+                | "outputFile"
+                | "remove"
+                | "move"
+                | "emptyDir"
+                | "writeJson"
+        )
+    {
+        return Some(Effect::Files);
+    }
+    // Archive extraction writes every member.
+    if matches!(
+        path.as_str(),
+        "tar.x" | "tar.extract" | "extract-zip" | "decompress" | "unzipper.Extract"
+    ) || matches!(&callee.kind, ExprKind::Attr { name, .. }
+        if matches!(name.as_str(), "extractAllTo" | "extractEntryTo" | "extractAllToAsync"))
+    {
+        return Some(Effect::Files);
+    }
+    if matches!(
+        root,
+        "axios" | "got" | "undici" | "node-fetch" | "ky" | "superagent" | "needle" | "nodemailer"
+    ) || matches!(
+        path.as_str(),
+        "fetch" | "globalThis.fetch" | "http.request" | "https.request" | "http.get" | "https.get"
+    ) || path == "net.connect"
+        || path == "net.createConnection"
+    {
+        return Some(Effect::Network);
     }
     if path == "open" || path == "io.open" || path == "aiofiles.open" {
         let mode = positional(args)

@@ -387,7 +387,7 @@ impl<'a> Serving<'a> {
                 .iter()
                 .filter(|h| h.builds_transport)
                 .all(|h| host_is_loopback(h.host, h.module)),
-            ServerSdk::Standalone | ServerSdk::LowLevel => false,
+            ServerSdk::Standalone | ServerSdk::LowLevel | ServerSdk::Node => false,
         }
     }
 

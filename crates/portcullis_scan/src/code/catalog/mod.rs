@@ -193,6 +193,9 @@ pub static EMPTY: Catalog = Catalog {
     option_values: &[],
     connectors: &[],
     row_methods: &[],
+    error_detail_attrs: &[],
+    error_renderers: &[],
+    foreign_quoting: &[],
     command_objects: &[],
     classes: &[],
     schemas: Schemas::NONE,
@@ -227,6 +230,13 @@ pub struct Catalog {
     /// Methods that run a query or read the rows of one (`execute`, `fetch`, `fetchall`): when
     /// the query reads rows, they are untrusted content, judged by the columns selected.
     pub row_methods: &'static [&'static str],
+    /// Attributes of a caught exception that hold its stack trace (`err.stack`), and calls
+    /// that render one whole (`util.inspect(err)`).
+    pub error_detail_attrs: &'static [&'static str],
+    pub error_renderers: &'static [&'static str],
+    /// Calls that quote a value for a language other than the shell (`JSON.stringify`,
+    /// `json.dumps`): used as shell escaping they leave `$(...)` and backquotes live.
+    pub foreign_quoting: &'static [&'static str],
     /// Objects whose methods run a program's subcommands: (class, attribute, program), the
     /// attribute empty when the instance itself is the command object (`repo.git.show(x)` runs
     /// `git show x`).

@@ -711,6 +711,9 @@ pub static PYTHON: Catalog = Catalog {
         "scalars",
         "mappings",
     ],
+    error_detail_attrs: &[],
+    error_renderers: &[],
+    foreign_quoting: &["json.dumps"],
     connectors: &[
         "connect",
         "create_pool",

@@ -307,6 +307,54 @@ static SINKS: &[Sink] = &[
     sink(P("fs-extra.moveSync"), At(0, ""), Path, When::Always),
     sink(P("fs-extra.moveSync"), At(1, ""), Path, When::Always),
     sink(P("fs-extra.symlink"), At(1, ""), Path, When::Always),
+    // Templates compiled from a string: Handlebars helpers, EJS and Pug run JavaScript.
+    sink(P("handlebars.compile"), At(0, ""), Template, When::Always),
+    sink(
+        P("handlebars.precompile"),
+        At(0, ""),
+        Template,
+        When::Always,
+    ),
+    sink(P("ejs.render"), At(0, ""), Template, When::Always),
+    sink(P("ejs.compile"), At(0, ""), Template, When::Always),
+    sink(P("pug.render"), At(0, ""), Template, When::Always),
+    sink(P("pug.compile"), At(0, ""), Template, When::Always),
+    sink(
+        P("nunjucks.renderString"),
+        At(0, ""),
+        Template,
+        When::Always,
+    ),
+    sink(P("lodash.template"), At(0, ""), Template, When::Always),
+    sink(
+        P("lodash.template.default"),
+        At(0, ""),
+        Template,
+        When::Always,
+    ),
+    // Deserialisers that rebuild functions (`_$$ND_FUNC$$_` runs code on load).
+    sink(
+        P("node-serialize.unserialize"),
+        At(0, ""),
+        Deserialize,
+        When::Always,
+    ),
+    sink(
+        P("serialize-to-js.deserialize"),
+        At(0, ""),
+        Deserialize,
+        When::Always,
+    ),
+    sink(
+        P("funcster.deepDeserialize"),
+        At(0, ""),
+        Deserialize,
+        When::Always,
+    ),
+    // Opening an archive reads the file it names.
+    sink(P("adm-zip"), At(0, ""), Path, When::Always),
+    sink(P("unzipper.Open.file"), At(0, ""), Path, When::Always),
+    sink(P("unzipper.Extract"), At(0, ""), Path, When::Always),
     // Archives: members are written where their names say.
     sink(M("extractAllTo"), Receiver, Archive, When::Always),
     sink(M("extractEntryTo"), Receiver, Archive, When::Always),
@@ -484,6 +532,9 @@ pub static TYPESCRIPT: Catalog = Catalog {
         "*Connection",
     ],
     row_methods: &["query", "execute", "prepare", "all", "get", "raw"],
+    error_detail_attrs: &["stack"],
+    error_renderers: &["util.inspect"],
+    foreign_quoting: &["JSON.stringify"],
     command_objects: &[],
     classes: &[],
     schemas: Schemas {

@@ -43,6 +43,9 @@ impl Flags {
     /// Untrusted content that holds only ids, numbers, states or dates (`SELECT id, status`,
     /// `item["html_url"]`): nothing there can carry instructions.
     pub const STRUCTURED: Flags = Flags(1 << 14);
+    /// Checked to be inside a folder after normalising but without resolving links: a link
+    /// inside the folder escapes it.
+    pub const WEAK_CONTAINED: Flags = Flags(1 << 15);
 
     pub fn has(self, f: Flags) -> bool {
         self.0 & f.0 == f.0

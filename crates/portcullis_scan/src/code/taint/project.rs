@@ -31,6 +31,8 @@ pub(super) struct Summary {
     pub argv_rest: Option<String>,
     /// What a normal return proves about each parameter.
     pub param_exits: Option<Vec<Option<super::analyze::ParamExit>>>,
+    /// What a true and a false result prove about each parameter.
+    pub predicate: Option<(Vec<super::analyze::Proof>, Vec<super::analyze::Proof>)>,
 }
 
 /// The parts of a summary its callers depend on, comparable between rounds.
@@ -39,6 +41,7 @@ type Fingerprint = (
     Vec<String>,
     Option<String>,
     Option<Vec<Option<super::analyze::ParamExit>>>,
+    String,
 );
 
 impl Summary {
@@ -58,6 +61,7 @@ impl Summary {
             keys(&self.returns),
             self.argv_rest.clone(),
             self.param_exits.clone(),
+            format!("{:?}", self.predicate),
         )
     }
 }
@@ -68,6 +72,10 @@ pub struct Project {
     /// Modules by name, apart per language family: a Python `runner` and a `runner.ts` beside
     /// it are different modules, and each language only imports its own.
     by_name: HashMap<(Family, String), usize>,
+    /// Each module under every dotted suffix of its name (`pkg.utils.helper` under
+    /// `utils.helper` and `helper`), the first module in order winning: imports of a project
+    /// scanned from above its import root, found without a scan of every module per lookup.
+    by_suffix: HashMap<(Family, String), usize>,
     functions: HashMap<(usize, String), FunctionId>,
     methods: HashMap<(usize, String, String), FunctionId>,
     classes: HashMap<(usize, String), usize>,
@@ -111,8 +119,18 @@ impl Project {
                 classes.insert((m, class.name.clone()), c);
             }
         }
+        let mut by_suffix = HashMap::new();
+        for (m, module) in modules.iter().enumerate() {
+            let family = Family::of(module.language);
+            for (i, _) in module.name.match_indices('.') {
+                by_suffix
+                    .entry((family, module.name[i + 1..].to_string()))
+                    .or_insert(m);
+            }
+        }
         let constants = module_constants(&modules);
         let mut project = Project {
+            by_suffix,
             global_types: HashMap::new(),
             field_types: HashMap::new(),
             global_secrets: HashMap::new(),
@@ -322,8 +340,19 @@ impl Project {
                 let ExprKind::Name(base) = &object.kind else {
                     return None;
                 };
+                // A lambda or arrow function sees the `this`/`self` of the method it is in.
+                let enclosing_class = || {
+                    let mut f = caller;
+                    for _ in 0..32 {
+                        if f.class.is_some() {
+                            return f.class;
+                        }
+                        f = m.functions.get(f.parent?)?;
+                    }
+                    None
+                };
                 if (base == "self" || base == "cls" || base == "this")
-                    && let Some(class) = caller.class.and_then(|c| m.classes.get(c))
+                    && let Some(class) = enclosing_class().and_then(|c| m.classes.get(c))
                 {
                     return self
                         .methods
@@ -388,14 +417,8 @@ impl Project {
         self.by_name
             .get(&(family, path.to_string()))
             .copied()
-            .or_else(|| {
-                // Projects are often scanned from above their import root: match a suffix.
-                self.by_name
-                    .iter()
-                    .filter(|((f, n), _)| *f == family && n.ends_with(&format!(".{path}")))
-                    .map(|(_, &i)| i)
-                    .min()
-            })
+            // Projects are often scanned from above their import root: match a suffix.
+            .or_else(|| self.by_suffix.get(&(family, path.to_string())).copied())
     }
 }
 
@@ -729,6 +752,7 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                         return_sites: outcome.return_sites,
                         argv_rest: outcome.argv_rest,
                         param_exits: outcome.param_exits,
+                        predicate: outcome.predicate,
                     },
                     calls,
                 )

@@ -52,7 +52,7 @@ declare_rule! {
 }
 
 fn describe(f: &Flow<'_>) -> (String, String) {
-    (format!("{} is evaluated as code by `{}`", f.subject(), f.what), "Parse the value instead of running it: `ast.literal_eval` for literals, a small expression parser for arithmetic, a lookup table for names.".to_string())
+    (format!("{} is evaluated as code by `{}`", f.subject(), f.what), f.by_language("Parse the value instead of running it: `ast.literal_eval` for literals, a small expression parser for arithmetic, a lookup table for names.", "Parse the value instead of running it: `JSON.parse` for literals, a small expression parser for arithmetic, a lookup table for names and modules."))
 }
 
 pub(super) static RULE: TaintRule = TaintRule {

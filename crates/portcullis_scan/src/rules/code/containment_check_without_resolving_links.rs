@@ -65,7 +65,7 @@ declare_rule! {
 }
 
 fn describe(f: &Flow<'_>) -> (String, String) {
-    (format!("containment check on {} does not resolve symbolic links: a link inside the folder escapes it", f.subject()), "Resolve with `os.path.realpath` or `Path.resolve()` before checking; to refuse links altogether, open with `O_NOFOLLOW`.".to_string())
+    (format!("containment check on {} does not resolve symbolic links: a link inside the folder escapes it", f.subject()), f.by_language("Resolve with `os.path.realpath` or `Path.resolve()` before checking; to refuse links altogether, open with `O_NOFOLLOW`.", "Resolve with `fs.realpath` (`path.resolve` and `path.normalize` do not follow links) before checking; to refuse links altogether, open with `O_NOFOLLOW`."))
 }
 
 pub(super) static RULE: TaintRule = TaintRule {

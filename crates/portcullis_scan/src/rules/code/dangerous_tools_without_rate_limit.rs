@@ -11,7 +11,9 @@ declare_rule! {
     /// anywhere in the server's code: no `slowapi`, `limits`, `ratelimit`, `aiolimiter` or
     /// `pyrate_limiter`, no `asyncio`/`anyio`/`threading` semaphore or capacity limiter, no
     /// class, function or middleware named like a rate limiter, throttle or token bucket
-    /// (FastMCP's `RateLimitingMiddleware` included). One finding per server, on its constructor.
+    /// (FastMCP's `RateLimitingMiddleware` included); in TypeScript and JavaScript, no
+    /// `express-rate-limit`, `rate-limiter-flexible`, `bottleneck`, `p-limit`, `p-queue` or
+    /// `p-throttle`. One finding per server, on its constructor.
     ///
     /// ## Why is this bad?
     /// An agent in a loop, or one steered by a prompt injection, calls tools as fast as it
@@ -146,6 +148,13 @@ const LIMIT_PACKAGES: &[&str] = &[
     "token_bucket",
     "asyncio_throttle",
     "throttled",
+    // Node
+    "express-rate-limit",
+    "rate-limiter-flexible",
+    "bottleneck",
+    "p-limit",
+    "p-queue",
+    "p-throttle",
 ];
 
 /// Words in a name that make it a limiter.
@@ -192,6 +201,7 @@ fn has_rate_limit(module: &Module) -> bool {
                         | "threading.BoundedSemaphore"
                         | "trio.Semaphore"
                         | "trio.CapacityLimiter"
+                        | "async-sema.Sema"
                 ) || limiter_name(&p)
             })
     })

@@ -63,7 +63,7 @@ declare_rule! {
 }
 
 fn describe(f: &Flow<'_>) -> (String, String) {
-    (format!("{} is checked only for `..` before `{}`: absolute paths pass", f.subject(), f.what), "Resolve the joined path and check containment (`realpath` then `startswith(base + os.sep)`).".to_string())
+    (format!("{} is checked only for `..` before `{}`: absolute paths pass", f.subject(), f.what), f.by_language("Resolve the joined path and check containment (`realpath` then `startswith(base + os.sep)`).", "Resolve the joined path and check containment (`fs.realpath` then `startsWith(base + path.sep)`)."))
 }
 
 pub(super) static RULE: TaintRule = TaintRule {

@@ -64,7 +64,7 @@ declare_rule! {
 }
 
 fn describe(f: &Flow<'_>) -> (String, String) {
-    (format!("{} is checked against a host blocklist without resolving the name before `{}`", f.subject(), f.what), "Prefer an allowlist of hosts; otherwise resolve the name (`socket.getaddrinfo`), refuse private, loopback, link-local and metadata addresses, and connect to the address you checked.".to_string())
+    (format!("{} is checked against a host blocklist without resolving the name before `{}`", f.subject(), f.what), f.by_language("Prefer an allowlist of hosts; otherwise resolve the name (`socket.getaddrinfo`), refuse private, loopback, link-local and metadata addresses, and connect to the address you checked.", "Prefer an allowlist of hosts; otherwise resolve the name (`dns.lookup` with `all: true`), refuse private, loopback, link-local and metadata addresses, and connect to the address you checked."))
 }
 
 pub(super) static RULE: TaintRule = TaintRule {

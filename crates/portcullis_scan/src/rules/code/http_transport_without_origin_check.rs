@@ -159,7 +159,7 @@ impl super::ProjectRule for Rule {
                     Why::HostNotLoopback(host)
                 }
                 Some(ServerSdk::Standalone) => Why::NoneInSdk("the standalone `fastmcp` package"),
-                Some(ServerSdk::LowLevel) | None => {
+                Some(ServerSdk::LowLevel | ServerSdk::Node) | None => {
                     Why::NoneInSdk("a transport built without `security_settings=`")
                 }
             };

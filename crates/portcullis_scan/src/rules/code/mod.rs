@@ -30,7 +30,7 @@ mod untrusted_content_returned_unmarked;
 
 use std::sync::Arc;
 
-use crate::code::ir::HandlerKind;
+use crate::code::ir::{HandlerKind, Language};
 use crate::code::taint::{Finding, HitKind, Project};
 use crate::diagnostic::{Diagnostic, TraceStep};
 use crate::registry::RuleMeta;
@@ -46,9 +46,20 @@ pub struct Flow<'a> {
     pub what: &'a str,
     /// The source text of each trace step, for details messages leave out.
     pub step_texts: Vec<&'a str>,
+    /// The language of the file the finding is in, for help worded in its terms.
+    pub language: Language,
 }
 
 impl Flow<'_> {
+    /// Help worded for the finding's language: Python names, or Node's for TypeScript and
+    /// JavaScript.
+    pub fn by_language(&self, python: &str, node: &str) -> String {
+        match self.language {
+            Language::Python => python.to_string(),
+            Language::TypeScript | Language::JavaScript => node.to_string(),
+        }
+    }
+
     /// "tool argument `path` of `read_file`", "resource parameter `path` of `file:///{path}`",
     /// "tool argument `arguments["path"]`" for low-level dispatch, or "a value".
     pub fn subject(&self) -> String {
@@ -188,6 +199,7 @@ pub fn diagnostics(project: &Project, findings: &[Finding]) -> Vec<Diagnostic> {
             tool: f.handler.as_deref(),
             what: &f.what,
             step_texts,
+            language: project.modules[f.module].language,
         };
         let (message, help) = (rule.describe)(&flow);
         let trace = f

@@ -53,7 +53,7 @@ declare_rule! {
 }
 
 fn describe(f: &Flow<'_>) -> (String, String) {
-    (format!("{} is escaped by hand for only some metacharacters before `{}`", f.subject(), f.what), "Do not build shell strings: pass an argument list; if a shell is unavoidable, use `shlex.quote`.".to_string())
+    (format!("{} is escaped by hand for only some metacharacters before `{}`", f.subject(), f.what), f.by_language("Do not build shell strings: pass an argument list; if a shell is unavoidable, use `shlex.quote`.", "Do not build shell strings: pass an argument list to `execFile`/`spawn`; `JSON.stringify` is not shell quoting, and if a shell is unavoidable use a shell quoting library (`shell-quote`)."))
 }
 
 pub(super) static RULE: TaintRule = TaintRule {

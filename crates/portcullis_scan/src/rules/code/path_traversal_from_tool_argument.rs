@@ -64,7 +64,7 @@ declare_rule! {
 }
 
 fn describe(f: &Flow<'_>) -> (String, String) {
-    (format!("{} chooses the path opened by `{}`, with no containment check", f.subject(), f.what), "Resolve the path (`os.path.realpath`, `Path.resolve()`), then require it to be inside the allowed folder: `path.startswith(base + os.sep)` or `Path(path).is_relative_to(base)`.".to_string())
+    (format!("{} chooses the path opened by `{}`, with no containment check", f.subject(), f.what), f.by_language("Resolve the path (`os.path.realpath`, `Path.resolve()`), then require it to be inside the allowed folder: `path.startswith(base + os.sep)` or `Path(path).is_relative_to(base)`.", "Resolve the path (`fs.realpath`), then require it to be inside the allowed folder: `real === base || real.startsWith(base + path.sep)`."))
 }
 
 pub(super) static RULE: TaintRule = TaintRule {

@@ -64,7 +64,7 @@ declare_rule! {
 }
 
 fn describe(f: &Flow<'_>) -> (String, String) {
-    (format!("containment check on {} compares prefixes without a trailing separator: a sibling folder passes", f.subject()), "Compare with the separator appended (`path.startswith(base + os.sep)`), or use `Path(path).is_relative_to(base)` on the resolved path.".to_string())
+    (format!("containment check on {} compares prefixes without a trailing separator: a sibling folder passes", f.subject()), f.by_language("Compare with the separator appended (`path.startswith(base + os.sep)`), or use `Path(path).is_relative_to(base)` on the resolved path.", "Compare with the separator appended (`real.startsWith(base + path.sep)`), or check that `path.relative(base, real)` neither starts with `..` nor is absolute."))
 }
 
 pub(super) static RULE: TaintRule = TaintRule {

@@ -56,7 +56,7 @@ declare_rule! {
 }
 
 fn describe(f: &Flow<'_>) -> (String, String) {
-    (format!("{} reaches a shell in `{}`", f.subject(), f.what), "Pass an argument list without a shell (`subprocess.run([\"prog\", \"--\", value])`); if a shell is unavoidable, quote each value with `shlex.quote` and allow only known commands.".to_string())
+    (format!("{} reaches a shell in `{}`", f.subject(), f.what), f.by_language("Pass an argument list without a shell (`subprocess.run([\"prog\", \"--\", value])`); if a shell is unavoidable, quote each value with `shlex.quote` and allow only known commands.", "Pass an argument list without a shell (`execFile(\"prog\", [\"--\", value])`, `spawn` without `shell: true`); if a shell is unavoidable, quote each value with a shell quoting library and allow only known commands."))
 }
 
 pub(super) static RULE: TaintRule = TaintRule {

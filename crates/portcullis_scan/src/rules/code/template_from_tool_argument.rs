@@ -55,7 +55,7 @@ declare_rule! {
 }
 
 fn describe(f: &Flow<'_>) -> (String, String) {
-    (format!("{} is rendered as a template by `{}`", f.subject(), f.what), "Keep templates in the server and pass model values as variables; if users must write templates, use `jinja2.sandbox.SandboxedEnvironment`.".to_string())
+    (format!("{} is rendered as a template by `{}`", f.subject(), f.what), f.by_language("Keep templates in the server and pass model values as variables; if users must write templates, use `jinja2.sandbox.SandboxedEnvironment`.", "Keep templates in the server and pass model values as variables; if users must write templates, use a logic-less engine (Mustache) with no helpers that run code."))
 }
 
 pub(super) static RULE: TaintRule = TaintRule {

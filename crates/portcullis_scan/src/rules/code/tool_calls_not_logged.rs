@@ -11,6 +11,8 @@ declare_rule! {
     /// no `logging`, `structlog`, `loguru` or `logfire` in any of the server's modules, no FastMCP
     /// logging middleware, and no handler that writes to a logger, to the client's log
     /// (`ctx.info`, `ctx.debug`, `ctx.warning`, `ctx.error`, `ctx.log`) or to standard error.
+    /// In TypeScript and JavaScript: no `winston`, `pino`, `bunyan`, `log4js` or `loglevel`,
+    /// and no handler calling `console.error`/`console.warn` or `sendLoggingMessage`.
     /// One finding per server, on its constructor. A server of pure functions (a calculator, a
     /// formatter) is not reported: there is nothing to audit.
     ///
@@ -91,6 +93,12 @@ const LOG_PACKAGES: &[&str] = &[
     "logfire",
     "eliot",
     "twiggy",
+    // Node
+    "winston",
+    "pino",
+    "bunyan",
+    "log4js",
+    "loglevel",
 ];
 
 /// Context methods that send a log message to the client.
@@ -145,6 +153,15 @@ fn logs(module: &Module) -> bool {
                 return;
             };
             match &callee.kind {
+                // `console.error(...)`: standard error, which the client keeps (standard output
+                // is the protocol on stdio). `server.sendLoggingMessage(...)`: to the client.
+                ExprKind::Attr { object, name, .. }
+                    if (object.dotted().as_deref() == Some("console")
+                        && matches!(name.as_str(), "error" | "warn"))
+                        || name == "sendLoggingMessage" =>
+                {
+                    found = true;
+                }
                 // `ctx.info(...)`, `logger.warning(...)`, `self.log.debug(...)`.
                 ExprKind::Attr { object, name, .. } if CONTEXT_LOG.contains(&name.as_str()) => {
                     let receiver = object.dotted().unwrap_or_default().to_ascii_lowercase();

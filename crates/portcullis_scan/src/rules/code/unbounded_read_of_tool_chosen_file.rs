@@ -58,7 +58,7 @@ declare_rule! {
 }
 
 fn describe(f: &Flow<'_>) -> (String, String) {
-    (format!("{} chooses a file read whole by `{}`", f.subject(), f.what), "Read at most a fixed number of bytes (`f.read(limit)`), or check the size first (`os.path.getsize(path) <= limit`).".to_string())
+    (format!("{} chooses a file read whole by `{}`", f.subject(), f.what), f.by_language("Read at most a fixed number of bytes (`f.read(limit)`), or check the size first (`os.path.getsize(path) <= limit`).", "Read at most a fixed number of bytes (`fs.read` into a bounded buffer, `createReadStream` with `end`), or check the size first (`(await fs.stat(p)).size <= limit`)."))
 }
 
 pub(super) static RULE: TaintRule = TaintRule {

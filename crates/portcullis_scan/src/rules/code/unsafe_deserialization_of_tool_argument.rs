@@ -52,7 +52,7 @@ declare_rule! {
 }
 
 fn describe(f: &Flow<'_>) -> (String, String) {
-    (format!("{} is deserialised by `{}`, which can build any object", f.subject(), f.what), "Use a data-only format (`json`, `yaml.safe_load`, `tomllib`); never unpickle what a tool received.".to_string())
+    (format!("{} is deserialised by `{}`, which can build any object", f.subject(), f.what), f.by_language("Use a data-only format (`json`, `yaml.safe_load`, `tomllib`); never unpickle what a tool received.", "Use a data-only format (`JSON.parse`, `yaml.load` with the JSON or core schema); never revive functions from what a tool received."))
 }
 
 pub(super) static RULE: TaintRule = TaintRule {

@@ -4,14 +4,16 @@
 
 use super::{Analyzer, State};
 use crate::code::catalog::{Callee, Cleaned, PathOp, SinkKind};
-use crate::code::ir::{Arg, BoolOp, CmpOp, Expr, ExprKind, Stmt, StmtKind};
+use crate::code::ir::{
+    Arg, BoolOp, CmpOp, Expr, ExprKind, Function, FunctionId, ParamKind, Stmt, StmtKind,
+};
 use crate::code::taint::label::{Flags, Label, Labels, Origin};
 use crate::code::taint::{Broken, Hit, HitKind};
 use crate::span::Span;
 
 /// What a condition proves about a value on one side of a branch.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Effect {
+pub(crate) enum Effect {
     /// Compared with a fixed set of values: clean for everything.
     Allowlisted,
     /// Cleaned for these kinds.
@@ -22,6 +24,9 @@ pub(super) enum Effect {
     Contained,
     /// A flag to add (checks that matter only in combination).
     Flag(Flags),
+    /// Equal to a value derived from these parameters of the function (a bit each): clean
+    /// wherever the caller passes trusted values there, nothing inside the function.
+    SameAs(u64),
 }
 
 #[derive(Debug, Clone)]
@@ -30,6 +35,13 @@ pub(super) struct Guard {
     pub effect: Effect,
     pub span: Span,
     pub what: String,
+    /// Flags the value had where the check was made, beyond its own: a predicate that
+    /// normalises its argument before checking it (`isInside(p)` checks `path.resolve(p)`).
+    pub assume: Flags,
+    /// Parameters (a bit each) that must be trusted at the call site for a predicate's proof
+    /// to hold (`p === dir || p.startsWith(dir + sep)` proves containment only for trusted
+    /// `dir`s).
+    pub needs: u64,
 }
 
 impl Guard {
@@ -42,12 +54,145 @@ impl Guard {
         )
     }
 
-    fn same_as(&self, other: &Guard) -> bool {
+    pub(super) fn same_as(&self, other: &Guard) -> bool {
         self.effect == other.effect && root_key(&self.target) == root_key(&other.target)
     }
 }
 
 type Sides = (Vec<Guard>, Vec<Guard>);
+
+/// The flags that say what a value went through on the way to a check (not checks).
+const PATH_FLAGS: Flags = Flags(Flags::RESOLVED.0 | Flags::NORMALIZED.0);
+
+/// What the returns of a function (or of a callback read in place) prove, each side the
+/// meet of every return on it; `None` while no return on that side was seen.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Collector {
+    /// The inlining depth whose returns this collects.
+    pub level: usize,
+    pub when_true: Option<Vec<Guard>>,
+    pub when_false: Option<Vec<Guard>>,
+}
+
+/// What a predicate's result proves about one of its parameters, for its callers.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Proof {
+    pub param: usize,
+    pub effect: Effect,
+    pub assume: Flags,
+    pub needs: u64,
+}
+
+/// What a check says about the variable at its root, if anything: `x in ALLOWED` cleans `x`;
+/// `parsed.hostname in HOSTS` cleans the URL for requests only; `parsed.scheme in (...)`,
+/// `p.suffix == ".md"` or `len(x) < 10` say nothing about the rest.
+fn narrow(guard: &Guard) -> Option<Guard> {
+    match (&guard.effect, &guard.target.kind) {
+        (Effect::Allowlisted | Effect::SameAs(_), ExprKind::Name(_)) => Some(guard.clone()),
+        (Effect::Allowlisted, ExprKind::Attr { .. })
+            if guard.target.dotted().is_some_and(|d| is_field(&d)) =>
+        {
+            Some(guard.clone())
+        }
+        (Effect::Allowlisted, ExprKind::Attr { name, .. })
+            if matches!(name.as_str(), "hostname" | "netloc" | "host") =>
+        {
+            Some(Guard {
+                effect: Effect::Clean(Cleaned::of(&[SinkKind::Ssrf])),
+                ..guard.clone()
+            })
+        }
+        (Effect::Allowlisted | Effect::SameAs(_), _) => None,
+        _ => Some(guard.clone()),
+    }
+}
+
+/// What holds on either of two paths, each proving a list of guards.
+fn meet_sides(a: Option<Vec<Guard>>, b: Option<Vec<Guard>>) -> Option<Vec<Guard>> {
+    match (a, b) {
+        (None, x) | (x, None) => x,
+        (Some(a), Some(b)) => {
+            let mut out: Vec<Guard> = Vec::new();
+            for ga in &a {
+                for gb in b
+                    .iter()
+                    .filter(|gb| root_key(&gb.target) == root_key(&ga.target))
+                {
+                    let Some(effect) = meet_effect(&ga.effect, &gb.effect) else {
+                        continue;
+                    };
+                    let mask = |e: &Effect| match e {
+                        Effect::SameAs(m) => *m,
+                        _ => 0,
+                    };
+                    let g = Guard {
+                        effect,
+                        assume: Flags(ga.assume.0 & gb.assume.0),
+                        needs: ga.needs | gb.needs | mask(&ga.effect) | mask(&gb.effect),
+                        ..ga.clone()
+                    };
+                    if !out.iter().any(|o| o.same_as(&g) && o.needs == g.needs) {
+                        out.push(g);
+                    }
+                }
+            }
+            Some(out)
+        }
+    }
+}
+
+/// The weaker of two checks on one value (what holds whichever was made), if any.
+fn meet_effect(a: &Effect, b: &Effect) -> Option<Effect> {
+    use Effect::*;
+    Some(match (a, b) {
+        (SameAs(m), SameAs(n)) => SameAs(m | n),
+        // Equal to a trusted value is the strongest proof: the other side decides.
+        (SameAs(_) | Allowlisted, x) | (x, SameAs(_) | Allowlisted) => x.clone(),
+        (x, y) if x == y => x.clone(),
+        (Prefix { separator: s }, Prefix { separator: t }) => Prefix {
+            separator: *s && *t,
+        },
+        (Contained, p @ Prefix { .. }) | (p @ Prefix { .. }, Contained) => p.clone(),
+        (Clean(c), Clean(d)) if c.0 & d.0 != 0 => Clean(Cleaned(c.0 & d.0)),
+        (Clean(c), p @ (Prefix { .. } | Contained))
+        | (p @ (Prefix { .. } | Contained), Clean(c))
+            if c.has(SinkKind::Path) =>
+        {
+            p.clone()
+        }
+        (Flag(f), Flag(g)) if f.0 & g.0 != 0 => Flag(Flags(f.0 & g.0)),
+        _ => return None,
+    })
+}
+
+/// The argument a call passes for parameter `i` of `callee`, as `map_args` binds them.
+fn arg_for_param<'e>(
+    callee: &Function,
+    skip_receiver: bool,
+    args: &'e [Arg],
+    i: usize,
+) -> Option<&'e Expr> {
+    let _ = skip_receiver;
+    let mut positional = callee
+        .params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.kind == ParamKind::Normal)
+        .map(|(i, _)| i);
+    for a in args {
+        if a.spread {
+            return None;
+        }
+        let param = match &a.name {
+            Some(name) => callee.params.iter().position(|p| p.name() == Some(name)),
+            None => positional.next(),
+        };
+        if param == Some(i) {
+            return Some(&a.value);
+        }
+    }
+    None
+}
 
 impl Analyzer<'_> {
     /// What a condition proves when true and when false.
@@ -57,6 +202,8 @@ impl Analyzer<'_> {
             effect,
             span: test.span,
             what: what.to_string(),
+            assume: Flags::default(),
+            needs: 0,
         };
         match &test.kind {
             ExprKind::Not(inner) => {
@@ -130,8 +277,227 @@ impl Analyzer<'_> {
                 self.compare_guard(test, left, ops[0], &rights[0], state)
             }
             ExprKind::Call { callee, args, .. } => self.call_guard(test, callee, args, state),
+            // `const ok = isInside(p); if (!ok) throw`: the variable holds the condition.
+            ExprKind::Name(n) => match state.conds.get(n).cloned() {
+                Some(cond) if self.depth < super::MAX_DEPTH => {
+                    self.depth += 1;
+                    let sides = self.guards(&cond, state);
+                    self.depth -= 1;
+                    sides
+                }
+                _ => (vec![], vec![]),
+            },
+            ExprKind::Await(inner) => self.guards(inner, state),
             _ => (vec![], vec![]),
         }
+    }
+
+    /// What a callback's returns prove when it returned true and when it returned false
+    /// (`dirs.some(d => p.startsWith(d + sep))`), about the variables it closes over.
+    fn callback_returns(&mut self, id: FunctionId, flowing: Labels, state: &mut State) -> Sides {
+        self.collectors.push(Collector {
+            level: self.inlining + 1,
+            ..Collector::default()
+        });
+        self.quiet(|a| a.inline_function(id, flowing, state));
+        let c = self.collectors.pop().unwrap_or_default();
+        (
+            c.when_true.unwrap_or_default(),
+            c.when_false.unwrap_or_default(),
+        )
+    }
+
+    /// A call to a project function whose summary says what its boolean result proves about
+    /// its arguments (`if (!isInside(p, ROOTS)) throw`).
+    fn predicate_guard(
+        &mut self,
+        test: &Expr,
+        callee: &Expr,
+        args: &[Arg],
+        state: &mut State,
+    ) -> Option<Sides> {
+        let (module, function, skip_receiver) =
+            self.project
+                .resolve_call(self.module_index, self.function, callee)?;
+        let (when_true, when_false) = self.summaries.get(&(module, function))?.predicate.clone()?;
+        let callee_fn = &self.project.modules[module].functions[function];
+        let mut side = |proofs: &[Proof], a: &mut Self| -> Vec<Guard> {
+            let mut out = Vec::new();
+            for p in proofs {
+                let Some(target) = arg_for_param(callee_fn, skip_receiver, args, p.param) else {
+                    continue;
+                };
+                let trusted = (0..64).filter(|j| p.needs & (1 << j) != 0).all(|j| {
+                    arg_for_param(callee_fn, skip_receiver, args, j)
+                        .is_none_or(|e| a.quiet(|a| a.eval(e, state)).is_empty())
+                });
+                if !trusted {
+                    continue;
+                }
+                let effect = match p.effect {
+                    Effect::SameAs(_) => Effect::Allowlisted,
+                    ref e => e.clone(),
+                };
+                out.push(Guard {
+                    target: target.clone(),
+                    effect,
+                    span: test.span,
+                    what: callee_fn.name.clone(),
+                    assume: p.assume,
+                    needs: 0,
+                });
+            }
+            out
+        };
+        let t = side(&when_true, self);
+        let f = side(&when_false, self);
+        Some((t, f))
+    }
+
+    /// Records what a `return` proves when the function (or the callback being read for a
+    /// `some`/`every`) returns a true value and when it returns a false one.
+    pub(super) fn note_bool_return(&mut self, value: Option<&Expr>, state: &mut State) {
+        let level = self.inlining;
+        if self.collectors.last().is_none_or(|c| c.level != level) {
+            return;
+        }
+        let facts: Vec<Guard> = state.facts.iter().map(|g| (**g).clone()).collect();
+        let (t, f) = match value.map(|v| &v.kind) {
+            Some(ExprKind::Bool(true)) => (Some(facts), None),
+            None | Some(ExprKind::Bool(false) | ExprKind::Null) => (None, Some(facts)),
+            Some(ExprKind::Num(n)) if n == "0" => (None, Some(facts)),
+            Some(_) => {
+                let v = value.expect("matched Some");
+                let (gt, gf) = self.quiet(|a| a.guards(v, state));
+                let mut t = facts.clone();
+                t.extend(gt);
+                let mut f = facts;
+                f.extend(gf);
+                (Some(t), Some(f))
+            }
+        };
+        // The function's own collector speaks of its parameters, for its callers.
+        let to_params = level == 0;
+        let t = t.map(|g| {
+            if to_params {
+                self.about_params(g, state)
+            } else {
+                g
+            }
+        });
+        let f = f.map(|g| {
+            if to_params {
+                self.about_params(g, state)
+            } else {
+                g
+            }
+        });
+        let Some(c) = self.collectors.last_mut() else {
+            return;
+        };
+        c.when_true = meet_sides(c.when_true.take(), t);
+        c.when_false = meet_sides(c.when_false.take(), f);
+    }
+
+    /// Guards restated about the parameters they check: a check on `resolved = path.resolve(p)`
+    /// is a check on `p` that assumes what `path.resolve` did.
+    fn about_params(&mut self, guards: Vec<Guard>, state: &State) -> Vec<Guard> {
+        let function = self.function;
+        let reassigned = self
+            .reassigned
+            .get_or_insert_with(|| {
+                function
+                    .params
+                    .iter()
+                    .map(|p| {
+                        p.name()
+                            .is_some_and(|n| super::reassigns(&function.body, n))
+                    })
+                    .collect()
+            })
+            .clone();
+        let mut out = Vec::new();
+        for g in guards {
+            let Some(g) = narrow(&g) else { continue };
+            let Some(mut root) = target_root(&g.target, state) else {
+                continue;
+            };
+            let mut param = None;
+            for _ in 0..16 {
+                if let Some(i) = function
+                    .params
+                    .iter()
+                    .position(|p| p.name() == Some(root.as_str()))
+                {
+                    param = Some(i);
+                    break;
+                }
+                match state.same.get(&root) {
+                    Some(r) => root = r.clone(),
+                    None => break,
+                }
+            }
+            let Some(i) = param else { continue };
+            if reassigned[i] || function.params[i].kind != ParamKind::Normal {
+                continue;
+            }
+            // What the value checked went through, beyond the parameter itself.
+            let checked = target_root(&g.target, state).unwrap_or_default();
+            let own: Vec<&Label> = state
+                .vars
+                .get(&checked)
+                .map(|ls| ls.iter().filter(|l| l.origin == Origin::Param(i)).collect())
+                .unwrap_or_default();
+            let mut assume = own
+                .iter()
+                .fold(PATH_FLAGS, |acc, l| Flags(acc.0 & l.flags.0));
+            if own.is_empty() {
+                assume = Flags::default();
+            }
+            if self.resolves(&g.target) {
+                assume = assume.with(Flags::RESOLVED).without(Flags::NORMALIZED);
+            } else if self.path_op_in(&g.target, PathOp::Normalize) {
+                assume = assume.with(Flags::NORMALIZED);
+            }
+            let name = function.params[i].name().unwrap_or_default().to_string();
+            out.push(Guard {
+                target: Expr::new(ExprKind::Name(name), g.target.span),
+                assume: g.assume.with(assume),
+                ..g
+            });
+        }
+        out
+    }
+
+    /// The function's proofs, by parameter, for its summary.
+    pub(super) fn predicate_proofs(&mut self) -> Option<(Vec<Proof>, Vec<Proof>)> {
+        let c = self.collectors.first()?.clone();
+        let function = self.function;
+        let convert = |gs: Option<Vec<Guard>>| -> Vec<Proof> {
+            gs.unwrap_or_default()
+                .into_iter()
+                .filter_map(|g| {
+                    let ExprKind::Name(n) = &g.target.kind else {
+                        return None;
+                    };
+                    let param = function.params.iter().position(|p| p.name() == Some(n))?;
+                    let needs = g.needs
+                        | match g.effect {
+                            Effect::SameAs(m) => m,
+                            _ => 0,
+                        };
+                    Some(Proof {
+                        param,
+                        effect: g.effect,
+                        assume: g.assume,
+                        needs,
+                    })
+                })
+                .collect()
+        };
+        let t = convert(c.when_true);
+        let f = convert(c.when_false);
+        (!t.is_empty() || !f.is_empty()).then_some((t, f))
     }
 
     fn compare_guard(
@@ -147,6 +513,8 @@ impl Analyzer<'_> {
             effect,
             span: test.span,
             what: what.to_string(),
+            assume: Flags::default(),
+            needs: 0,
         };
         // `os.path.commonpath([base, p]) == base`: containment of p.
         for (call, other) in [(left, right), (right, left)] {
@@ -254,6 +622,45 @@ impl Analyzer<'_> {
                     (differ, equal)
                 }
             }
+            // `p === base`, `host == configured_host`: equal to another value is as clean as
+            // that value. Equal to one a parameter holds says so, for the function's callers.
+            CmpOp::Eq | CmpOp::NotEq => {
+                let mut equal = Vec::new();
+                for (target, other) in [(left, right), (right, left)] {
+                    if guard_root(target).is_none() {
+                        continue;
+                    }
+                    let other_labels = self.quiet(|a| a.eval(other, state));
+                    let effect = if other_labels.is_empty() {
+                        Effect::Allowlisted
+                    } else {
+                        let mut mask = 0u64;
+                        for l in other_labels.iter() {
+                            match l.origin {
+                                Origin::Param(i) if i < 64 => mask |= 1 << i,
+                                _ => {
+                                    mask = 0;
+                                    break;
+                                }
+                            }
+                        }
+                        let target_labels = self.quiet(|a| a.eval(target, state));
+                        let own = target_labels.iter().any(|l| {
+                            matches!(l.origin, Origin::Param(i) if i < 64 && mask & (1 << i) != 0)
+                        });
+                        if mask == 0 || own {
+                            continue;
+                        }
+                        Effect::SameAs(mask)
+                    };
+                    equal.push(g(target, effect, "=="));
+                }
+                if op == CmpOp::Eq {
+                    (equal, vec![])
+                } else {
+                    (vec![], equal)
+                }
+            }
             CmpOp::Lt | CmpOp::LtE | CmpOp::Gt | CmpOp::GtE => {
                 // A size compared with a bound: `getsize(p) > LIMIT` refused, or `<= LIMIT`
                 // required. Either way round, reading after it is bounded.
@@ -283,6 +690,8 @@ impl Analyzer<'_> {
             effect,
             span: test.span,
             what: what.into(),
+            assume: Flags::default(),
+            needs: 0,
         };
         let path = self.canonical(callee, state);
         if let ExprKind::Attr { object, name, .. } = &callee.kind {
@@ -363,6 +772,24 @@ impl Analyzer<'_> {
             {
                 return (vec![g(object, Effect::Contained, m)], vec![]);
             }
+            // `dirs.some(d => p === d || p.startsWith(d + sep))`: what the callback's returns
+            // prove about the values it closes over.
+            if matches!(m, "some" | "every")
+                && let Some(Arg {
+                    value:
+                        Expr {
+                            kind: ExprKind::Function(id),
+                            ..
+                        },
+                    ..
+                }) = args.first()
+            {
+                let flowing = self.quiet(|a| a.eval(object, state));
+                return self.callback_returns(*id, flowing, state);
+            }
+        }
+        if let Some(sides) = self.predicate_guard(test, callee, args, state) {
+            return sides;
         }
         match path.as_deref() {
             Some("os.path.isabs" | "path.isAbsolute" | "path.posix.isAbsolute") => {
@@ -371,6 +798,15 @@ impl Analyzer<'_> {
                         vec![],
                         vec![g(&a.value, Effect::Flag(Flags::ABS_CHECKED), "isabs")],
                     );
+                }
+            }
+            // `any(p.is_relative_to(r) for r in ROOTS)`: the generator's element is the check.
+            Some("any" | "all") => {
+                if let Some(ExprKind::Unknown(children)) = args.first().map(|a| &a.value.kind)
+                    && let [element] = children.as_slice()
+                {
+                    let element = element.clone();
+                    return self.guards(&element, state);
                 }
             }
             Some("re.fullmatch" | "re.match") => {
@@ -411,6 +847,8 @@ impl Analyzer<'_> {
                     effect: Effect::Contained,
                     span: e.span,
                     what: "relative_to".into(),
+                    assume: Flags::default(),
+                    needs: 0,
                 })
             })
             .collect()
@@ -429,12 +867,31 @@ impl Analyzer<'_> {
         if let Some(text) = self.constant_text(base) {
             return text.ends_with('/') || text.ends_with('\\');
         }
+        // `p.startsWith(path.sep)`: the prefix is the separator itself (the root folder).
+        if is_sep(base) {
+            return true;
+        }
         match &base.kind {
             ExprKind::Binary { right, .. } => is_sep(right) || self.ends_with_separator(right),
             ExprKind::Template(parts) => parts
                 .last()
                 .is_some_and(|p| is_sep(p) || self.ends_with_separator(p)),
             // `os.path.join(base, "")` adds the separator.
+            // `base.replace(/\\?$/, "\\")`: the end of the prefix replaced with a separator.
+            ExprKind::Call { callee, args, .. } if matches!(&callee.kind, ExprKind::Attr { name, .. } if name == "replace") =>
+            {
+                let anchored = args
+                    .first()
+                    .and_then(|a| self.constant_text(&a.value))
+                    .is_some_and(|p| p.ends_with('$'));
+                let sep = args.get(1).is_some_and(|a| {
+                    is_sep(&a.value)
+                        || self
+                            .constant_text(&a.value)
+                            .is_some_and(|t| t.ends_with('/') || t.ends_with('\\'))
+                });
+                anchored && sep
+            }
             ExprKind::Call { args, .. } => args.last().and_then(|a| a.value.as_str()) == Some(""),
             // A tuple of prefixes: all must end with one.
             ExprKind::Seq(items) => {
@@ -449,27 +906,14 @@ impl Analyzer<'_> {
             // An allowlist says something about exactly what it compared: `x in ALLOWED` cleans
             // `x`; `parsed.hostname in HOSTS` cleans the URL for requests only; `parsed.scheme
             // in (...)` or `len(x) < 10` say nothing about the rest.
-            let narrowed;
-            let guard = match (&guard.effect, &guard.target.kind) {
-                (Effect::Allowlisted, ExprKind::Name(_)) => guard,
-                (Effect::Allowlisted, ExprKind::Attr { .. })
-                    if guard.target.dotted().is_some_and(|d| is_field(&d)) =>
-                {
-                    guard
-                }
-                (Effect::Allowlisted, ExprKind::Attr { name, .. })
-                    if matches!(name.as_str(), "hostname" | "netloc" | "host") =>
-                {
-                    narrowed = Guard {
-                        effect: Effect::Clean(Cleaned::of(&[SinkKind::Ssrf])),
-                        ..guard.clone()
-                    };
-                    &narrowed
-                }
-                (Effect::Allowlisted, _) => continue,
-                _ => guard,
+            let Some(narrowed) = narrow(guard) else {
+                continue;
             };
-            let Some(root) = guard_root(&guard.target) else {
+            let guard = &narrowed;
+            if matches!(guard.effect, Effect::SameAs(_)) {
+                continue;
+            }
+            let Some(root) = target_root(&guard.target, state) else {
                 continue;
             };
             let mut targets = vec![root.clone()];
@@ -480,6 +924,32 @@ impl Analyzer<'_> {
                 || guard.effect == Effect::Clean(Cleaned::of(&[SinkKind::Ssrf]));
             if carries_over && let Some(parents) = state.derived.get(&root) {
                 targets.extend(parents.iter().cloned());
+            }
+            let mut missing_children: Vec<String> = Vec::new();
+            // `real = normalize(await fs.realpath(p))` checked: a containment check on a
+            // value computed from one other alone, by a call of it, holds for that other.
+            if matches!(
+                guard.effect,
+                Effect::Contained | Effect::Prefix { .. } | Effect::Clean(_)
+            ) {
+                let mut r = root.clone();
+                for _ in 0..16 {
+                    // The folder of a path that does not exist (its resolution failed), checked
+                    // after resolving: the path is inside too, and no link of its own leads out.
+                    if let Some(child) = state.parent_of.get(&r)
+                        && state.missing.contains(child)
+                        && !missing_children.contains(child)
+                    {
+                        missing_children.push(child.clone());
+                    }
+                    match state.same.get(&r) {
+                        Some(parent) if !targets.contains(parent) => {
+                            targets.push(parent.clone());
+                            r = parent.clone();
+                        }
+                        _ => break,
+                    }
+                }
             }
             // `first = cmd.split()[0]; if first in ALLOWED`: `cmd` passed a first-word check.
             if let (Effect::Allowlisted, Some(whole)) =
@@ -501,29 +971,99 @@ impl Analyzer<'_> {
             // judges `p` as resolved, though `p` keeps its own flags.
             let resolved_inline = matches!(guard.effect, Effect::Contained | Effect::Prefix { .. })
                 && self.resolves(&guard.target);
-            for target in targets {
+            let resolved_parent = self.resolves_to_check(guard, &targets, state);
+            for child in missing_children.into_iter().filter(|_| resolved_parent) {
+                if let Some(labels) = state.vars.get(&child).cloned() {
+                    let cleaned = labels.map(|l| Label {
+                        cleaned: l.cleaned.with(Cleaned::of(&[SinkKind::Path])),
+                        flags: l.flags.without(Flags::WEAK_CONTAINED),
+                        ..l
+                    });
+                    state.vars.insert(child, cleaned);
+                }
+            }
+            for (n, target) in targets.into_iter().enumerate() {
+                // What the checked value went through, a predicate's own normalisation
+                // included; the values it was computed from are judged by their own flags.
+                let assume = if n == 0 {
+                    guard.assume
+                } else {
+                    Flags::default()
+                };
                 let Some(labels) = state.vars.get(&target).cloned() else {
                     continue;
                 };
                 let mut out = Labels::default();
                 for l in labels.0 {
-                    let judged = if resolved_inline && !l.flags.has(Flags::RESOLVED) {
-                        let flags = l.flags;
-                        let as_resolved = Label {
-                            flags: l.flags.with(Flags::RESOLVED).without(Flags::NORMALIZED),
-                            ..l
-                        };
-                        Label {
-                            flags,
-                            ..self.judge(as_resolved, guard)
-                        }
+                    let orig = l.flags;
+                    let assumed = if resolved_inline || assume.has(Flags::RESOLVED) {
+                        orig.with(Flags::RESOLVED).without(Flags::NORMALIZED)
                     } else {
+                        orig.with(assume)
+                    };
+                    let judged = if assumed == orig || orig.has(Flags::RESOLVED) {
                         self.judge(l, guard)
+                    } else {
+                        // Judged as the check saw it; keeps what the check added, not what
+                        // was assumed.
+                        let j = self.judge(
+                            Label {
+                                flags: assumed,
+                                ..l
+                            },
+                            guard,
+                        );
+                        let added = Flags(j.flags.0 & !assumed.0);
+                        Label {
+                            flags: orig.with(added),
+                            ..j
+                        }
                     };
                     out.add(judged);
                 }
                 state.vars.insert(target, out);
             }
+        }
+    }
+
+    /// Whether a containment check is made on a resolved value: the checked value or one of
+    /// those it was computed from holds only resolved labels, or the check resolves inline.
+    fn resolves_to_check(&self, guard: &Guard, targets: &[String], state: &State) -> bool {
+        if !matches!(
+            guard.effect,
+            Effect::Contained | Effect::Prefix { separator: true }
+        ) {
+            return false;
+        }
+        guard.assume.has(Flags::RESOLVED)
+            || self.resolves(&guard.target)
+            || targets.iter().any(|t| {
+                state.vars.get(t).is_some_and(|ls| {
+                    !ls.is_empty() && ls.iter().all(|l| l.flags.has(Flags::RESOLVED))
+                })
+            })
+    }
+
+    /// Whether an expression passes its value through a path function doing `op` on its way
+    /// (`os.path.abspath(p)`, `path.resolve(p)` for `Normalize`).
+    fn path_op_in(&self, e: &Expr, op: PathOp) -> bool {
+        let ExprKind::Call { callee, args, .. } = &e.kind else {
+            return false;
+        };
+        let path = callee.dotted().map(|d| self.resolve_dotted(&d));
+        let method = match &callee.kind {
+            ExprKind::Attr { name, .. } => Some(name.as_str()),
+            _ => None,
+        };
+        self.catalog.path_fns.iter().any(|f| {
+            f.op == op
+                && match f.callee {
+                    Callee::Path(p) => path.as_deref() == Some(p),
+                    Callee::Method(m) => method == Some(m),
+                }
+        }) || match &callee.kind {
+            ExprKind::Attr { object, .. } if path.is_none() => self.path_op_in(object, op),
+            _ => args.first().is_some_and(|a| self.path_op_in(&a.value, op)),
         }
     }
 
@@ -563,7 +1103,15 @@ impl Analyzer<'_> {
             guard.span,
             format!("checked with `{}`", self.short(guard.span)),
         ));
+        // Contained once normalised but with links unresolved: a finding where it is used
+        // as a path, unless a later check (after `realpath`) contains it for good.
+        let weak = |l: Label| Label {
+            flags: l.flags.with(Flags::WEAK_CONTAINED),
+            check: check.clone(),
+            ..l
+        };
         match guard.effect {
+            Effect::SameAs(_) => l,
             Effect::Allowlisted => Label {
                 cleaned: Cleaned::ALL,
                 ..l
@@ -584,8 +1132,7 @@ impl Analyzer<'_> {
                     }
                     path_clean(&l)
                 } else if l.flags.has(Flags::NORMALIZED) {
-                    self.broken(Broken::SymlinkEscape, guard, &l);
-                    path_clean(&l)
+                    weak(l)
                 } else {
                     Label {
                         flags: l.flags.with(Flags::PREFIX_CHECKED),
@@ -598,8 +1145,7 @@ impl Analyzer<'_> {
                 if l.flags.has(Flags::RESOLVED) {
                     path_clean(&l)
                 } else if l.flags.has(Flags::NORMALIZED) {
-                    self.broken(Broken::SymlinkEscape, guard, &l);
-                    path_clean(&l)
+                    weak(l)
                 } else {
                     l
                 }
@@ -684,6 +1230,21 @@ pub(super) fn guard_root(e: &Expr) -> Option<String> {
         return Some(format!("self.{}", parts.nth(1).unwrap_or("")));
     }
     Some(root.split('.').next().unwrap_or(&root).to_string())
+}
+
+/// The variable a check is about, knowing which names are variables: in
+/// `os.path.abspath(p).startswith(base)` it is `p`, not the module `os`.
+fn target_root(e: &Expr, state: &State) -> Option<String> {
+    if let ExprKind::Call { callee, args, .. } = &e.kind
+        && let ExprKind::Attr { object, .. } = &callee.kind
+        && let Some(r) = guard_root(object)
+        && !state.vars.contains_key(&r)
+        && !r.starts_with("self.")
+        && let Some(first) = args.first()
+    {
+        return target_root(&first.value, state);
+    }
+    guard_root(e)
 }
 
 /// `cmd.split()[0]`, `shlex.split(cmd)[0]`: a check on the first word of `cmd`.
@@ -885,6 +1446,67 @@ fn regex_units(p: &str) -> Option<Vec<Unit>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn meet_keeps_the_weaker_check() {
+        let sep = Effect::Prefix { separator: true };
+        let bare = Effect::Prefix { separator: false };
+        // Equal to a trusted value on one path, a prefix check on the other: the prefix check.
+        assert_eq!(meet_effect(&Effect::SameAs(2), &sep), Some(sep.clone()));
+        assert_eq!(meet_effect(&Effect::Allowlisted, &sep), Some(sep.clone()));
+        assert_eq!(meet_effect(&sep, &bare), Some(bare.clone()));
+        assert_eq!(meet_effect(&Effect::Contained, &sep), Some(sep.clone()));
+        let path = Effect::Clean(Cleaned::of(&[SinkKind::Path]));
+        let shell = Effect::Clean(Cleaned::of(&[SinkKind::Shell]));
+        assert_eq!(meet_effect(&path, &shell), None);
+        assert_eq!(
+            meet_effect(&path, &Effect::Contained),
+            Some(Effect::Contained)
+        );
+        assert_eq!(
+            meet_effect(&Effect::Flag(Flags::DOTDOT_CHECKED), &sep),
+            None
+        );
+    }
+
+    #[test]
+    fn meet_of_sides_needs_every_path_and_records_parameters() {
+        let g = |name: &str, effect: Effect| Guard {
+            target: Expr::new(ExprKind::Name(name.into()), Span::default()),
+            effect,
+            span: Span::default(),
+            what: String::new(),
+            assume: Flags::NORMALIZED,
+            needs: 0,
+        };
+        let sep = Effect::Prefix { separator: true };
+        // No return seen on a side yet: the other side's proof stands.
+        assert_eq!(
+            meet_sides(None, Some(vec![g("p", sep.clone())]))
+                .unwrap()
+                .len(),
+            1
+        );
+        // A path that proves nothing about `p` drops the proof.
+        assert!(
+            meet_sides(
+                Some(vec![g("p", sep.clone())]),
+                Some(vec![g("q", sep.clone())])
+            )
+            .unwrap()
+            .is_empty()
+        );
+        // `p === dir` on one path, `p.startsWith(dir + sep)` on the other: needs `dir` trusted.
+        let met = meet_sides(
+            Some(vec![g("p", Effect::SameAs(1 << 1))]),
+            Some(vec![g("p", sep.clone())]),
+        )
+        .unwrap();
+        assert_eq!(met.len(), 1);
+        assert_eq!(met[0].effect, sep);
+        assert_eq!(met[0].needs, 1 << 1);
+        assert_eq!(met[0].assume, Flags::NORMALIZED);
+    }
 
     #[test]
     fn regex_cleaning_reads_the_class() {

@@ -2,14 +2,17 @@
 
 use std::collections::HashMap;
 
-mod guards;
+pub(crate) mod guards;
+
+pub(crate) use guards::Proof;
 
 use super::label::{Flags, Label, Labels, Origin, Step};
 use super::project::{Project, Summary};
 use super::{Broken, Hit, HitKind, looks_secret, shape};
 use crate::code::catalog::{ArgSel, Callee, Catalog, Cleaned, PathOp, SinkKind, SourceKind, When};
 use crate::code::ir::{
-    Arg, BinOp, Expr, ExprKind, Function, FunctionId, Module, ParamKind, Pattern, Stmt, StmtKind,
+    Arg, BinOp, BoolOp, Expr, ExprKind, Function, FunctionId, Module, ParamKind, Pattern, Stmt,
+    StmtKind,
 };
 use crate::span::Span;
 
@@ -24,6 +27,9 @@ pub(super) struct Outcome {
     /// What every normal return proves about each parameter the function never reassigns:
     /// a helper that raises on a bad path cleans its caller's variable.
     pub param_exits: Option<Vec<Option<ParamExit>>>,
+    /// What a true and a false result prove about the parameters: a predicate such as
+    /// `isInside(p, roots)` guards its caller's `if`.
+    pub predicate: Option<(Vec<Proof>, Vec<Proof>)>,
 }
 
 /// What a parameter is known to have passed when its function returns normally.
@@ -42,7 +48,8 @@ const CHECK_FLAGS: Flags = Flags(
         | Flags::PREFIX_CHECKED.0
         | Flags::BLOCKLISTED.0
         | Flags::DNS_RESOLVED.0
-        | Flags::SIZE_CHECKED.0,
+        | Flags::SIZE_CHECKED.0
+        | Flags::WEAK_CONTAINED.0,
 );
 
 /// How a call's argument vector is built, for argument injection: the program and the labels
@@ -76,6 +83,19 @@ struct State {
     /// SQL text held in a variable (`sql = "SELECT ..."`) or last run on a cursor
     /// (`cur.execute(sql)`), with holes as `?`.
     sql: HashMap<String, String>,
+    /// Checks this path has passed (the `if`s it went through), for what a function's
+    /// returns prove.
+    facts: Vec<std::sync::Arc<guards::Guard>>,
+    /// Variables holding a condition (`const ok = isInside(p)`), read where they are tested.
+    conds: HashMap<String, Expr>,
+    /// Variables computed from one other by calls of it alone (`real = normalize(resolved)`):
+    /// the same path, so a containment check on one holds for the other.
+    same: HashMap<String, String>,
+    /// Variables holding the folder of another (`dir = path.dirname(p)`).
+    parent_of: HashMap<String, String>,
+    /// Variables that failed to resolve (in the handler of a `try` that resolved them):
+    /// nothing exists there, so there is no link to follow.
+    missing: Vec<String>,
 }
 
 impl State {
@@ -96,6 +116,23 @@ impl State {
         for (k, v) in other.sql {
             self.sql.entry(k).or_insert(v);
         }
+        for (k, v) in other.conds {
+            self.conds.entry(k).or_insert(v);
+        }
+        for (k, v) in other.same {
+            self.same.entry(k).or_insert(v);
+        }
+        for (k, v) in other.parent_of {
+            self.parent_of.entry(k).or_insert(v);
+        }
+        self.missing.retain(|m| other.missing.contains(m));
+        // A check holds after a join only when it held on both sides.
+        self.facts.retain(|g| {
+            other
+                .facts
+                .iter()
+                .any(|o| o.same_as(g) && o.needs == g.needs)
+        });
         for (k, v) in other.argv {
             let e = self.argv.entry(k).or_default();
             e.injectable.extend(v.injectable);
@@ -103,6 +140,9 @@ impl State {
         }
     }
 }
+
+/// The class of an error bound by a `catch`/`except` clause.
+const CAUGHT: &str = "\u{0}caught";
 
 /// The program of an argument vector split from a model-chosen string: whatever the model says.
 const SPLIT_PROGRAM: &str = "\u{0}split";
@@ -137,6 +177,8 @@ pub(super) struct Analyzer<'a> {
     reassigned: Option<Vec<bool>>,
     /// Functions of the project this one calls, for reachability.
     pub(super) calls: Vec<(usize, FunctionId)>,
+    /// What returns prove: the function's own (first), and a callback's being read in place.
+    collectors: Vec<guards::Collector>,
 }
 
 impl<'a> Analyzer<'a> {
@@ -160,6 +202,7 @@ impl<'a> Analyzer<'a> {
             inlining: 0,
             reassigned: None,
             calls: Vec::new(),
+            collectors: vec![guards::Collector::default()],
         }
     }
 
@@ -212,7 +255,9 @@ impl<'a> Analyzer<'a> {
         let function: &'a Function = self.function;
         if !self.block(&function.body, &mut state) {
             self.note_exit(&state);
+            self.note_bool_return(None, &mut state);
         }
+        self.out.predicate = self.predicate_proofs();
         self.calls.sort_unstable();
         self.calls.dedup();
         (self.out, self.calls)
@@ -381,6 +426,17 @@ impl<'a> Analyzer<'a> {
                 };
                 self.remember_shape(target, value, state);
                 self.bind(target, labels, state);
+                if let Pattern::Name(name, _) = target {
+                    if is_condition(value) {
+                        state.conds.insert(name.clone(), value.clone());
+                    }
+                    if let Some(from) = self.single_source(value, 0).filter(|f| f != name) {
+                        state.same.insert(name.clone(), from);
+                    }
+                    if let Some(of) = self.dirname_of(value) {
+                        state.parent_of.insert(name.clone(), of);
+                    }
+                }
                 if let (Some(argv), Pattern::Name(n, _)) = (argv, target) {
                     state.argv.insert(n.clone(), argv);
                 }
@@ -400,6 +456,7 @@ impl<'a> Analyzer<'a> {
                     }
                 }
                 self.note_exit(state);
+                self.note_bool_return(value.as_ref(), state);
                 true
             }
             StmtKind::If { test, then, orelse } => {
@@ -407,9 +464,11 @@ impl<'a> Analyzer<'a> {
                 let (when_true, when_false) = self.quiet(|a| a.guards(test, state));
                 let mut then_state = state.clone();
                 self.apply(&when_true, &mut then_state);
+                note_facts(&mut then_state, when_true);
                 let then_leaves = self.block(then, &mut then_state);
                 let mut else_state = std::mem::take(state);
                 self.apply(&when_false, &mut else_state);
+                note_facts(&mut else_state, when_false);
                 let else_leaves = self.block(orelse, &mut else_state);
                 *state = match (then_leaves, else_leaves) {
                     (true, true) => {
@@ -459,12 +518,17 @@ impl<'a> Analyzer<'a> {
                     Some(after_body.clone())
                 };
                 let mut handlers_leave = true;
+                let resolved = self.resolved_in(body);
                 for h in handlers {
                     // An exception can come from anywhere in the body.
                     let mut hs = before.clone();
                     hs.merge(after_body.clone());
+                    hs.missing.extend(resolved.iter().cloned());
                     if let Some(b) = &h.binding {
                         self.bind(b, Labels::default(), &mut hs);
+                        if let Pattern::Name(n, _) = b {
+                            hs.types.insert(n.clone(), CAUGHT.into());
+                        }
                     }
                     if !self.block(&h.body, &mut hs) {
                         handlers_leave = false;
@@ -515,6 +579,14 @@ impl<'a> Analyzer<'a> {
             Pattern::Name(n, _) => {
                 state.vars.insert(n.clone(), labels);
                 state.argv.remove(n);
+                state.conds.remove(n);
+                state.same.remove(n);
+                state.parent_of.remove(n);
+                if !state.facts.is_empty() {
+                    state
+                        .facts
+                        .retain(|g| guards::guard_root(&g.target).as_deref() != Some(n.as_str()));
+                }
             }
             Pattern::Sequence(items) => items
                 .iter()
@@ -664,6 +736,16 @@ impl<'a> Analyzer<'a> {
             {
                 let key = Expr::new(ExprKind::Str(name.clone()), expr.span);
                 self.env_var(Some(&key), expr.span, state)
+            }
+            // `err.stack` of a caught error: its stack trace.
+            ExprKind::Attr { object, name, .. }
+                if self.catalog.error_detail_attrs.contains(&name.as_str())
+                    && self.is_caught(object, state) =>
+            {
+                Labels(vec![Label::new(
+                    Origin::Source(SourceKind::ErrorDetail),
+                    self.step(expr.span, format!("`{}`", self.short(expr.span))),
+                )])
             }
             ExprKind::Attr { object, name, .. } => {
                 if let Some(path) = expr.dotted() {
@@ -1143,6 +1225,27 @@ impl<'a> Analyzer<'a> {
             (Some(first), Some("")) => matches!(first.kind, ExprKind::Name(_)),
             _ => false,
         };
+        // `JSON.stringify(x)` as shell quoting: double quotes leave `$(...)` live.
+        if path
+            .as_deref()
+            .is_some_and(|p| self.catalog.foreign_quoting.contains(&p))
+            && let Some(first) = arg_labels.first()
+        {
+            return first.clone().with_flags(Flags::PARTIAL_ESCAPE);
+        }
+        // `util.inspect(err)` renders a caught error with its stack.
+        if path
+            .as_deref()
+            .is_some_and(|p| self.catalog.error_renderers.contains(&p))
+            && args
+                .first()
+                .is_some_and(|a| self.is_caught(&a.value, state))
+        {
+            return Labels(vec![Label::new(
+                Origin::Source(SourceKind::ErrorDetail),
+                self.step(expr.span, format!("`{}`", self.short(expr.span))),
+            )]);
+        }
         if method == Some("replace") && hand_escaped(args) {
             return recv_labels.with_flags(Flags::PARTIAL_ESCAPE);
         }
@@ -1879,6 +1982,107 @@ impl<'a> Analyzer<'a> {
         returned
     }
 
+    /// The one variable a value is computed from by calls that keep it the same path
+    /// (`path.resolve(p)`, `normalizePath(await fs.realpath(p))`, `p.trim()`, a project
+    /// helper of `p` alone, `isAbs ? path.resolve(p) : helper(p)`), so that a containment
+    /// check on the value holds for the variable. `path.join(base, p)` and `dirname(p)` do not.
+    fn single_source(&self, e: &Expr, depth: usize) -> Option<String> {
+        if depth > 16 {
+            return None;
+        }
+        match &e.kind {
+            ExprKind::Name(n) => Some(n.clone()),
+            ExprKind::Await(inner) => self.single_source(inner, depth + 1),
+            ExprKind::Conditional { then, orelse, .. } => {
+                let a = self.single_source(then, depth + 1)?;
+                (self.single_source(orelse, depth + 1)? == a).then_some(a)
+            }
+            ExprKind::Call { callee, args, .. } => {
+                let non_literal: Vec<&Arg> = args
+                    .iter()
+                    .filter(|a| {
+                        !matches!(
+                            a.value.kind,
+                            ExprKind::Str(_)
+                                | ExprKind::Num(_)
+                                | ExprKind::Bool(_)
+                                | ExprKind::Null
+                        )
+                    })
+                    .collect();
+                let path = callee.dotted().map(|d| self.resolve_dotted(&d));
+                let keeps_path = |a: &Self| {
+                    let path = path.as_deref();
+                    a.catalog.path_fns.iter().any(|f| {
+                        f.op != PathOp::Join
+                            && matches!(f.callee, Callee::Path(p) if Some(p) == path)
+                    }) || matches!(
+                        path,
+                        Some("str" | "String" | "Path" | "pathlib.Path" | "os.fspath")
+                    ) || a
+                        .project
+                        .resolve_call(a.module_index, a.function, callee)
+                        .is_some()
+                };
+                match (&callee.kind, non_literal.as_slice()) {
+                    // A function of one value.
+                    (_, [one]) if !one.spread && keeps_path(self) => {
+                        self.single_source(&one.value, depth + 1)
+                    }
+                    // A method of the value with nothing else in it (`p.trim()`,
+                    // `Path(p).resolve()`).
+                    (ExprKind::Attr { object, .. }, []) => self.single_source(object, depth + 1),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// `path.dirname(p)`, `os.path.dirname(p)`, `p.parent`: the variable whose folder this is.
+    fn dirname_of(&self, e: &Expr) -> Option<String> {
+        match &e.kind {
+            ExprKind::Await(inner) => self.dirname_of(inner),
+            ExprKind::Attr { object, name, .. } if name == "parent" => {
+                self.single_source(object, 0)
+            }
+            ExprKind::Call { callee, args, .. } => {
+                let path = self.resolve_dotted(&callee.dotted()?);
+                if !matches!(
+                    path.as_str(),
+                    "path.dirname" | "path.posix.dirname" | "os.path.dirname"
+                ) {
+                    return None;
+                }
+                self.single_source(&args.first()?.value, 0)
+            }
+            _ => None,
+        }
+    }
+
+    /// The variables a block resolves (`realpath(p)`, `Path(p).resolve(strict=True)`), first
+    /// arguments of the catalog's resolving path functions.
+    fn resolved_in(&self, body: &[Stmt]) -> Vec<String> {
+        let mut out = Vec::new();
+        for stmt in body {
+            crate::code::ir::walk_stmt(stmt, &mut |e| {
+                if let ExprKind::Call { callee, args, .. } = &e.kind {
+                    let path = callee.dotted().map(|d| self.resolve_dotted(&d));
+                    let resolves = self.catalog.path_fns.iter().any(|f| {
+                        f.op == PathOp::Resolve
+                            && matches!(f.callee, Callee::Path(p) if Some(p) == path.as_deref())
+                    });
+                    if resolves
+                        && let Some(v) = args.first().and_then(|a| self.single_source(&a.value, 0))
+                    {
+                        out.push(v);
+                    }
+                }
+            });
+        }
+        out
+    }
+
     // ---- names ----
 
     /// The canonical path of a callee after resolving imports and known instance classes.
@@ -1991,6 +2195,11 @@ impl<'a> Analyzer<'a> {
         }
     }
 
+    /// Whether an expression names the error a `catch`/`except` clause bound.
+    fn is_caught(&self, e: &Expr, state: &State) -> bool {
+        matches!(&e.kind, ExprKind::Name(n) if state.types.get(n).is_some_and(|t| t == CAUGHT))
+    }
+
     fn source_name(&self, path: &str) -> Option<SourceKind> {
         self.catalog
             .source_names
@@ -2009,6 +2218,7 @@ fn classify(kind: SinkKind, l: Label, reach: &Step, what: &str) -> Option<Hit> {
     }
     let f = l.flags;
     let broken = match kind {
+        SinkKind::Path if f.has(Flags::WEAK_CONTAINED) => Some(Broken::SymlinkEscape),
         SinkKind::Path if f.has(Flags::DOTDOT_CHECKED) && f.has(Flags::ABS_CHECKED) => return None,
         SinkKind::Path if f.has(Flags::DOTDOT_CHECKED) => Some(Broken::DotDotOnly),
         SinkKind::Shell if f.has(Flags::PREFIX_CHECKED) => Some(Broken::ShellPrefixAllowlist),
@@ -2224,6 +2434,26 @@ fn program_and_list(args: &[Arg], program: usize, list: usize) -> Option<Vec<Exp
     out.push(program.value.clone());
     out.extend(items.iter().cloned());
     Some(out)
+}
+
+/// Adds the checks a branch proves to its state's facts (bounded: only predicates read them).
+fn note_facts(state: &mut State, guards: Vec<guards::Guard>) {
+    for g in guards {
+        if state.facts.len() >= 32 {
+            break;
+        }
+        state.facts.push(std::sync::Arc::new(g));
+    }
+}
+
+/// Whether an expression is a test whose result a variable may hold for a later `if`.
+fn is_condition(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Compare { .. } | ExprKind::Not(_) | ExprKind::Call { .. } => true,
+        ExprKind::Logical { op, values } => *op != BoolOp::Coalesce && !values.is_empty(),
+        ExprKind::Await(inner) => is_condition(inner),
+        _ => false,
+    }
 }
 
 fn root_name(e: &Expr) -> Option<String> {
