@@ -9,6 +9,7 @@
 //! first [`MAX_SCANNED_BYTES`] of a response's text are read, in windows of the scanner's field
 //! size, so a payload buried deeper in a huge output is missed rather than the gateway slowed.
 
+use portcullis_scan::rules::tools::INSTRUCTION_CUES;
 use portcullis_scan::span::Span;
 use portcullis_scan::tools::analyze::{Cue, Evidence, Origin, analyze};
 use portcullis_scan::tools::{Field, FieldKind, MAX_FIELD_CHARS};
@@ -17,18 +18,8 @@ use serde_json::Value;
 /// How much of one response's text is analysed.
 pub const MAX_SCANNED_BYTES: usize = 1 << 20;
 
-/// The cues that make text an injected instruction (as the scanner's PC301).
-const CUES: &[Cue] = &[
-    Cue::Override,
-    Cue::Secrecy,
-    Cue::RunCommand,
-    Cue::ReadSensitive,
-    Cue::SendOut,
-    Cue::ChangeArguments,
-    Cue::Deceive,
-    Cue::Privilege,
-    Cue::Harvesting,
-];
+/// The cues that make text an injected instruction: PC301's.
+const CUES: &[Cue] = INSTRUCTION_CUES;
 
 /// One finding: which text item and what it says, in words.
 #[derive(Debug, Clone)]

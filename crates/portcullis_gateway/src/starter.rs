@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use portcullis_scan::text::words;
+
 use crate::checks::infer_kinds;
 
 /// One configured server, as the generator needs it.
@@ -111,31 +113,6 @@ pub fn destructive_reason(tool: &Value) -> Option<String> {
         return Some("it takes a command to run".into());
     }
     None
-}
-
-/// The words of a tool name: split on `_`, `-`, `.`, `/`, spaces and camelCase, lower case.
-fn words(name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if !c.is_alphanumeric() {
-            if !current.is_empty() {
-                out.push(std::mem::take(&mut current));
-            }
-            prev_lower = false;
-            continue;
-        }
-        if c.is_uppercase() && prev_lower && !current.is_empty() {
-            out.push(std::mem::take(&mut current));
-        }
-        prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        current.extend(c.to_lowercase());
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
 }
 
 /// A TOML basic string (a JSON string literal is one).

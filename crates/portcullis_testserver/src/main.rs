@@ -148,8 +148,11 @@ fn print_out(text: &str) {
     let _ = out.flush();
 }
 
+/// Writes to standard error, ignoring failures: a closed stderr must not panic a thread and
+/// leave the server running forever.
 fn print_err(text: &str) {
-    eprintln!("{text}");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 fn main() {

@@ -208,7 +208,7 @@ pub fn run(cx: &ToolContext<'_>, enabled: &dyn Fn(&RuleMeta) -> bool) -> Vec<Dia
 
 /// The cues of hidden instructions (everything but shadowing, preference and parameters,
 /// which have rules of their own).
-pub(crate) const INSTRUCTION_CUES: &[Cue] = &[
+pub const INSTRUCTION_CUES: &[Cue] = &[
     Cue::Override,
     Cue::Secrecy,
     Cue::RunCommand,
