@@ -32,7 +32,7 @@ declare_rule! {
     pub static INSTRUCTIONS_IN_TOOL_SCHEMA = {
         code: "PC302",
         name: "instructions-in-tool-schema",
-        summary: "A tool's input or output schema gives the model hidden orders",
+        summary: "A tool's schema or a prompt's arguments give the model hidden orders",
         severity: High,
         confidence: Medium,
         cwe: [1427],
