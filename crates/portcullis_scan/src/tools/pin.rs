@@ -547,10 +547,13 @@ pub fn compare(lock: &Lock, files: &[&ToolsFile], base: &Path) -> Vec<Change> {
             }
         }
     }
-    // Servers pinned but no longer found: reported in the lock itself.
+    // Servers pinned but no longer found: reported in the lock itself. A server pinned live
+    // (`config#entry`) is only looked for when the scan inspected servers live.
+    let live = |file: &str| file.contains('#');
+    let inspected_live = seen.iter().any(|(_, f)| live(f));
     if let Some(src) = &lock.source {
         for s in &lock.servers {
-            if !seen.iter().any(|(n, _)| n == &s.name) {
+            if !seen.iter().any(|(n, _)| n == &s.name) && (inspected_live || !live(&s.file)) {
                 out.push(Change {
                     server: s.name.clone(),
                     kind: DefKind::Instructions,
@@ -717,6 +720,38 @@ mod tests {
             Lock::from_files(&[&before], Path::new("/r")).to_toml(),
             Lock::from_files(&[&before], Path::new("/r")).to_toml()
         );
+    }
+
+    fn file_at(path: &str, text: &str) -> ToolsFile {
+        let doc = parse(text, Format::Json).unwrap();
+        ToolsFile {
+            from_source: false,
+            source: Arc::new(SourceFile::new(path.into(), path.into(), text.into())),
+            servers: super::super::snapshots_of(&doc).unwrap(),
+            document: doc,
+        }
+    }
+
+    #[test]
+    fn servers_pinned_live_are_missed_only_by_a_live_scan() {
+        let dump = file(r#"{"serverInfo": {"name": "s"}, "tools": [{"name": "a"}]}"#);
+        let live = file_at(
+            "/r/.mcp.json#github",
+            r#"{"serverInfo": {"name": "gh"}, "tools": [{"name": "b"}]}"#,
+        );
+        let other_live = file_at(
+            "/r/.mcp.json#fs",
+            r#"{"serverInfo": {"name": "fs"}, "tools": [{"name": "c"}]}"#,
+        );
+        let lock = Lock::from_files(&[&dump, &live], Path::new("/r"));
+        let lock = Lock::parse(&lock.to_toml(), Path::new("/r/portcullis.lock")).unwrap();
+        assert!(compare(&lock, &[&dump], Path::new("/r")).is_empty());
+        let removed: Vec<_> = compare(&lock, &[&dump, &other_live], Path::new("/r"))
+            .into_iter()
+            .filter(|c| c.change == ChangeKind::Removed)
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(removed, ["gh"]);
     }
 
     const TOKEN: &str = "ghp_Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa";
