@@ -18,9 +18,6 @@ use serde_json::Value;
 /// How much of one response's text is analysed.
 pub const MAX_SCANNED_BYTES: usize = 1 << 20;
 
-/// The cues that make text an injected instruction: PC301's.
-const CUES: &[Cue] = INSTRUCTION_CUES;
-
 /// One finding: which text item and what it says, in words.
 #[derive(Debug, Clone)]
 pub struct Injection {
@@ -109,7 +106,7 @@ pub fn find(result: &Value, source: &str) -> Option<Injection> {
             }];
             let strongest = analyze(&fields, source, &[])
                 .into_iter()
-                .filter(|e| CUES.contains(&e.cue) && e.strength >= 2)
+                .filter(|e| INSTRUCTION_CUES.contains(&e.cue) && e.strength >= 2)
                 .max_by_key(|e| e.strength);
             if let Some(e) = strongest {
                 return Some(Injection {

@@ -691,19 +691,21 @@ fn directive(s: &Sentence<'_>) -> bool {
 
 /// Like [`found`], skipping matches that open a quotation: a phrase quoted is mentioned.
 fn found_unquoted(r: &Regex, s: &str) -> Option<String> {
-    r.find_iter(s)
-        .find(|m| {
-            let quoted = s[..m.start()]
-                .trim_end()
-                .ends_with(['"', '\'', '“', '‘', '«', '`']);
-            !quoted && !negated(s, m.start())
-        })
-        .map(|m| excerpt(m.as_str().trim(), 60))
+    first_match(r, s, |at| {
+        s[..at]
+            .trim_end()
+            .ends_with(['"', '\'', '“', '‘', '«', '`'])
+    })
 }
 
 fn found(r: &Regex, s: &str) -> Option<String> {
+    first_match(r, s, |_| false)
+}
+
+/// The first match of `r` in `s` that is not negated in its clause nor `skipped`, shortened.
+fn first_match(r: &Regex, s: &str, skipped: impl Fn(usize) -> bool) -> Option<String> {
     r.find_iter(s)
-        .find(|m| !negated(s, m.start()))
+        .find(|m| !skipped(m.start()) && !negated(s, m.start()))
         .map(|m| excerpt(m.as_str().trim(), 60))
 }
 

@@ -149,6 +149,11 @@ pub fn live_path(config: &std::path::Path, server: &str) -> PathBuf {
     PathBuf::from(path)
 }
 
+/// Whether a snapshot's recorded file is a live one ([`live_path`]'s `config#entry`).
+pub fn is_live_path(file: &str) -> bool {
+    file.contains('#')
+}
+
 /// A snapshot read as tool metadata under the given name, with the strings that hold secrets
 /// marked so that no output shows them. `None` when the text is not a dump or holds nothing.
 pub fn tools_file(path: PathBuf, display: String, text: &str) -> Option<ToolsFile> {

@@ -549,7 +549,7 @@ pub fn compare(lock: &Lock, files: &[&ToolsFile], base: &Path) -> Vec<Change> {
     }
     // Servers pinned but no longer found: reported in the lock itself. A server pinned live
     // (`config#entry`) is only looked for when the scan inspected servers live.
-    let live = |file: &str| file.contains('#');
+    let live = super::live::is_live_path;
     let inspected_live = seen.iter().any(|(_, f)| live(f));
     if let Some(src) = &lock.source {
         for s in &lock.servers {
