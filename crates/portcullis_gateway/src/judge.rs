@@ -446,27 +446,8 @@ impl Session {
                 "{} requests are already waiting for an answer, the gateway's limit; retry when some are answered",
                 engine.max_in_flight
             );
-            let rule = "gateway limits (max_in_flight)";
-            let entry = Entry {
-                server: engine.name.clone(),
-                event: "request".into(),
-                method: method.into(),
-                request_id: Some(id_key(id)),
-                decision: "refused".into(),
-                rule: Some(rule.into()),
-                reason: Some(reason.clone()),
-                request_bytes: Some(size as u64),
-                ..Entry::default()
-            };
-            if let Err(e) = engine.append(entry) {
-                warn(&format!("cannot write the audit log: {e}"));
-            }
-            return Verdict::Reply(error_response(
-                id.clone(),
-                REFUSED,
-                format!("portcullis refused `{method}`: {reason} (rule: {rule})"),
-                Some(json!({"rule": rule, "reason": reason})),
-            ));
+            let refusal = refuse("gateway limits (max_in_flight)", reason);
+            return self.refused(id, method, None, None, size, refusal);
         }
         let verdict = self.judge_reserved(method, id, params, size).await;
         if matches!(verdict, Verdict::Reply(_)) {
@@ -587,35 +568,46 @@ impl Session {
                 self.track(id, method, tool, size, false);
                 Verdict::Forward
             }
-            Err(refusal) => {
-                let entry = Entry {
-                    server: engine.name.clone(),
-                    event: "request".into(),
-                    method: method.into(),
-                    tool: tool.clone(),
-                    request_id: Some(key),
-                    arguments: redacted,
-                    decision: "refused".into(),
-                    rule: Some(refusal.rule.clone()),
-                    reason: Some(refusal.reason.clone()),
-                    request_bytes: Some(size as u64),
-                    ..Entry::default()
-                };
-                if let Err(e) = engine.append(entry) {
-                    warn(&format!("cannot write the audit log: {e}"));
-                }
-                let what = tool.map_or(format!("`{method}`"), |t| format!("`{method}` of `{t}`"));
-                Verdict::Reply(error_response(
-                    id.clone(),
-                    REFUSED,
-                    format!(
-                        "portcullis refused {what}: {} (rule: {})",
-                        refusal.reason, refusal.rule
-                    ),
-                    Some(json!({"rule": refusal.rule, "reason": refusal.reason})),
-                ))
-            }
+            Err(refusal) => self.refused(id, method, tool, redacted, size, refusal),
         }
+    }
+
+    /// Records a refused request and answers it with the rule and the reason.
+    fn refused(
+        &self,
+        id: &Value,
+        method: &str,
+        tool: Option<String>,
+        arguments: Option<Value>,
+        size: usize,
+        refusal: Refusal,
+    ) -> Verdict {
+        let entry = Entry {
+            server: self.engine.name.clone(),
+            event: "request".into(),
+            method: method.into(),
+            tool: tool.clone(),
+            request_id: Some(id_key(id)),
+            arguments,
+            decision: "refused".into(),
+            rule: Some(refusal.rule.clone()),
+            reason: Some(refusal.reason.clone()),
+            request_bytes: Some(size as u64),
+            ..Entry::default()
+        };
+        if let Err(e) = self.engine.append(entry) {
+            warn(&format!("cannot write the audit log: {e}"));
+        }
+        let what = tool.map_or(format!("`{method}`"), |t| format!("`{method}` of `{t}`"));
+        Verdict::Reply(error_response(
+            id.clone(),
+            REFUSED,
+            format!(
+                "portcullis refused {what}: {} (rule: {})",
+                refusal.reason, refusal.rule
+            ),
+            Some(json!({"rule": refusal.rule, "reason": refusal.reason})),
+        ))
     }
 
     fn track(&self, id: &Value, method: &str, tool: Option<String>, size: usize, internal: bool) {
