@@ -834,3 +834,52 @@ fn scan_inspect_gives_each_server_its_own_time_limit() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn scan_inspect_gives_project_servers_their_workspace_and_cwd() {
+    // A project config, as VS Code reads it: `${workspaceFolder}` is the project, a relative
+    // `cwd` is under it, and the server starts there rather than in a scratch folder.
+    let home = tempfile::TempDir::new().unwrap();
+    let project = home.path().join("work");
+    std::fs::create_dir_all(project.join(".vscode")).unwrap();
+    std::fs::create_dir_all(project.join("tools")).unwrap();
+    let script = format!(
+        "pwd > \"${{workspaceFolder}}/seen\" && exec '{}' --exit-after 30",
+        testserver().display()
+    );
+    std::fs::write(
+        project.join(".vscode/mcp.json"),
+        serde_json::to_string_pretty(&serde_json::json!({"servers": {"probe": {
+            "command": "sh",
+            "args": ["-c", script],
+            "cwd": "tools",
+            "env": {"KEY": "${input:api-key}"}
+        }}}))
+        .unwrap(),
+    )
+    .unwrap();
+    let out = as_user(home.path())
+        .args(["scan", "--inspect=yes", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{stderr}");
+    let seen = std::fs::read_to_string(project.join("seen")).unwrap();
+    assert_eq!(
+        Path::new(seen.trim()).canonicalize().unwrap(),
+        project.join("tools").canonicalize().unwrap()
+    );
+    // The consent list says where it runs; the notes say what the client alone could fill in.
+    assert!(stderr.contains("(the config's cwd)"), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("${input:api-key} has no value outside the client"),
+        "{notes}"
+    );
+    assert!(notes.contains("NOT a scratch folder"), "{notes}");
+    assert!(
+        notes.contains("inspected 1 configured server live"),
+        "{notes}"
+    );
+}

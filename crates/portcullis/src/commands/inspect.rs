@@ -11,7 +11,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use portcullis_mcp::Snapshot;
 use portcullis_mcp::client::{
-    self, Confinement, HttpTransport, LaunchSpec, Options, Protocol, Target, resolve_references,
+    self, ClientVariables, Confinement, HttpTransport, LaunchSpec, Options, Protocol, Target,
+    resolve_references,
 };
 use serde_json::Value;
 
@@ -113,14 +114,14 @@ pub(super) fn target_of(args: &TargetArgs<'_>) -> anyhow::Result<Target> {
         for item in args.env {
             let (key, value) = match item.split_once('=') {
                 Some((key, value)) => {
-                    let (value, missing) = resolve_references(value, &lookup);
-                    if !missing.is_empty() {
+                    let resolved = resolve_references(value, &lookup, &ClientVariables::default());
+                    if !resolved.unset.is_empty() {
                         bail!(
                             "--env {key}: {} not set in your environment",
-                            missing.join(", ")
+                            resolved.unset.join(", ")
                         );
                     }
-                    (key.to_string(), value)
+                    (key.to_string(), resolved.value)
                 }
                 None => match std::env::var(item) {
                     Ok(value) => (item.to_string(), value),
@@ -136,6 +137,7 @@ pub(super) fn target_of(args: &TargetArgs<'_>) -> anyhow::Result<Target> {
             program: program.clone(),
             args: rest.to_vec(),
             env,
+            cwd: None,
         }));
     }
     let Some(url) = args.url else {
@@ -158,13 +160,14 @@ pub(super) fn target_of(args: &TargetArgs<'_>) -> anyhow::Result<Target> {
         if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c.is_control()) {
             bail!("--header `{name}` is not a header name");
         }
-        let (value, missing) = resolve_references(value.trim(), &lookup);
-        if !missing.is_empty() {
+        let resolved = resolve_references(value.trim(), &lookup, &ClientVariables::default());
+        if !resolved.unset.is_empty() {
             bail!(
                 "--header {name}: {} not set in your environment",
-                missing.join(", ")
+                resolved.unset.join(", ")
             );
         }
+        let value = resolved.value;
         if value.contains(['\r', '\n']) {
             bail!("--header {name}: the value holds a line break");
         }

@@ -8,13 +8,15 @@
 
 use std::fmt::Write as _;
 use std::io::{BufRead as _, IsTerminal as _};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::bail;
 use portcullis_mcp::client::{
-    self, Confinement, HttpTransport, LaunchSpec, Options, Target, resolve_references,
+    self, ClientVariables, Confinement, HttpTransport, LaunchSpec, Options, Target,
+    resolve_references,
 };
 use portcullis_mcp::{Snapshot, mask};
 use portcullis_scan::model::Transport;
@@ -32,6 +34,8 @@ pub struct Planned {
     pub target: Target,
     /// Variables the entry refers to that are not set here (the server gets nothing for them).
     pub missing: Vec<String>,
+    /// Client variables with no value here (`${input:key}`), passed on as written.
+    pub unresolved: Vec<String>,
 }
 
 /// What will be inspected, and what cannot be, with the reason.
@@ -52,6 +56,9 @@ fn entry_label(server: &ConfiguredServer) -> String {
 /// from the user's environment as the client would.
 pub fn plan(servers: Vec<ConfiguredServer>) -> Plan {
     let lookup = |name: &str| std::env::var(name).ok();
+    let home =
+        portcullis_scan::clients::home_of(&portcullis_scan::clients::Environment::from_process())
+            .map(PathBuf::from);
     let mut planned = Vec::new();
     let mut skipped = Vec::new();
     for server in servers {
@@ -61,11 +68,17 @@ pub fn plan(servers: Vec<ConfiguredServer>) -> Plan {
             skipped.push(format!("{label}: disabled in the config; not inspected"));
             continue;
         }
+        let client = ClientVariables {
+            workspace: server.workspace.clone(),
+            home: home.clone(),
+        };
         let mut missing = Vec::new();
+        let mut unresolved = Vec::new();
         let mut resolve = |value: &str| {
-            let (value, unset) = resolve_references(value, &lookup);
-            missing.extend(unset);
-            value
+            let resolved = resolve_references(value, &lookup, &client);
+            missing.extend(resolved.unset);
+            unresolved.extend(resolved.unresolved);
+            resolved.value
         };
         let target = match entry.transport {
             Transport::Stdio => {
@@ -73,6 +86,16 @@ pub fn plan(servers: Vec<ConfiguredServer>) -> Plan {
                     skipped.push(format!("{label}: no command to launch; not inspected"));
                     continue;
                 };
+                // A relative `cwd` is taken from the project, as the client takes it.
+                let cwd = entry.cwd.as_ref().map(|cwd| {
+                    let cwd = PathBuf::from(resolve(&cwd.value));
+                    match (&server.workspace, server.config.path.parent()) {
+                        _ if cwd.is_absolute() => cwd,
+                        (Some(workspace), _) => workspace.join(cwd),
+                        (None, Some(folder)) => folder.join(cwd),
+                        (None, None) => cwd,
+                    }
+                });
                 Target::Stdio(LaunchSpec {
                     program: resolve(&command.value),
                     args: entry.args.iter().map(|a| resolve(&a.value)).collect(),
@@ -81,6 +104,7 @@ pub fn plan(servers: Vec<ConfiguredServer>) -> Plan {
                         .iter()
                         .map(|kv| (kv.key.value.clone(), resolve(&kv.value.value)))
                         .collect(),
+                    cwd,
                 })
             }
             Transport::StreamableHttp | Transport::Sse => {
@@ -129,12 +153,15 @@ pub fn plan(servers: Vec<ConfiguredServer>) -> Plan {
                 continue;
             }
         };
-        missing.sort();
-        missing.dedup();
+        for names in [&mut missing, &mut unresolved] {
+            names.sort();
+            names.dedup();
+        }
         planned.push(Planned {
             server,
             target,
             missing,
+            unresolved,
         });
     }
     Plan { planned, skipped }
@@ -151,6 +178,9 @@ pub fn describe(plan: &Plan, options: &Options) -> String {
                 if !spec.env.is_empty() {
                     let names: Vec<&str> = spec.env.iter().map(|(k, _)| k.as_str()).collect();
                     let _ = write!(line, "   (with {})", names.join(", "));
+                }
+                if let Some(cwd) = &spec.cwd {
+                    let _ = write!(line, "\n           in {} (the config's cwd)", cwd.display());
                 }
                 line
             }
@@ -171,8 +201,9 @@ pub fn describe(plan: &Plan, options: &Options) -> String {
     );
     let _ = writeln!(
         out,
-        "Launched servers run confined: scratch home, temp and working folder, only PATH, LANG and \
-         the variables above, {}, {limit}, {} s each. They can still read your files.",
+        "Launched servers run confined: scratch home, temp and working folder (unless the config \
+         names one), only PATH, LANG and the variables above, {}, {limit}, {} s each. They can \
+         still read your files.",
         if options.confinement.allow_network {
             "network allowed"
         } else {
@@ -295,6 +326,17 @@ pub fn collect(
                 "{label}: {} not set in your environment; the server got nothing for {}",
                 p.missing.join(", "),
                 if p.missing.len() == 1 { "it" } else { "them" }
+            ));
+        }
+        if !p.unresolved.is_empty() {
+            notes.push(format!(
+                "{label}: {} {} no value outside the client; passed on as written",
+                p.unresolved.join(", "),
+                if p.unresolved.len() == 1 {
+                    "has"
+                } else {
+                    "have"
+                }
             ));
         }
         match result {

@@ -8,8 +8,10 @@
 //! of these, a note says so and it goes into the snapshot. What this is not: a file-system
 //! sandbox. The server can still read what the user can read outside its scratch folders.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use super::LaunchSpec;
 
 /// How tightly a launched server is held.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,9 +56,10 @@ impl Scratch {
     }
 }
 
-/// Fills in `command`'s environment and folders. `env` is what the user or the configuration
-/// gives the server, already resolved.
-pub(crate) fn prepare(command: &mut Command, scratch: &Scratch, env: &[(String, String)]) {
+/// Fills in `command`'s environment and folders: the environment is what the user or the
+/// configuration gives the server (already resolved), the working folder the one the
+/// configuration names or a scratch one.
+pub(crate) fn prepare(command: &mut Command, scratch: &Scratch, spec: &LaunchSpec) {
     command.env_clear();
     let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
     command.env("PATH", path);
@@ -80,19 +83,31 @@ pub(crate) fn prepare(command: &mut Command, scratch: &Scratch, env: &[(String, 
             command.env("SystemRoot", root);
         }
     }
-    for (key, value) in env {
+    for (key, value) in &spec.env {
         command.env(key, value);
     }
-    command.current_dir(scratch.path("work"));
+    match &spec.cwd {
+        Some(cwd) => command.current_dir(cwd),
+        None => command.current_dir(scratch.path("work")),
+    };
 }
 
 /// The notes every launch gets, whatever the platform.
-pub(crate) fn common_notes(env: &[(String, String)]) -> Vec<String> {
-    let mut names: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
+pub(crate) fn common_notes(spec: &LaunchSpec) -> Vec<String> {
+    let mut names: Vec<&str> = spec.env.iter().map(|(k, _)| k.as_str()).collect();
     names.sort_unstable();
     names.dedup();
     vec![
-        "home, temp and working folder: scratch folders, removed afterwards".to_string(),
+        match &spec.cwd {
+            None => {
+                "home, temp and working folder: scratch folders, removed afterwards".to_string()
+            }
+            Some(cwd) => format!(
+                "home and temp folder: scratch folders, removed afterwards; working folder: {} \
+                 (the config's `cwd`), NOT a scratch folder: the server can write there",
+                cwd.display()
+            ),
+        },
         if names.is_empty() {
             "environment: only PATH and LANG were passed on".to_string()
         } else {
@@ -121,15 +136,57 @@ const CLIENT_VARIABLES: &[&str] = &[
     "__dirname",
 ];
 
-/// Resolves `${VAR}`, `${env:VAR}` and `${VAR:-default}` references from `lookup`, as clients
-/// do when they launch a configured server. Returns the value and the names that were unset
-/// (replaced by nothing, or by their default).
+/// The values a client gives its own variables for one config entry. A variable without a
+/// value here (`${workspaceFolder}` in the user's own config, `${input:key}`) is passed on as
+/// written, as no client would.
+#[derive(Debug, Clone, Default)]
+pub struct ClientVariables {
+    /// The project folder (`${workspaceFolder}`).
+    pub workspace: Option<PathBuf>,
+    /// The user's home folder (`${userHome}`).
+    pub home: Option<PathBuf>,
+}
+
+impl ClientVariables {
+    fn value(&self, name: &str) -> Option<String> {
+        let text = |p: &Path| p.to_string_lossy().into_owned();
+        match name {
+            "workspaceFolder" => self.workspace.as_deref().map(text),
+            "workspaceFolderBasename" => self
+                .workspace
+                .as_deref()
+                .and_then(Path::file_name)
+                .map(|n| n.to_string_lossy().into_owned()),
+            "userHome" => self.home.as_deref().map(text),
+            "pathSeparator" => Some(std::path::MAIN_SEPARATOR.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// A value with its references resolved.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Resolved {
+    pub value: String,
+    /// Environment variables that are not set (replaced by nothing, or by their default).
+    pub unset: Vec<String>,
+    /// Client variables with no value here, passed on as written (`${input:key}`).
+    pub unresolved: Vec<String>,
+}
+
+/// Resolves `${VAR}`, `${env:VAR}` and `${VAR:-default}` references from `lookup`, and the
+/// client's own variables (`${workspaceFolder}`, `${userHome}`) from `client`, as clients do
+/// when they launch a configured server.
 pub fn resolve_references(
     value: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
-) -> (String, Vec<String>) {
-    let mut out = String::with_capacity(value.len());
-    let mut missing = Vec::new();
+    client: &ClientVariables,
+) -> Resolved {
+    let mut resolved = Resolved {
+        value: String::with_capacity(value.len()),
+        ..Resolved::default()
+    };
+    let out = &mut resolved.value;
     let mut rest = value;
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
@@ -139,18 +196,28 @@ pub fn resolve_references(
             rest = "";
             break;
         };
+        let written = &rest[start..start + 2 + end + 1];
         let inner = &after[..end];
         let (name, default) = match inner.split_once(":-") {
             Some((name, default)) => (name, Some(default)),
             None => (inner, None),
         };
         let name = name.strip_prefix("env:").unwrap_or(name);
-        let valid = !name.is_empty()
-            && !CLIENT_VARIABLES.contains(&name)
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
-            // `${input:x}`, `${workspaceFolder}`…: not environment references; left alone.
-            out.push_str(&rest[start..start + 2 + end + 1]);
+        let is_env_name =
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        // `${workspaceFolder}`, `${input:key}`, `${config:x}`: the client's, not the environment's.
+        let of_client = CLIENT_VARIABLES.contains(&inner)
+            || (default.is_none() && inner.contains(':') && !inner.starts_with("env:"));
+        if of_client {
+            match client.value(inner) {
+                Some(v) => out.push_str(&v),
+                None => {
+                    out.push_str(written);
+                    resolved.unresolved.push(written.to_owned());
+                }
+            }
+        } else if !is_env_name {
+            out.push_str(written);
         } else {
             match lookup(name) {
                 Some(v) if !(v.is_empty() && default.is_some()) => out.push_str(&v),
@@ -158,7 +225,7 @@ pub fn resolve_references(
                     if let Some(default) = default {
                         out.push_str(default);
                     } else {
-                        missing.push(name.to_owned());
+                        resolved.unset.push(name.to_owned());
                     }
                 }
             }
@@ -166,7 +233,7 @@ pub fn resolve_references(
         rest = &after[end + 1..];
     }
     out.push_str(rest);
-    (out, missing)
+    resolved
 }
 
 #[cfg(unix)]
@@ -308,7 +375,9 @@ pub(crate) fn platform_notes(confinement: &Confinement, network_denied: bool) ->
 
 #[cfg(test)]
 mod tests {
-    use super::resolve_references;
+    use std::path::PathBuf;
+
+    use super::{ClientVariables, resolve_references};
 
     fn lookup(name: &str) -> Option<String> {
         match name {
@@ -320,19 +389,45 @@ mod tests {
 
     #[test]
     fn references_resolve_from_the_environment() {
-        let r = |v: &str| resolve_references(v, &lookup);
+        let none = ClientVariables::default();
+        let r = |v: &str| {
+            let r = resolve_references(v, &lookup, &none);
+            (r.value, r.unset)
+        };
         assert_eq!(r("Bearer ${TOKEN}"), ("Bearer t0k".into(), vec![]));
         assert_eq!(r("${env:TOKEN}/x"), ("t0k/x".into(), vec![]));
         assert_eq!(r("${NOPE:-dflt}"), ("dflt".into(), vec![]));
         assert_eq!(r("${EMPTY:-dflt}"), ("dflt".into(), vec![]));
         assert_eq!(r("a${NOPE}b"), ("ab".into(), vec!["NOPE".to_string()]));
         assert_eq!(
-            r("${workspaceFolder}/x ${input:key}"),
-            ("${workspaceFolder}/x ${input:key}".into(), vec![])
-        );
-        assert_eq!(
             r("unterminated ${TOKEN"),
             ("unterminated ${TOKEN".into(), vec![])
         );
+    }
+
+    #[test]
+    fn client_variables_resolve_from_the_entry_or_stay_as_written() {
+        let client = ClientVariables {
+            workspace: Some(PathBuf::from("/src/app")),
+            home: Some(PathBuf::from("/home/u")),
+        };
+        let r = resolve_references(
+            "${workspaceFolder}/data ${workspaceFolderBasename} ${userHome}",
+            &lookup,
+            &client,
+        );
+        assert_eq!(r.value, "/src/app/data app /home/u");
+        assert!(r.unset.is_empty() && r.unresolved.is_empty());
+
+        // Outside a workspace, and for inputs the client would prompt for: passed as written,
+        // and said; never looked up in the environment.
+        let r = resolve_references(
+            "${workspaceFolder}/x ${input:key} ${TOKEN}",
+            &|_| Some("env".into()),
+            &ClientVariables::default(),
+        );
+        assert_eq!(r.value, "${workspaceFolder}/x ${input:key} env");
+        assert_eq!(r.unresolved, ["${workspaceFolder}", "${input:key}"]);
+        assert!(r.unset.is_empty());
     }
 }

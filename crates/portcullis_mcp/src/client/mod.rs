@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-pub use confine::{Confinement, resolve_references};
+pub use confine::{ClientVariables, Confinement, Resolved, resolve_references};
 use session::Session;
 pub use stdio::LaunchSpec;
 

@@ -30,6 +30,9 @@ pub struct LaunchSpec {
     pub args: Vec<String>,
     /// The environment the user or the configuration gives it, references already resolved.
     pub env: Vec<(String, String)>,
+    /// The working folder the configuration names (its `cwd`); `None` runs the server in a
+    /// scratch folder.
+    pub cwd: Option<std::path::PathBuf>,
 }
 
 pub(crate) struct StdioTransport {
@@ -46,13 +49,14 @@ pub(crate) struct StdioTransport {
 impl StdioTransport {
     pub fn launch(spec: &LaunchSpec, options: &Options) -> Result<StdioTransport, Error> {
         let scratch = Scratch::new().map_err(|e| Error::Scratch(e.to_string()))?;
-        // The server runs in a scratch folder: a program named by a relative path (`./server`)
-        // is the one in the user's folder, not one in the scratch folder.
+        // A program named by a relative path (`./server`) is the one in the folder the config
+        // names, or else in the user's folder, never one in the scratch folder.
         let program = {
             let named = std::path::Path::new(&spec.program);
-            match std::env::current_dir() {
-                Ok(cwd) if named.is_relative() && named.components().count() > 1 => {
-                    cwd.join(named).into_os_string()
+            let base = spec.cwd.clone().or_else(|| std::env::current_dir().ok());
+            match base {
+                Some(base) if named.is_relative() && named.components().count() > 1 => {
+                    base.join(named).into_os_string()
                 }
                 _ => spec.program.clone().into(),
             }
@@ -64,7 +68,7 @@ impl StdioTransport {
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped());
-            confine::prepare(&mut command, &scratch, &spec.env);
+            confine::prepare(&mut command, &scratch, spec);
             command
         };
         let spawn_error = |e: std::io::Error| Error::Spawn {
@@ -96,7 +100,7 @@ impl StdioTransport {
         #[cfg(not(unix))]
         let (child, network_denied) = (build().spawn().map_err(spawn_error)?, false);
 
-        let mut notes = confine::common_notes(&spec.env);
+        let mut notes = confine::common_notes(spec);
         notes.extend(confine::platform_notes(
             &options.confinement,
             network_denied,

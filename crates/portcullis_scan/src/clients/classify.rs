@@ -1,6 +1,6 @@
 //! Recognising a file as a client configuration: first by where it is, then by what it holds.
 
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 use super::adapters::Schema;
 use super::{Client, Scope};
@@ -344,6 +344,21 @@ const PATTERNS: &[(&str, Client, ScopeRule, Schema)] = &[
 /// Recognises a configuration file by its path. `home` decides user versus project scope for
 /// folders that exist in both places (`~/.cursor` versus `<repo>/.cursor`).
 pub fn classify_path(path: &Path, home: Option<&Path>) -> Option<Classified> {
+    matched(path, home).map(|(classified, _)| classified)
+}
+
+/// The project folder a project config belongs to, what clients call `${workspaceFolder}`:
+/// `<repo>` for `<repo>/.vscode/mcp.json` or `<repo>/.mcp.json`. `None` for user, managed and
+/// extension configs, and for files not recognised by their path.
+pub fn project_root(path: &Path, home: Option<&Path>) -> Option<PathBuf> {
+    let (classified, depth) = matched(path, home)?;
+    (classified.scope == Scope::Project)
+        .then(|| path.ancestors().nth(depth).map(Path::to_path_buf))
+        .flatten()
+}
+
+/// The classification of `path` and how many of its trailing components the pattern covered.
+fn matched(path: &Path, home: Option<&Path>) -> Option<(Classified, usize)> {
     let components: Vec<String> = path
         .components()
         .filter_map(|c| match c {
@@ -388,11 +403,12 @@ pub fn classify_path(path: &Path, home: Option<&Path>) -> Option<Classified> {
                     }
                 }
             };
-            return Some(Classified {
+            let classified = Classified {
                 client,
                 scope,
                 schema,
-            });
+            };
+            return Some((classified, tail.len()));
         }
     }
     None
@@ -449,6 +465,26 @@ mod tests {
     fn class(path: &str, home: &str) -> Option<(Client, Scope)> {
         let home = PathBuf::from(home);
         classify_path(Path::new(path), Some(&home)).map(|c| (c.client, c.scope))
+    }
+
+    #[test]
+    fn project_configs_know_their_workspace() {
+        let home = PathBuf::from("/home/u");
+        let root = |p: &str| project_root(Path::new(p), Some(&home));
+        assert_eq!(root("/repo/.vscode/mcp.json"), Some(PathBuf::from("/repo")));
+        assert_eq!(root("/repo/.mcp.json"), Some(PathBuf::from("/repo")));
+        assert_eq!(
+            root("/home/u/src/app/.cursor/mcp.json"),
+            Some(PathBuf::from("/home/u/src/app"))
+        );
+        assert_eq!(
+            root("/repo/.continue/mcpServers/db.yaml"),
+            Some(PathBuf::from("/repo"))
+        );
+        // The user's own configs have no workspace.
+        assert_eq!(root("/home/u/.cursor/mcp.json"), None);
+        assert_eq!(root("/home/u/.config/Code/User/mcp.json"), None);
+        assert_eq!(root("/repo/notes.json"), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod classify;
 mod locations;
 
 pub use adapters::{Normalised, Schema, normalise};
-pub use classify::{Classified, classify_path, might_hold_servers, sniff_schema};
+pub use classify::{Classified, classify_path, might_hold_servers, project_root, sniff_schema};
 pub use locations::{
     Candidate, Environment, Platform, home_of, user_config_candidates, user_config_folders,
 };

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 
 use super::ToolsFile;
+use crate::clients::Scope;
 use crate::diagnostic::{Diagnostic, TraceStep};
 use crate::discover::{Discovery, dedupe};
 use crate::document::{self, Format, Node};
@@ -40,6 +41,10 @@ pub struct ConfiguredServer {
     /// The client id (`cursor`, `claude-code`…): servers of one client are loaded together.
     pub client: &'static str,
     pub entry: ServerEntry,
+    /// The project folder the entry belongs to (the client's `${workspaceFolder}`): the folder
+    /// of a project config, or the project a multi-project config files it under. `None` for
+    /// the user's own configs, where the client has no workspace to give.
+    pub workspace: Option<PathBuf>,
 }
 
 impl ConfiguredServer {
@@ -98,13 +103,28 @@ pub fn configured_servers(options: &ScanOptions) -> Vec<ConfiguredServer> {
         .flat_map(|c| {
             let client = c.client.id();
             let config = Arc::clone(&c.source);
-            c.servers.into_iter().map(move |entry| ConfiguredServer {
-                config: Arc::clone(&config),
-                client,
-                entry,
+            let own = own_workspace(&c, home);
+            let projects = c.projects;
+            c.servers.into_iter().enumerate().map(move |(i, entry)| {
+                let project = projects.get(i).cloned().flatten().map(PathBuf::from);
+                ConfiguredServer {
+                    config: Arc::clone(&config),
+                    client,
+                    entry,
+                    workspace: project.or_else(|| own.clone()),
+                }
             })
         })
         .collect()
+}
+
+/// The workspace of a project config as a whole (see [`ConfiguredServer::workspace`]).
+fn own_workspace(config: &ConfigFile, home: Option<&std::path::Path>) -> Option<PathBuf> {
+    if config.scope != Scope::Project {
+        return None;
+    }
+    let path = &config.source.path;
+    crate::clients::project_root(path, home).or_else(|| path.parent().map(PathBuf::from))
 }
 
 /// Where a live server's findings are reported: its entry in a client config.
