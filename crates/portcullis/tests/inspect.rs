@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 mod support;
 
 use assert_cmd::prelude::*;
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::testserver;
 
 fn portcullis() -> Command {
@@ -319,6 +319,36 @@ fn a_rug_pull_shows_in_the_second_listing() {
     let add = relisted.iter().find(|t| t["name"] == "add").unwrap();
     assert!(add["description"].as_str().unwrap().contains("<IMPORTANT>"));
     assert!(String::from_utf8_lossy(&out.stdout).contains("changed while inspected: tools"));
+
+    // In the 2026-07-28 era the change is said only on a `subscriptions/listen` stream, which
+    // the inspection opens before listing.
+    let save = dir.path().join("modern.json");
+    let out = inspect_stdio(
+        &[
+            "--protocol",
+            "modern",
+            "--list",
+            "--save",
+            save.to_str().unwrap(),
+        ],
+        &["--rug-pull"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let snap = read_json(&save);
+    let ours = &snap["portcullis"];
+    assert_eq!(snap["protocolVersion"], "2026-07-28", "{snap}");
+    assert!(
+        ours["notifications"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("notifications/tools/list_changed")),
+        "{ours}"
+    );
+    let relisted = ours["relisted"]["tools"].as_array().unwrap();
+    let add = relisted.iter().find(|t| t["name"] == "add").unwrap();
+    assert!(add["description"].as_str().unwrap().contains("<IMPORTANT>"));
 }
 
 fn failure(server: &[&str]) -> String {

@@ -402,6 +402,35 @@ fn list_everything(session: &mut Session, snapshot: &mut Snapshot) {
         .copied()
         .filter(|(key, _)| capabilities.get(capability_of(key)).is_some())
         .collect();
+    let announces_changes = offered.iter().any(|(key, _)| {
+        capabilities
+            .get(capability_of(key))
+            .and_then(|c| c.get("listChanged"))
+            == Some(&Value::Bool(true))
+    });
+    // In the 2026-07-28 era a server says its lists changed only on a subscription that asked
+    // for it: open one before the first listing, so that a change right after it is heard.
+    // (Over HTTP the subscription's answer is a stream this client cannot hold open beside
+    // other requests; there a second inspection sees the change instead.)
+    let subscription =
+        if announces_changes && session.is_modern() && session.kind() == TransportKind::Stdio {
+            let filter = json!({
+                "toolsListChanged": true,
+                "promptsListChanged": true,
+                "resourcesListChanged": true,
+            });
+            match session.listen(filter, Duration::from_secs(2)) {
+                Ok(id) => id,
+                Err(err) => {
+                    snapshot
+                        .errors
+                        .insert("subscriptions".to_string(), err.to_string());
+                    None
+                }
+            }
+        } else {
+            None
+        };
     for (key, method) in &offered {
         match session.list(method, key) {
             Ok(items) => {
@@ -415,12 +444,6 @@ fn list_everything(session: &mut Session, snapshot: &mut Snapshot) {
     }
     // A server that changes its lists right after showing them (a rug pull) says so with a
     // `list_changed` notification; give it a moment, then list again what it said changed.
-    let announces_changes = offered.iter().any(|(key, _)| {
-        capabilities
-            .get(capability_of(key))
-            .and_then(|c| c.get("listChanged"))
-            == Some(&Value::Bool(true))
-    });
     if announces_changes && snapshot.errors.is_empty() {
         session.drain(Duration::from_millis(500));
     }
@@ -440,5 +463,8 @@ fn list_everything(session: &mut Session, snapshot: &mut Snapshot) {
         {
             snapshot.relisted.insert(key.to_string(), again);
         }
+    }
+    if let Some(id) = subscription {
+        session.cancel(id);
     }
 }

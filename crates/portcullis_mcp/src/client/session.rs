@@ -53,6 +53,10 @@ impl Session {
         }
     }
 
+    pub fn is_modern(&self) -> bool {
+        self.modern_meta.is_some()
+    }
+
     pub fn kind(&self) -> TransportKind {
         self.transport.kind()
     }
@@ -98,13 +102,8 @@ impl Session {
         self.transport.set_protocol_version(version, false);
     }
 
-    /// Sends a request and waits for its answer, handling whatever else arrives meanwhile.
-    pub fn request(
-        &mut self,
-        method: &str,
-        mut params: Value,
-        timeout: Duration,
-    ) -> Result<Value, Error> {
+    /// Sends a request (with the era's `_meta`) and returns its id.
+    fn send_request(&mut self, method: &str, mut params: Value) -> Result<u64, Error> {
         if let (Some(meta), Some(obj)) = (&self.modern_meta, params.as_object_mut()) {
             obj.entry("_meta").or_insert_with(|| meta.clone());
         }
@@ -116,6 +115,46 @@ impl Session {
             "method": method,
             "params": params,
         }))?;
+        Ok(id)
+    }
+
+    /// Opens a 2026-07-28 `subscriptions/listen` stream for the notifications in `filter`
+    /// and waits for the server to acknowledge it. Returns the request's id (to cancel it
+    /// with), or `None` when the server refused or did not acknowledge within `timeout`.
+    pub fn listen(&mut self, filter: Value, timeout: Duration) -> Result<Option<u64>, Error> {
+        let id = self.send_request("subscriptions/listen", json!({"notifications": filter}))?;
+        let deadline = (Instant::now() + timeout).min(self.deadline);
+        while let Some(message) = self.transport.recv(deadline)? {
+            if message.get("id") == Some(&json!(id)) && message.get("method").is_none() {
+                return Ok(None); // refused, or ended at once
+            }
+            let acknowledged = message.get("method").and_then(Value::as_str)
+                == Some("notifications/subscriptions/acknowledged");
+            self.handle_other(&message);
+            if acknowledged {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Ends a request left open (a subscription), as the client side may at any time.
+    pub fn cancel(&mut self, id: u64) {
+        let _ = self.transport.send(&json!({
+            "jsonrpc": "2.0",
+            "method": "notifications/cancelled",
+            "params": {"requestId": id, "reason": "inspection finished"},
+        }));
+    }
+
+    /// Sends a request and waits for its answer, handling whatever else arrives meanwhile.
+    pub fn request(
+        &mut self,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+    ) -> Result<Value, Error> {
+        let id = self.send_request(method, params)?;
         let deadline = (Instant::now() + timeout).min(self.deadline);
         loop {
             let Some(message) = self.transport.recv(deadline)? else {
