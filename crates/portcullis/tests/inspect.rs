@@ -796,6 +796,18 @@ fn live_pins_catch_a_rug_pull_in_the_locked_live_scan() {
     assert!(stdout.contains("description was: `"), "{stdout}");
     assert!(stdout.contains("description now: `"), "{stdout}");
     assert!(stdout.contains("~/.cursor/mcp.json"), "{stdout}");
+
+    // A pinned server that no longer starts is not a pass, even when it was the only one.
+    config["mcpServers"]["calc"]["args"] = serde_json::json!(["--misbehave", "crash"]);
+    write_config(home.path(), &config);
+    let out = locked(home.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("is pinned in portcullis.lock but was not found in this scan"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("could not be inspected"), "{stdout}");
 }
 
 #[test]

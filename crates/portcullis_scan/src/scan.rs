@@ -53,6 +53,8 @@ pub struct ScanOptions {
     pub lock: Option<crate::tools::pin::Lock>,
     /// Snapshots of configured servers, read live by the caller (`scan --inspect`).
     pub live: Vec<crate::tools::live::LiveServer>,
+    /// The caller inspected the configured servers live, whether or not any answered.
+    pub live_scan: bool,
 }
 
 impl ScanOptions {
@@ -70,6 +72,7 @@ impl ScanOptions {
             inline_suppressions: true,
             lock: None,
             live: Vec::new(),
+            live_scan: false,
         }
     }
 }

@@ -164,6 +164,7 @@ fn scan_example(rule: &RuleMeta, lang: &str, file: Option<String>, body: &str) -
         inline_suppressions: true,
         lock: None,
         live: Vec::new(),
+        live_scan: false,
     };
     Some(
         scan(&options, &portcullis_scan::scan::Silent)

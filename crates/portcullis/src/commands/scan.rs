@@ -108,6 +108,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         options.baseline = baseline.clone();
         options.lock = lock.clone();
         options.live = std::mem::take(&mut live);
+        options.live_scan = args.inspect.is_some();
         report = scan(&options, &spinner);
     }
     report.notes.extend(live_notes);

@@ -227,11 +227,13 @@ pub fn run_tool_rules(files: &[ToolsFile], options: &ScanOptions) -> Vec<Diagnos
     let base = lock_base(options);
     let lock = options.lock.as_ref();
     let live: Vec<&LiveServer> = options.live.iter().filter(|l| l.tools.is_some()).collect();
+    let live_scan = options.live_scan || !live.is_empty();
     let mut out = Vec::new();
     if live.is_empty() {
         if !files.is_empty() || lock.is_some() {
             let refs: Vec<&ToolsFile> = files.iter().collect();
-            let cx = ToolContext::new(&refs, lock, &base);
+            let mut cx = ToolContext::new(&refs, lock, &base);
+            cx.live_scan = live_scan;
             out.extend(run(&cx, &enabled));
         }
         return out;
@@ -259,10 +261,9 @@ pub fn run_tool_rules(files: &[ToolsFile], options: &ScanOptions) -> Vec<Diagnos
             .iter()
             .chain(live.iter().filter_map(|l| l.tools.as_ref()))
             .collect();
-        out.extend(relocate(
-            run(&ToolContext::new(&refs, Some(lock), &base), &only_lock),
-            &live,
-        ));
+        let mut cx = ToolContext::new(&refs, Some(lock), &base);
+        cx.live_scan = true;
+        out.extend(relocate(run(&cx, &only_lock), &live));
     }
     out
 }

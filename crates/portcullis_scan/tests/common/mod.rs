@@ -67,6 +67,7 @@ pub fn scan_fixture_dir(dir: &Path, rule: &RuleMeta) -> Report {
         inline_suppressions: true,
         lock,
         live: Vec::new(),
+        live_scan: false,
     };
     let mut report = scan(&options, &portcullis_scan::scan::Silent);
     report

@@ -107,6 +107,10 @@ pub struct ToolContext<'a> {
     pub lock: Option<&'a Lock>,
     /// The folder lock paths are relative to.
     pub base: &'a Path,
+    /// The user asked for the configured servers to be inspected live (`scan --inspect`):
+    /// servers pinned live are then looked for, and one not seen (gone, or failing to start)
+    /// is a change, even when no server could be inspected at all.
+    pub live_scan: bool,
 }
 
 impl<'a> ToolContext<'a> {
@@ -193,6 +197,7 @@ impl<'a> ToolContext<'a> {
             defs,
             lock,
             base,
+            live_scan: false,
         }
     }
 }

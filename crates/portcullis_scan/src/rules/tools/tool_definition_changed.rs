@@ -54,6 +54,12 @@ fn diagnostic(c: &Change) -> Diagnostic {
             "Review the new definition; if it is expected, run `portcullis pin` and commit portcullis.lock.".to_string(),
             Severity::Medium,
         ),
+        // A whole server may be missing because it could not be inspected, not only removed.
+        ChangeKind::Removed if c.kind == DefKind::Instructions && c.name == c.server => (
+            format!("{what} is pinned in portcullis.lock but was not found in this scan"),
+            "If the removal is expected, run `portcullis pin` and commit portcullis.lock. In a live scan, a server that could not be inspected is not found either: the notes say why.".to_string(),
+            Severity::Low,
+        ),
         ChangeKind::Removed => (
             format!("{what} is pinned in portcullis.lock but no longer offered"),
             "If the removal is expected, run `portcullis pin` and commit portcullis.lock.".to_string(),
@@ -91,7 +97,7 @@ impl super::ToolRule for Rule {
 
     fn check(&self, cx: &ToolContext<'_>, out: &mut Vec<Diagnostic>) {
         let Some(lock) = cx.lock else { return };
-        for c in compare(lock, cx.files, cx.base) {
+        for c in compare(lock, cx.files, cx.base, cx.live_scan) {
             out.push(diagnostic(&c));
         }
     }
