@@ -724,6 +724,8 @@ pub struct Finding {
     pub handler: Option<String>,
     /// What kind of handler it is (tool, resource, prompt, low-level dispatch).
     pub handler_kind: Option<crate::code::ir::HandlerKind>,
+    /// The releases of the sink's library that are safe, when that depends on the release.
+    pub fixed: Option<&'static crate::code::catalog::Fixed>,
 }
 
 /// Runs the engine over a project and returns its findings, deterministic and deduplicated.
@@ -819,6 +821,7 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                             confidence: Confidence::High,
                             handler: handler.name.clone(),
                             handler_kind: Some(handler.kind),
+                            fixed: hit.fixed,
                         });
                     }
                 }
@@ -859,6 +862,7 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                         },
                         handler: handler.name.clone(),
                         handler_kind: Some(handler.kind),
+                        fixed: None,
                     });
                 }
             }
@@ -886,6 +890,7 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                             confidence: Confidence::Medium,
                             handler: None,
                             handler_kind: None,
+                            fixed: hit.fixed,
                         })
                     }
                     // Code no handler reaches: still dangerous where any caller's value is.
@@ -908,6 +913,7 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                             confidence: Confidence::Low,
                             handler: None,
                             handler_kind: None,
+                            fixed: hit.fixed,
                         })
                     }
                     _ => {}
