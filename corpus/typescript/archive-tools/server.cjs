@@ -69,7 +69,7 @@ server.tool("untar", "Extract a tarball from the workspace.", { archive: z.strin
 });
 
 server.tool("extract_download", "Extract a downloaded zip.", { zipPath: z.string() }, async ({ zipPath }) => {
-  // ruleid: path-traversal-from-tool-argument
+  // ruleid: path-traversal-from-tool-argument, archive-extraction-without-member-checks
   await extract(zipPath, { dir: path.join(WORKSPACE, "downloads") });
   return { content: [{ type: "text", text: "extracted" }] };
 });

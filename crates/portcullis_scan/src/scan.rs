@@ -173,6 +173,8 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
             ),
         );
     }
+    // Which releases of npm packages the code's projects install, for sinks safe in some.
+    let node_projects = crate::supply::node::NodeProjects::new(&supply);
     for modules in projects.into_values() {
         for m in &modules {
             sources.insert(
@@ -188,7 +190,11 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
         );
         let project = Project::new(modules);
         let findings = analyze_project(&project);
-        diagnostics.extend(crate::rules::code::diagnostics(&project, &findings));
+        diagnostics.extend(crate::rules::code::diagnostics(
+            &project,
+            &findings,
+            &node_projects,
+        ));
         let project_rules: Vec<_> = crate::rules::code::PROJECT_RULES
             .iter()
             .filter(|r| options.settings.is_enabled(r.meta()))

@@ -1,5 +1,9 @@
 //! Supply-chain and deployment files a server ships with: container files and dependency
 //! manifests. Recognised by name, read once as text; each rule parses what it needs.
+//! [`node`] tells which release of an npm package a project installs, for code rules whose
+//! verdict depends on it.
+
+pub mod node;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -124,6 +124,8 @@ pub enum When {
     /// The value is built from strings (interpolation, concatenation), not passed whole: SQL
     /// passed whole is a query the caller chose; SQL built around a value is injection.
     Built,
+    /// The keyword is absent or not literally true (`tar.x` without `preservePaths: true`).
+    KeywordNotTrue(&'static str),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -132,6 +134,64 @@ pub struct Sink {
     pub arg: ArgSel,
     pub kind: SinkKind,
     pub when: When,
+    /// For a sink that is one only in some releases of the library providing it: which
+    /// releases are safe. The rule judges the release the project installs.
+    pub fixed: Option<&'static Fixed>,
+}
+
+impl Sink {
+    /// The same sink, safe from the releases `fixed` names on.
+    pub const fn fixed_in(self, fixed: &'static Fixed) -> Sink {
+        Sink {
+            fixed: Some(fixed),
+            ..self
+        }
+    }
+}
+
+/// The releases of a library in which a hazard is fixed (an extractor that checks every
+/// member), as data beside the sink it qualifies.
+#[derive(Debug)]
+pub struct Fixed {
+    /// The npm package name; the release installed is read from the project's lockfile or
+    /// `package.json`.
+    pub package: &'static str,
+    /// The first fixed release of each major line, lowest line first (`["4.4.19", "6.1.9"]`): a
+    /// release is fixed when it is at or above the entry of its own major line, or on a major
+    /// line above every entry. Empty when no release is fixed.
+    pub releases: &'static [&'static str],
+    /// Why the releases before are not safe, for the help (`CVE-2018-1002204`).
+    pub advisories: &'static str,
+}
+
+impl Fixed {
+    /// Whether `version` is a fixed release.
+    pub fn covers(&self, version: &semver::Version) -> bool {
+        let fixed: Vec<semver::Version> = self
+            .releases
+            .iter()
+            .filter_map(|r| semver::Version::parse(r).ok())
+            .collect();
+        let Some(top) = fixed.iter().map(|f| f.major).max() else {
+            return false;
+        };
+        version.major > top
+            || fixed
+                .iter()
+                .any(|f| f.major == version.major && version >= f)
+    }
+
+    /// The release to upgrade to from `version` (`None`: from an unknown release): the fix on
+    /// its own major line, else the newest line's.
+    pub fn upgrade_from(&self, version: Option<&semver::Version>) -> Option<&'static str> {
+        let same_line = version.and_then(|v| {
+            self.releases
+                .iter()
+                .copied()
+                .find(|r| semver::Version::parse(r).is_ok_and(|f| f.major == v.major && *v < f))
+        });
+        same_line.or_else(|| self.releases.last().copied())
+    }
 }
 
 /// A call whose result is cleaned for some kinds (`shlex.quote` for shell, `int` for all).
@@ -443,3 +503,39 @@ pub const OPTION_VALUES: &[(&str, &[&str])] = &[
         ],
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> semver::Version {
+        semver::Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn fixed_releases_by_major_line() {
+        let lines = Fixed {
+            package: "tar",
+            releases: &["4.4.18", "6.1.9"],
+            advisories: "",
+        };
+        assert!(!lines.covers(&v("4.4.17")));
+        assert!(lines.covers(&v("4.4.18")));
+        // No fix on the 5.x line: every 5.x release is affected.
+        assert!(!lines.covers(&v("5.0.10")));
+        assert!(!lines.covers(&v("6.1.8")));
+        assert!(lines.covers(&v("6.2.1")));
+        assert!(lines.covers(&v("7.0.0")));
+        assert!(!lines.covers(&v("6.1.9-rc.1")));
+        assert_eq!(lines.upgrade_from(Some(&v("4.4.1"))), Some("4.4.18"));
+        assert_eq!(lines.upgrade_from(Some(&v("5.0.1"))), Some("6.1.9"));
+        assert_eq!(lines.upgrade_from(None), Some("6.1.9"));
+        let none = Fixed {
+            package: "extract-zip",
+            releases: &[],
+            advisories: "",
+        };
+        assert!(!none.covers(&v("2.0.1")));
+        assert_eq!(none.upgrade_from(None), None);
+    }
+}

@@ -14,6 +14,7 @@ const fn sink(callee: Callee, arg: ArgSel, kind: SinkKind, when: When) -> Sink {
         arg,
         kind,
         when,
+        fixed: None,
     }
 }
 

@@ -5,7 +5,7 @@
 //! `cross-spawn`).
 
 use super::{
-    ArgSel, Callee, Catalog, PathFn, PathOp, Sanitizer, Schemas, Sink, SinkKind, Source,
+    ArgSel, Callee, Catalog, Fixed, PathFn, PathOp, Sanitizer, Schemas, Sink, SinkKind, Source,
     SourceKind, When,
 };
 
@@ -19,8 +19,47 @@ const fn sink(callee: Callee, arg: ArgSel, kind: SinkKind, when: When) -> Sink {
         arg,
         kind,
         when,
+        fixed: None,
     }
 }
+
+// The releases of each extractor that check every member, from the advisories and the fixing
+// commits (each checked in the library's own history):
+// - adm-zip: `..` members refused from 0.4.11 (CVE-2018-1002204, GHSA-3v6h-hqm4-2rg6), but by a
+//   string-prefix test that a sibling folder (`../out-evil/x` for `out`) passes until 0.5.2
+//   strips leading `..` from every name (GHSL-2020-198, SNYK-JS-ADMZIP-1065796). adm-zip writes
+//   no links from an archive; 0.5.9 to 0.6.0 follow a link already in the destination
+//   (CVE-2026-76845), which no member check can see.
+// - extract-zip: refuses `..` since 1.6.1, but every release through 2.0.1 (the last) writes
+//   link members unchecked (CVE-2026-56876, GHSA-7pqw-9j4j-h8q3): none is safe.
+// - decompress: the `..`-through-a-link fix of 4.2.1 (CVE-2020-12265) leaves link members and
+//   two members of one name unchecked in 4.2.1, the last release (CVE-2026-39246,
+//   CVE-2026-10732): none is safe.
+// - tar (node-tar): each major line fixed the 2021 link escapes (CVE-2021-32803 to 37713; the
+//   last, CVE-2021-37712, in 4.4.18, 5.0.10 and 6.1.9), then 7.5 alone fixed unicode ligature
+//   races (7.5.4), hardlinks through a symlink chain (CVE-2026-26960, 7.5.8), drive-relative
+//   link paths (CVE-2026-29786, 7.5.10 and 7.5.11), raced symlink writes (7.5.13) and hardlinks
+//   written ahead of their target (7.5.14); 4.4.19, for one, is affected by CVE-2026-29786.
+static ADM_ZIP: Fixed = Fixed {
+    package: "adm-zip",
+    releases: &["0.5.2"],
+    advisories: "CVE-2018-1002204, GHSL-2020-198",
+};
+static EXTRACT_ZIP: Fixed = Fixed {
+    package: "extract-zip",
+    releases: &[],
+    advisories: "CVE-2026-56876",
+};
+static DECOMPRESS: Fixed = Fixed {
+    package: "decompress",
+    releases: &[],
+    advisories: "CVE-2026-39246, CVE-2026-10732",
+};
+static NODE_TAR: Fixed = Fixed {
+    package: "tar",
+    releases: &["7.5.14"],
+    advisories: "CVE-2021-37712, CVE-2026-26960, CVE-2026-29786",
+};
 
 static SINKS: &[Sink] = &[
     // Shell: a command line run by `/bin/sh -c`.
@@ -355,12 +394,15 @@ static SINKS: &[Sink] = &[
     sink(P("adm-zip"), At(0, ""), Path, When::Always),
     sink(P("unzipper.Open.file"), At(0, ""), Path, When::Always),
     sink(P("unzipper.Extract"), At(0, ""), Path, When::Always),
-    // Archives: members are written where their names say.
-    sink(M("extractAllTo"), Receiver, Archive, When::Always),
-    sink(M("extractEntryTo"), Receiver, Archive, When::Always),
-    sink(P("extract-zip"), At(0, ""), Archive, When::Always),
-    sink(P("decompress"), At(0, ""), Archive, When::Always),
-    // node-tar strips `..` and absolute member paths unless told to keep them.
+    // Archives: members are written where their names say, unless the release installed
+    // checks them (see the `Fixed` entries below).
+    sink(M("extractAllTo"), Receiver, Archive, When::Always).fixed_in(&ADM_ZIP),
+    sink(M("extractAllToAsync"), Receiver, Archive, When::Always).fixed_in(&ADM_ZIP),
+    sink(M("extractEntryTo"), Receiver, Archive, When::Always).fixed_in(&ADM_ZIP),
+    sink(P("extract-zip"), At(0, ""), Archive, When::Always).fixed_in(&EXTRACT_ZIP),
+    sink(P("decompress"), At(0, ""), Archive, When::Always).fixed_in(&DECOMPRESS),
+    // node-tar strips `..` and absolute member paths unless told to keep them; with
+    // `preservePaths` no release is safe, without it the links tricks of older ones remain.
     sink(
         P("tar.x"),
         At(0, ""),
@@ -373,6 +415,20 @@ static SINKS: &[Sink] = &[
         Archive,
         When::KeywordTrue("preservePaths"),
     ),
+    sink(
+        P("tar.x"),
+        At(0, ""),
+        Archive,
+        When::KeywordNotTrue("preservePaths"),
+    )
+    .fixed_in(&NODE_TAR),
+    sink(
+        P("tar.extract"),
+        At(0, ""),
+        Archive,
+        When::KeywordNotTrue("preservePaths"),
+    )
+    .fixed_in(&NODE_TAR),
     // Outbound requests.
     sink(P("fetch"), At(0, ""), Ssrf, When::Always),
     sink(P("globalThis.fetch"), At(0, ""), Ssrf, When::Always),

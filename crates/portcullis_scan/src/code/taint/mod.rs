@@ -83,4 +83,6 @@ pub struct Hit {
     /// The callee or check, for messages (`subprocess.run`, `startswith`).
     pub what: String,
     pub labels: Labels,
+    /// The releases of the sink's library that are safe, when that depends on the release.
+    pub fixed: Option<&'static crate::code::catalog::Fixed>,
 }

@@ -724,6 +724,8 @@ pub struct Finding {
     pub handler: Option<String>,
     /// What kind of handler it is (tool, resource, prompt, low-level dispatch).
     pub handler_kind: Option<crate::code::ir::HandlerKind>,
+    /// The releases of the sink's library that are safe, when that depends on the release.
+    pub fixed: Option<&'static crate::code::catalog::Fixed>,
 }
 
 /// Runs the engine over a project and returns its findings, deterministic and deduplicated.
@@ -785,16 +787,8 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
         }
     }
 
-    let mut findings: BTreeMap<(HitKind, usize, usize, usize), Finding> = BTreeMap::new();
-    let mut keep = |f: Finding| {
-        let key = (f.kind, f.module, f.span.start, f.span.end);
-        match findings.get(&key) {
-            Some(old) if old.confidence >= f.confidence => {}
-            _ => {
-                findings.insert(key, f);
-            }
-        }
-    };
+    let mut findings = Chosen::default();
+    let mut keep = |f: Finding| findings.offer(f);
 
     // Flows from handler parameters: the model chooses these values.
     let mut reachable: BTreeSet<(usize, FunctionId)> = BTreeSet::new();
@@ -819,6 +813,7 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                             confidence: Confidence::High,
                             handler: handler.name.clone(),
                             handler_kind: Some(handler.kind),
+                            fixed: hit.fixed,
                         });
                     }
                 }
@@ -859,6 +854,7 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                         },
                         handler: handler.name.clone(),
                         handler_kind: Some(handler.kind),
+                        fixed: None,
                     });
                 }
             }
@@ -886,6 +882,7 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                             confidence: Confidence::Medium,
                             handler: None,
                             handler_kind: None,
+                            fixed: hit.fixed,
                         })
                     }
                     // Code no handler reaches: still dangerous where any caller's value is.
@@ -908,6 +905,7 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
                             confidence: Confidence::Low,
                             handler: None,
                             handler_kind: None,
+                            fixed: hit.fixed,
                         })
                     }
                     _ => {}
@@ -915,7 +913,46 @@ pub fn analyze_project(project: &Project) -> Vec<Finding> {
             }
         }
     }
-    findings.into_values().collect()
+    findings.into_findings()
+}
+
+/// One finding per sink (kind and place), whichever flow is offered first: the summaries are
+/// visited in hash order and several flows often reach one sink, so the choice among them
+/// must not depend on the order they come in.
+#[derive(Default)]
+struct Chosen(BTreeMap<(HitKind, usize, usize, usize), Finding>);
+
+impl Chosen {
+    fn offer(&mut self, f: Finding) {
+        let key = (f.kind, f.module, f.span.start, f.span.end);
+        match self.0.get(&key) {
+            Some(old) if !preferred(&f, old) => {}
+            _ => {
+                self.0.insert(key, f);
+            }
+        }
+    }
+
+    fn into_findings(self) -> Vec<Finding> {
+        self.0.into_values().collect()
+    }
+}
+
+/// Whether `new` is shown rather than `old` for the same sink: the surer, then the shorter
+/// trace, then the trace that starts (and goes on) earliest in the files, then the handler.
+fn preferred(new: &Finding, old: &Finding) -> bool {
+    let rank = |f: &Finding| {
+        (
+            std::cmp::Reverse(f.confidence),
+            f.trace.len(),
+            f.trace
+                .iter()
+                .map(|s| (s.module, s.span.start, s.span.end, s.message.clone()))
+                .collect::<Vec<_>>(),
+            f.handler.clone(),
+        )
+    };
+    rank(new) < rank(old)
 }
 
 fn mark_reachable(
@@ -927,6 +964,76 @@ fn mark_reachable(
     while let Some(k) = stack.pop() {
         if seen.insert(k) {
             stack.extend(edges.get(&k).into_iter().flatten().copied());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::code::catalog::SinkKind;
+
+    fn finding(param: &str, steps: &[(usize, usize)], confidence: Confidence) -> Finding {
+        Finding {
+            kind: HitKind::Sink(SinkKind::CodeEval),
+            module: 0,
+            span: Span::new(500, 520),
+            what: "require".to_string(),
+            trace: steps
+                .iter()
+                .map(|&(start, end)| Step {
+                    module: 0,
+                    span: Span::new(start, end),
+                    message: format!("parameter `{param}`"),
+                })
+                .collect(),
+            confidence,
+            handler: None,
+            handler_kind: None,
+            fixed: None,
+        }
+    }
+
+    fn chosen(offers: Vec<Finding>) -> Vec<Finding> {
+        let mut c = Chosen::default();
+        for f in offers {
+            c.offer(f);
+        }
+        c.into_findings()
+    }
+
+    #[test]
+    fn the_flow_shown_for_a_sink_does_not_depend_on_the_order_found() {
+        let cases = [
+            // Two traces of one length: the one earlier in the file.
+            (
+                finding("cwd", &[(100, 103), (120, 140)], Confidence::Low),
+                finding("file", &[(60, 64), (120, 140)], Confidence::Low),
+                "file",
+            ),
+            // The shorter trace, wherever it starts.
+            (
+                finding("cwd", &[(100, 103)], Confidence::Low),
+                finding("file", &[(60, 64), (120, 140)], Confidence::Low),
+                "cwd",
+            ),
+            // The surer flow, however long.
+            (
+                finding("cwd", &[(100, 103)], Confidence::Low),
+                finding("file", &[(60, 64), (120, 140)], Confidence::High),
+                "file",
+            ),
+        ];
+        for (a, b, want) in cases {
+            for offers in [vec![a.clone(), b.clone()], vec![b.clone(), a.clone()]] {
+                let got = chosen(offers);
+                assert_eq!(got.len(), 1);
+                assert_eq!(
+                    got[0].trace[0].message,
+                    format!("parameter `{want}`"),
+                    "whichever flow is found first"
+                );
+            }
         }
     }
 }

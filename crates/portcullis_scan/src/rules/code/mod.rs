@@ -30,10 +30,12 @@ mod untrusted_content_returned_unmarked;
 
 use std::sync::Arc;
 
+use crate::code::catalog::Fixed;
 use crate::code::ir::{HandlerKind, Language};
 use crate::code::taint::{Finding, HitKind, Project};
 use crate::diagnostic::{Diagnostic, TraceStep};
 use crate::registry::RuleMeta;
+use crate::supply::node::{Installed, NodeProjects};
 
 /// What a rule needs to word a flow.
 pub struct Flow<'a> {
@@ -48,6 +50,66 @@ pub struct Flow<'a> {
     pub step_texts: Vec<&'a str>,
     /// The language of the file the finding is in, for help worded in its terms.
     pub language: Language,
+    /// For a sink that is one only in some releases of its library: why the one installed is
+    /// not known to be safe.
+    pub release: Option<Release>,
+}
+
+/// Why a sink that some releases of its library make safe is still reported.
+#[derive(Debug, Clone)]
+pub enum Release {
+    /// No release of the library is safe.
+    NoneFixed(&'static Fixed),
+    /// The release installed (pinned, or the lowest the range admits) is not safe.
+    Unfixed(&'static Fixed, Installed),
+    /// Which release is installed cannot be told, and some are not safe.
+    Unknown(&'static Fixed, String),
+}
+
+impl Release {
+    /// The judgement of `installed` against `fixed`; `None` when the release is safe.
+    pub fn judge(fixed: &'static Fixed, installed: Installed) -> Option<Release> {
+        if fixed.releases.is_empty() {
+            return Some(Release::NoneFixed(fixed));
+        }
+        match installed {
+            Installed::Locked { ref version, .. } if fixed.covers(version) => None,
+            Installed::Range { ref lowest, .. } if fixed.covers(lowest) => None,
+            Installed::Unknown(why) => Some(Release::Unknown(fixed, why)),
+            other => Some(Release::Unfixed(fixed, other)),
+        }
+    }
+
+    pub fn fixed(&self) -> &'static Fixed {
+        match self {
+            Release::NoneFixed(f) | Release::Unfixed(f, _) | Release::Unknown(f, _) => f,
+        }
+    }
+
+    /// "`adm-zip` 0.4.16 (pinned by `package-lock.json`)", "`adm-zip` `^0.4.7`, which admits
+    /// 0.4.7,", or "`adm-zip`".
+    pub fn installed(&self) -> String {
+        let package = self.fixed().package;
+        match self {
+            Release::Unfixed(_, Installed::Locked { version, lockfile }) => {
+                format!("`{package}` {version} (pinned by `{lockfile}`)")
+            }
+            Release::Unfixed(_, Installed::Range { spec, lowest }) => {
+                format!("`{package}` `{spec}`, which admits {lowest},")
+            }
+            _ => format!("`{package}`"),
+        }
+    }
+
+    /// The release to upgrade to, when one is safe.
+    pub fn upgrade_to(&self) -> Option<&'static str> {
+        let version = match self {
+            Release::Unfixed(_, Installed::Locked { version, .. }) => Some(version),
+            Release::Unfixed(_, Installed::Range { lowest, .. }) => Some(lowest),
+            _ => None,
+        };
+        self.fixed().upgrade_from(version)
+    }
 }
 
 impl Flow<'_> {
@@ -175,14 +237,26 @@ pub static PROJECT_RULES: &[&dyn ProjectRule] = &[
     &tool_calls_not_logged::Rule,
 ];
 
-/// Turns the engine's findings into diagnostics.
-pub fn diagnostics(project: &Project, findings: &[Finding]) -> Vec<Diagnostic> {
+/// Turns the engine's findings into diagnostics. A sink safe in some releases of its library is
+/// judged by the release the project installs, as `node` tells it.
+pub fn diagnostics(
+    project: &Project,
+    findings: &[Finding],
+    node: &NodeProjects<'_>,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for f in findings {
         let Some(rule) = RULES.iter().find(|r| r.kind == f.kind) else {
             continue;
         };
         let file = Arc::clone(&project.modules[f.module].file);
+        let release = match f.fixed {
+            Some(fixed) => match Release::judge(fixed, node.installed(&file.path, fixed.package)) {
+                Some(r) => Some(r),
+                None => continue,
+            },
+            None => None,
+        };
         let param = f
             .trace
             .first()
@@ -200,6 +274,7 @@ pub fn diagnostics(project: &Project, findings: &[Finding]) -> Vec<Diagnostic> {
             what: &f.what,
             step_texts,
             language: project.modules[f.module].language,
+            release,
         };
         let (message, help) = (rule.describe)(&flow);
         let trace = f

@@ -3,6 +3,7 @@ use crate::diagnostic::Diagnostic;
 use crate::document::{self, Format, Node, Value};
 use crate::registry::{RuleMeta, Severity};
 use crate::span::Span;
+use crate::supply::node::NODE_LOCKS;
 use crate::supply::{SupplyFile, SupplyKind};
 
 declare_rule! {
@@ -120,16 +121,6 @@ fn diagnostic(
         d
     }
 }
-
-/// Lock files that pin a `package.json`.
-const NODE_LOCKS: &[&str] = &[
-    "package-lock.json",
-    "npm-shrinkwrap.json",
-    "yarn.lock",
-    "pnpm-lock.yaml",
-    "bun.lock",
-    "bun.lockb",
-];
 
 /// Dependencies that make a package an MCP server.
 const MCP_PACKAGES: &[&str] = &["@modelcontextprotocol/sdk", "fastmcp", "mcp-framework"];

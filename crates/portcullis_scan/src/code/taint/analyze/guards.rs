@@ -1168,6 +1168,7 @@ impl Analyzer<'_> {
             span: guard.span,
             what: guard.what.clone(),
             labels,
+            fixed: None,
         });
     }
 

@@ -1046,7 +1046,9 @@ impl<'a> Analyzer<'a> {
                     select_arg(args, &arg_labels, p, "").union(select_arg(args, &arg_labels, l, ""))
                 }
             };
-            self.record_sink(sink.kind, expr.span, &call_text, labels, sink.when);
+            self.record_sink_in(
+                sink.kind, expr.span, &call_text, labels, sink.when, sink.fixed,
+            );
         }
 
         // Command objects: `repo.git.show(rev)` runs `git show rev`; its positional arguments
@@ -1114,6 +1116,7 @@ impl<'a> Analyzer<'a> {
                     span: expr.span,
                     what: call_text.clone(),
                     labels,
+                    fixed: None,
                 });
             }
         }
@@ -1401,6 +1404,7 @@ impl<'a> Analyzer<'a> {
         match when {
             When::Always | When::Built => true,
             When::KeywordTrue(k) => call.keyword(k).is_some_and(Expr::is_true),
+            When::KeywordNotTrue(k) => !call.keyword(k).is_some_and(Expr::is_true),
             When::KeywordNotSafe(k, safe) => {
                 let is_safe = |v: &Expr| {
                     let text = v.as_str().map(str::to_string).or_else(|| v.dotted());
@@ -1426,13 +1430,31 @@ impl<'a> Analyzer<'a> {
     }
 
     fn record_sink(&mut self, kind: SinkKind, span: Span, what: &str, labels: Labels, when: When) {
+        self.record_sink_in(kind, span, what, labels, when, None);
+    }
+
+    /// `record_sink` for a sink that is one only in some releases of its library.
+    fn record_sink_in(
+        &mut self,
+        kind: SinkKind,
+        span: Span,
+        what: &str,
+        labels: Labels,
+        when: When,
+        fixed: Option<&'static crate::code::catalog::Fixed>,
+    ) {
         let reach = self.step(span, format!("reaches `{what}`"));
         for l in labels.0 {
             if matches!(when, When::Built) && !l.flags.has(Flags::EMBEDDED) {
                 continue;
             }
             if let Some(hit) = classify(kind, l, &reach, what) {
-                self.push_hit(hit);
+                let fixed = if matches!(hit.kind, HitKind::Sink(_)) {
+                    fixed
+                } else {
+                    None
+                };
+                self.push_hit(Hit { fixed, ..hit });
             }
         }
     }
@@ -2242,6 +2264,7 @@ fn classify(kind: SinkKind, l: Label, reach: &Step, what: &str) -> Option<Hit> {
                 span: check.span,
                 what: what.to_string(),
                 labels: Labels(vec![label]),
+                fixed: None,
             })
         }
         (Some(b), None) => Some(Hit {
@@ -2250,6 +2273,7 @@ fn classify(kind: SinkKind, l: Label, reach: &Step, what: &str) -> Option<Hit> {
             span: reach.span,
             what: what.to_string(),
             labels: Labels(vec![l.step(reach.clone())]),
+            fixed: None,
         }),
         (None, _) => Some(Hit {
             kind: HitKind::Sink(kind),
@@ -2257,6 +2281,7 @@ fn classify(kind: SinkKind, l: Label, reach: &Step, what: &str) -> Option<Hit> {
             span: reach.span,
             what: what.to_string(),
             labels: Labels(vec![l.step(reach.clone())]),
+            fixed: None,
         }),
     }
 }
