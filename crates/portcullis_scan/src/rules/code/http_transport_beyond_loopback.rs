@@ -1,3 +1,4 @@
+use crate::code::ir::Language;
 use crate::code::structure::Structure;
 use crate::code::transport::{HostSetting, Serving};
 use crate::declare_rule;
@@ -78,7 +79,9 @@ fn diagnostic(
 ) -> Diagnostic {
     let server = serving.server_name();
     let value = host.value.as_deref().unwrap_or_default();
-    let how = if host.from_env {
+    let how = if let Some(call) = &host.implicit {
+        format!("is served by `{call}` with no host, so Node binds every interface (`{value}`)")
+    } else if host.from_env {
         format!("binds `{value}` unless the environment says otherwise")
     } else {
         format!("binds `{value}`")
@@ -90,13 +93,19 @@ fn diagnostic(
     } else {
         format!("{server} {how}: anyone on any network this machine is on can call its tools")
     };
+    let module = s.module(host.module);
+    let help = if module.language == Language::Python {
+        "Bind `127.0.0.1` for a local server; in a container, publish the port to the host's loopback only (`-p 127.0.0.1:8000:8000`)."
+    } else {
+        "Give `listen` a loopback host (`app.listen(port, \"127.0.0.1\")`, `server.listen({ port, host: \"127.0.0.1\" })`) for a local server; in a container, publish the port to the host's loopback only (`-p 127.0.0.1:3000:3000`)."
+    };
     let d = Diagnostic::new(
         &HTTP_TRANSPORT_BEYOND_LOOPBACK,
-        &s.module(host.module).file,
+        &module.file,
         host.expr.span,
         message,
     )
-    .with_help("Bind `127.0.0.1` for a local server; in a container, publish the port to the host's loopback only (`-p 127.0.0.1:8000:8000`).");
+    .with_help(help);
     if authenticated {
         d.with_severity(Severity::Low)
     } else {

@@ -1,3 +1,4 @@
+use crate::code::ir::Language;
 use crate::code::structure::Structure;
 use crate::code::transport::{HttpStart, Serving};
 use crate::declare_rule;
@@ -102,13 +103,19 @@ fn diagnostic(
         "{server} is served over HTTP (`{}`) with no authentication: {reach} can call its tools",
         start.what
     );
+    let module = s.module(start.module);
+    let help = if module.language == Language::Python {
+        "Give the server a token verifier and `AuthSettings` (`FastMCP(..., token_verifier=..., auth=AuthSettings(...))`, or `auth=` in standalone FastMCP), or put the app behind bearer-token middleware; a server for one local client is safer on stdio."
+    } else {
+        "Put the MCP route behind the SDK's `requireBearerAuth({ verifier })` (`app.post(\"/mcp\", requireBearerAuth(...), handler)` or `app.use(...)` before the route), or middleware that checks the `Authorization` header and answers 401; a server for one local client is safer on stdio."
+    };
     let d = Diagnostic::new(
         &HTTP_TRANSPORT_WITHOUT_AUTHENTICATION,
-        &s.module(start.module).file,
+        &module.file,
         start.call.span,
         message,
     )
-    .with_help("Give the server a token verifier and `AuthSettings` (`FastMCP(..., token_verifier=..., auth=AuthSettings(...))`, or `auth=` in standalone FastMCP), or put the app behind bearer-token middleware; a server for one local client is safer on stdio.");
+    .with_help(help);
     if local_only {
         d.with_severity(Severity::Medium)
     } else {
@@ -133,8 +140,9 @@ impl super::ProjectRule for Rule {
                 continue;
             }
             // Only local processes can reach it when every host it is given is loopback (none
-            // given is the SDKs' loopback default) and Host/Origin validation keeps web pages out.
-            let loopback = serving.hosts.iter().all(|h| h.is_loopback());
+            // given is the Python SDKs' loopback default; Node binds every interface) and
+            // Host/Origin validation keeps web pages out.
+            let loopback = serving.loopback_only();
             let validated = (serving.origin_check.is_some() || serving.sdk_protects(s))
                 && serving.origin_check_disabled.is_none();
             out.push(diagnostic(s, &serving, start, validated && loopback));
