@@ -12,6 +12,15 @@ declare_rule! {
     /// `run_*_async` or `uvicorn.run`/`uvicorn.Config`, or set as `mcp.settings.host`, written
     /// out or as the default of an environment lookup (`os.getenv("HOST", "0.0.0.0")`).
     ///
+    /// In TypeScript and JavaScript the host is what `listen` binds: `app.listen(port, host)`,
+    /// `server.listen({ port, host })`, hono's `serve({ fetch, port, hostname })`, written out or
+    /// as the default of an environment lookup (`process.env.HOST ?? "0.0.0.0"`). Given no host,
+    /// Node's `listen` (express, `http.createServer`, koa) and hono's `serve` bind every
+    /// interface (`::`, which takes IPv4 too), and are reported at the call; fastify's `listen`
+    /// binds `localhost`. Only servers that serve MCP over HTTP (an SDK HTTP transport) count:
+    /// the health page of a stdio server is not reported. `createMcpExpressApp({ host })` only
+    /// chooses the Host validation; it binds nothing.
+    ///
     /// Severity is medium, and low when the server checks authentication: then binding beyond
     /// loopback is how a deliberately remote server is deployed, and what matters is the
     /// authentication (see `http-transport-without-authentication`).
@@ -60,6 +69,7 @@ declare_rule! {
     /// - [CWE-1327: Binding to an Unrestricted IP Address](https://cwe.mitre.org/data/definitions/1327.html)
     /// - [MCP: Transports, security warning](https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#security-warning)
     /// - [Uvicorn settings: host](https://www.uvicorn.org/settings/#socket-binding)
+    /// - [Node.js: `server.listen()`](https://nodejs.org/api/net.html#serverlisten)
     pub static HTTP_TRANSPORT_BEYOND_LOOPBACK = {
         code: "PC123",
         name: "http-transport-beyond-loopback",

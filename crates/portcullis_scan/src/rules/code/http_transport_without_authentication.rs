@@ -15,10 +15,20 @@ declare_rule! {
     /// `RequireAuthMiddleware`, `Depends(verify_api_key)`), no `@app.middleware("http")` function
     /// reading an `Authorization` or API-key header.
     ///
+    /// In TypeScript and JavaScript: the SDK's `new StreamableHTTPServerTransport(...)` or
+    /// `new SSEServerTransport(path, res)` (served by express, `http.createServer`, fastify or
+    /// hono) with no `requireBearerAuth(...)` or `mcpAuthRouter(...)`, no middleware named like
+    /// authentication registered with `app.use`, on the route or as a hook
+    /// (`passport.authenticate("bearer")`, `expressjwt(...)`, `authenticate`), and no function
+    /// reading the request's `Authorization` or API-key header (`req.headers.authorization`,
+    /// `req.get("x-api-key")`). Middleware registered with `app.use` after the MCP route does not
+    /// count: express runs middleware in registration order, so it never sees an MCP request.
+    ///
     /// The finding is high when anything beyond the machine or a web page may reach the server
     /// (a host that is not loopback or cannot be told from the code, or no `Host`/`Origin`
     /// validation), and medium when it listens on loopback with that validation on: then only
-    /// local processes can call it.
+    /// local processes can call it. Node's `app.listen(port)` with no host binds every
+    /// interface, so a TypeScript server is medium only when `listen` is given a loopback host.
     ///
     /// ## Why is this bad?
     /// Whoever can send an HTTP request to the endpoint can list and call every tool with the
@@ -76,6 +86,7 @@ declare_rule! {
     /// - [MCP: Authorization](https://modelcontextprotocol.io/specification/2025-06-18/basic/authorization)
     /// - [MCP: Security Best Practices](https://modelcontextprotocol.io/specification/2025-06-18/basic/security_best_practices)
     /// - [MCP Python SDK: authentication](https://github.com/modelcontextprotocol/python-sdk#authentication)
+    /// - [MCP TypeScript SDK (`requireBearerAuth`, server authorization)](https://github.com/modelcontextprotocol/typescript-sdk)
     pub static HTTP_TRANSPORT_WITHOUT_AUTHENTICATION = {
         code: "PC122",
         name: "http-transport-without-authentication",

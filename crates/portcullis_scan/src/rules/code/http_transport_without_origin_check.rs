@@ -16,11 +16,21 @@ declare_rule! {
     ///   lists the allowed hosts and origins;
     /// - the standalone `fastmcp` package, the low-level `SseServerTransport` and
     ///   `StreamableHTTPSessionManager` without `security_settings=` validate nothing;
-    /// - `TransportSecuritySettings(enable_dns_rebinding_protection=False)` turns it off.
+    /// - `TransportSecuritySettings(enable_dns_rebinding_protection=False)` turns it off;
+    /// - the TypeScript SDK's `StreamableHTTPServerTransport` and `SSEServerTransport` validate
+    ///   nothing unless built with `enableDnsRebindingProtection: true` and `allowedHosts` or
+    ///   `allowedOrigins`: the lists alone are ignored, and the flag alone has nothing to compare
+    ///   with. `enableDnsRebindingProtection: false` with no middleware is reported with high
+    ///   confidence;
+    /// - the TypeScript SDK's `createMcpExpressApp()` validates the Host header for its default
+    ///   host `127.0.0.1` (or any loopback one) or when given `allowedHosts`; with
+    ///   `host: "0.0.0.0"` and no `allowedHosts` it validates nothing.
     ///
-    /// Middleware named like a Host or Origin check (`TrustedHostMiddleware`, `OriginMiddleware`)
-    /// or an `@app.middleware("http")` function reading the `Origin` header counts as validation;
-    /// CORS middleware does not (it only decides what a browser may read back).
+    /// Middleware named like a Host or Origin check (`TrustedHostMiddleware`, `OriginMiddleware`,
+    /// `hostHeaderValidation([...])`, `localhostHostValidation()`), an `@app.middleware("http")`
+    /// function reading the `Origin` header, or a TypeScript function comparing
+    /// `req.headers.origin` or `host` and answering 4xx counts as validation; CORS middleware
+    /// does not, whatever its `origin` (it only decides what a browser may read back).
     ///
     /// ## Why is this bad?
     /// Through DNS rebinding, any web page the user opens can send requests to a server on their
@@ -69,6 +79,7 @@ declare_rule! {
     /// - [MCP: Transports, security warning](https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#security-warning)
     /// - [MCP Python SDK: transport security](https://github.com/modelcontextprotocol/python-sdk/blob/main/src/mcp/server/transport_security.py)
     /// - [Starlette: TrustedHostMiddleware](https://www.starlette.io/middleware/#trustedhostmiddleware)
+    /// - [MCP TypeScript SDK (`createMcpExpressApp`, DNS rebinding protection)](https://github.com/modelcontextprotocol/typescript-sdk)
     pub static HTTP_TRANSPORT_WITHOUT_ORIGIN_CHECK = {
         code: "PC124",
         name: "http-transport-without-origin-check",
