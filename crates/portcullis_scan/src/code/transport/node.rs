@@ -610,11 +610,7 @@ impl<'a> Context<'a, '_> {
             };
             match target {
                 Pattern::Name(n, _) => {
-                    let mut reads = false;
-                    walk_expr(value, &mut |e| {
-                        reads |= header_read(e).is_some_and(|h| is_origin_header(&h));
-                    });
-                    if reads {
+                    if header_value(value).is_some_and(|h| is_origin_header(&h)) {
                         bound.insert(n);
                     }
                 }
@@ -731,6 +727,30 @@ fn header_read(e: &Expr) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// The header a value holds as it is: a read, with a default (`?? ""`) or normalised
+/// (`.toLowerCase()`). A value merely built from one (`new URL(..., req.headers.host)`) is not.
+fn header_value(e: &Expr) -> Option<String> {
+    let mut current = strip_await(e);
+    for _ in 0..8 {
+        if let Some(h) = header_read(current) {
+            return Some(h);
+        }
+        current = match &current.kind {
+            ExprKind::Logical { values, .. } => values.first()?,
+            ExprKind::Call { callee, .. } => match &callee.kind {
+                ExprKind::Attr { object, name, .. }
+                    if matches!(name.as_str(), "toLowerCase" | "trim" | "toString") =>
+                {
+                    object
+                }
+                _ => return None,
+            },
+            _ => return None,
+        };
+    }
+    None
 }
 
 fn is_auth_header(h: &str) -> bool {
