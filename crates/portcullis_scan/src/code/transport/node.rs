@@ -609,10 +609,10 @@ impl<'a> Context<'a, '_> {
                 return;
             };
             match target {
-                Pattern::Name(n, _) => {
-                    if header_value(value).is_some_and(|h| is_origin_header(&h)) {
-                        bound.insert(n);
-                    }
+                Pattern::Name(n, _)
+                    if header_value(value).is_some_and(|h| is_origin_header(&h)) =>
+                {
+                    bound.insert(n);
                 }
                 Pattern::Object(keys) if is_headers(strip_await(value)) => {
                     for (key, p) in keys {
