@@ -50,6 +50,21 @@ const REGISTRATIONS: &[&str] = &[
     "use", "all", "get", "post", "put", "delete", "patch", "route", "addHook", "register",
 ];
 
+/// Whether a call registers middleware or a route: `use` and `register` take anything; a route
+/// method (`get`, `post`, `delete`, ...) and `addHook` take a path or hook name first, which
+/// tells `app.get("/mcp", auth, handler)` from `tokens.get(token)` and `sessions.delete(id)`.
+fn is_registration(method: &str, args: &[crate::code::ir::Arg]) -> bool {
+    if !REGISTRATIONS.contains(&method) {
+        return false;
+    }
+    if matches!(method, "use" | "register") {
+        return true;
+    }
+    positional(args)
+        .next()
+        .is_some_and(|a| matches!(a.kind, ExprKind::Str(_) | ExprKind::Template(_)))
+}
+
 /// What serves the app, which decides what `listen` binds when given no host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Framework {
@@ -284,7 +299,7 @@ impl<'a> Context<'a, '_> {
             let Some(receiver) = object.dotted() else {
                 continue;
             };
-            if !REGISTRATIONS.contains(&name.as_str()) {
+            if !is_registration(name, args) {
                 continue;
             }
             let mcp = args
@@ -366,7 +381,7 @@ impl<'a> Context<'a, '_> {
             }
             return;
         }
-        if REGISTRATIONS.contains(&name.as_str()) && !self.late.contains(&call.span.start) {
+        if is_registration(name, args) && !self.late.contains(&call.span.start) {
             for arg in args.iter().filter(|a| !a.spread) {
                 self.middleware(serving, f, &arg.value);
             }
