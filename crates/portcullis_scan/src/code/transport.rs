@@ -1,14 +1,21 @@
 //! How a server is served: where it starts speaking HTTP (`mcp.run(transport="sse")`,
-//! `mcp.streamable_http_app()`, `uvicorn.run`, `SseServerTransport`), which host it binds,
-//! and whether authentication and Host/Origin validation are configured anywhere in its modules.
+//! `mcp.streamable_http_app()`, `uvicorn.run`, `SseServerTransport`; in TypeScript and
+//! JavaScript `new StreamableHTTPServerTransport(...)`, `new SSEServerTransport(...)`), which
+//! host it binds (`host=`, `app.listen(port, host)`), and whether authentication and Host/Origin
+//! validation are configured anywhere in its modules.
+//!
+//! One model for every language: the Python evidence is read here, the TypeScript/JavaScript
+//! evidence in [`node`], both into the same [`Serving`].
 //!
 //! Read from the IR of one server's modules (a component of [`Structure`]). The trade-off is
 //! the one every structural rule makes: evidence is recognised by names (`auth=`, a middleware
-//! class called `BearerAuthMiddleware`), so a protection built some other way is missed and a
-//! class named like one is believed. The rules lean towards believing: a finding here says that
-//! nothing in the code looks like the protection.
+//! class called `BearerAuthMiddleware`, `app.use(requireBearerAuth(...))`), so a protection built
+//! some other way is missed and a class named like one is believed. The rules lean towards
+//! believing: a finding here says that nothing in the code looks like the protection.
 
-use crate::code::ir::{Expr, ExprKind, FunctionId, Module, Pattern, StmtKind};
+mod node;
+
+use crate::code::ir::{Expr, ExprKind, FunctionId, Language, Module, Pattern, StmtKind};
 use crate::code::structure::{
     ServerCtor, ServerSdk, Structure, call_parts, env_default, for_each_expr, literal_str,
     positional,
@@ -38,6 +45,9 @@ pub struct HostSetting<'a> {
     pub value: Option<String>,
     /// The value is the default of an environment lookup.
     pub from_env: bool,
+    /// No host is given and `value` is the runtime's default: the call that binds, as the user
+    /// would recognise it (`app.listen`).
+    pub implicit: Option<String>,
 }
 
 impl HostSetting<'_> {
@@ -72,6 +82,30 @@ pub struct Evidence<'a> {
 pub struct DisabledCheck<'a> {
     pub module: usize,
     pub expr: &'a Expr,
+    /// The setting as written: `enable_dns_rebinding_protection=False`.
+    pub what: &'static str,
+}
+
+/// Why a transport's own Host/Origin validation, as configured, checks nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inert {
+    /// `enableDnsRebindingProtection: false`.
+    Off,
+    /// `allowedHosts`/`allowedOrigins` without `enableDnsRebindingProtection: true`: the lists
+    /// are ignored.
+    ListsIgnored,
+    /// `enableDnsRebindingProtection: true` with no `allowedHosts` or `allowedOrigins`: there is
+    /// nothing to compare with.
+    NothingListed,
+}
+
+/// A transport's validation configured so that it checks nothing. Unlike [`DisabledCheck`], it
+/// only matters when nothing else (middleware) validates the headers.
+#[derive(Debug, Clone)]
+pub struct InertCheck<'a> {
+    pub module: usize,
+    pub expr: &'a Expr,
+    pub why: Inert,
 }
 
 /// Everything about how one server (component) is served.
@@ -84,6 +118,11 @@ pub struct Serving<'a> {
     pub origin_check: Option<Evidence<'a>>,
     /// Validation switched off explicitly.
     pub origin_check_disabled: Option<DisabledCheck<'a>>,
+    /// A transport's own validation configured to check nothing (TypeScript SDK options).
+    pub origin_check_inert: Option<InertCheck<'a>>,
+    /// HTTP is served from TypeScript/JavaScript but no bind (`listen`, `serve`) was found, so
+    /// the host cannot be told; Python's SDKs default to loopback instead.
+    pub bind_unknown: bool,
 }
 
 /// Words in a middleware, provider or dependency name that say it authenticates.
@@ -115,6 +154,8 @@ const ORIGIN_WORDS: &[&str] = &[
     "host_check",
     "rebinding",
     "transportsecurity",
+    "hostheader",
+    "host_header",
 ];
 
 fn named_like(name: &str, words: &[&str]) -> bool {
@@ -132,14 +173,31 @@ impl<'a> Serving<'a> {
             auth: None,
             origin_check: None,
             origin_check_disabled: None,
+            origin_check_inert: None,
+            bind_unknown: false,
         };
+        let mut node_http = false;
         for &m in component {
             let module = s.module(m);
-            for f in 0..module.functions.len() {
-                serving.scan_function(module, m, f);
+            match module.language {
+                Language::Python => {
+                    for f in 0..module.functions.len() {
+                        serving.scan_function(module, m, f);
+                    }
+                }
+                Language::TypeScript | Language::JavaScript => {
+                    let before = serving.http.len();
+                    node::scan_module(&mut serving, module, m);
+                    node_http |= serving.http.len() > before;
+                }
             }
         }
+        // A Node server's bind is `listen`, read above; its constructor holds no host or auth.
+        serving.bind_unknown = node_http && serving.hosts.is_empty();
         for ctor in serving.servers.clone() {
+            if ctor.sdk == ServerSdk::Node {
+                continue;
+            }
             let module = s.module(ctor.module);
             if let Some(host) = ctor.call.keyword("host") {
                 serving.hosts.push(host_setting(module, ctor.module, host));
@@ -356,6 +414,7 @@ impl<'a> Serving<'a> {
             self.origin_check_disabled.get_or_insert(DisabledCheck {
                 module: m,
                 expr: flag,
+                what: "enable_dns_rebinding_protection=False",
             });
             return;
         }
@@ -391,6 +450,12 @@ impl<'a> Serving<'a> {
         }
     }
 
+    /// Whether only this machine can connect: every host the server is given is loopback (none
+    /// given is the Python SDKs' loopback default), and where it binds is known.
+    pub fn loopback_only(&self) -> bool {
+        !self.bind_unknown && self.hosts.iter().all(|h| h.is_loopback())
+    }
+
     /// The place the server is described from in messages: `mcp`, or "the server".
     pub fn server_name(&self) -> String {
         self.servers
@@ -407,6 +472,7 @@ fn host_setting<'a>(module: &Module, m: usize, e: &'a Expr) -> HostSetting<'a> {
             expr: e,
             value: Some(v),
             from_env: false,
+            implicit: None,
         };
     }
     // `HOST = os.getenv("HOST", "0.0.0.0")` at module level, then `host=HOST`.
@@ -420,6 +486,7 @@ fn host_setting<'a>(module: &Module, m: usize, e: &'a Expr) -> HostSetting<'a> {
         expr: e,
         from_env: default.is_some(),
         value: default,
+        implicit: None,
     }
 }
 

@@ -1,3 +1,4 @@
+use crate::code::ir::Language;
 use crate::code::structure::Structure;
 use crate::code::transport::{HostSetting, Serving};
 use crate::declare_rule;
@@ -10,6 +11,15 @@ declare_rule! {
     /// `0.0.0.0` or `::` given to the server constructor (`FastMCP(host=...)`), to `run`,
     /// `run_*_async` or `uvicorn.run`/`uvicorn.Config`, or set as `mcp.settings.host`, written
     /// out or as the default of an environment lookup (`os.getenv("HOST", "0.0.0.0")`).
+    ///
+    /// In TypeScript and JavaScript the host is what `listen` binds: `app.listen(port, host)`,
+    /// `server.listen({ port, host })`, hono's `serve({ fetch, port, hostname })`, written out or
+    /// as the default of an environment lookup (`process.env.HOST ?? "0.0.0.0"`). Given no host,
+    /// Node's `listen` (express, `http.createServer`, koa) and hono's `serve` bind every
+    /// interface (`::`, which takes IPv4 too), and are reported at the call; fastify's `listen`
+    /// binds `localhost`. Only servers that serve MCP over HTTP (an SDK HTTP transport) count:
+    /// the health page of a stdio server is not reported. `createMcpExpressApp({ host })` only
+    /// chooses the Host validation; it binds nothing.
     ///
     /// Severity is medium, and low when the server checks authentication: then binding beyond
     /// loopback is how a deliberately remote server is deployed, and what matters is the
@@ -59,6 +69,7 @@ declare_rule! {
     /// - [CWE-1327: Binding to an Unrestricted IP Address](https://cwe.mitre.org/data/definitions/1327.html)
     /// - [MCP: Transports, security warning](https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#security-warning)
     /// - [Uvicorn settings: host](https://www.uvicorn.org/settings/#socket-binding)
+    /// - [Node.js: `server.listen()`](https://nodejs.org/api/net.html#serverlisten)
     pub static HTTP_TRANSPORT_BEYOND_LOOPBACK = {
         code: "PC123",
         name: "http-transport-beyond-loopback",
@@ -78,7 +89,9 @@ fn diagnostic(
 ) -> Diagnostic {
     let server = serving.server_name();
     let value = host.value.as_deref().unwrap_or_default();
-    let how = if host.from_env {
+    let how = if let Some(call) = &host.implicit {
+        format!("is served by `{call}` with no host, so Node binds every interface (`{value}`)")
+    } else if host.from_env {
         format!("binds `{value}` unless the environment says otherwise")
     } else {
         format!("binds `{value}`")
@@ -90,13 +103,19 @@ fn diagnostic(
     } else {
         format!("{server} {how}: anyone on any network this machine is on can call its tools")
     };
+    let module = s.module(host.module);
+    let help = if module.language == Language::Python {
+        "Bind `127.0.0.1` for a local server; in a container, publish the port to the host's loopback only (`-p 127.0.0.1:8000:8000`)."
+    } else {
+        "Give `listen` a loopback host (`app.listen(port, \"127.0.0.1\")`, `server.listen({ port, host: \"127.0.0.1\" })`) for a local server; in a container, publish the port to the host's loopback only (`-p 127.0.0.1:3000:3000`)."
+    };
     let d = Diagnostic::new(
         &HTTP_TRANSPORT_BEYOND_LOOPBACK,
-        &s.module(host.module).file,
+        &module.file,
         host.expr.span,
         message,
     )
-    .with_help("Bind `127.0.0.1` for a local server; in a container, publish the port to the host's loopback only (`-p 127.0.0.1:8000:8000`).");
+    .with_help(help);
     if authenticated {
         d.with_severity(Severity::Low)
     } else {

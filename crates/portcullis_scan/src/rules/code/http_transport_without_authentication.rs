@@ -1,3 +1,4 @@
+use crate::code::ir::Language;
 use crate::code::structure::Structure;
 use crate::code::transport::{HttpStart, Serving};
 use crate::declare_rule;
@@ -14,10 +15,20 @@ declare_rule! {
     /// `RequireAuthMiddleware`, `Depends(verify_api_key)`), no `@app.middleware("http")` function
     /// reading an `Authorization` or API-key header.
     ///
+    /// In TypeScript and JavaScript: the SDK's `new StreamableHTTPServerTransport(...)` or
+    /// `new SSEServerTransport(path, res)` (served by express, `http.createServer`, fastify or
+    /// hono) with no `requireBearerAuth(...)` or `mcpAuthRouter(...)`, no middleware named like
+    /// authentication registered with `app.use`, on the route or as a hook
+    /// (`passport.authenticate("bearer")`, `expressjwt(...)`, `authenticate`), and no function
+    /// reading the request's `Authorization` or API-key header (`req.headers.authorization`,
+    /// `req.get("x-api-key")`). Middleware registered with `app.use` after the MCP route does not
+    /// count: express runs middleware in registration order, so it never sees an MCP request.
+    ///
     /// The finding is high when anything beyond the machine or a web page may reach the server
     /// (a host that is not loopback or cannot be told from the code, or no `Host`/`Origin`
     /// validation), and medium when it listens on loopback with that validation on: then only
-    /// local processes can call it.
+    /// local processes can call it. Node's `app.listen(port)` with no host binds every
+    /// interface, so a TypeScript server is medium only when `listen` is given a loopback host.
     ///
     /// ## Why is this bad?
     /// Whoever can send an HTTP request to the endpoint can list and call every tool with the
@@ -75,6 +86,7 @@ declare_rule! {
     /// - [MCP: Authorization](https://modelcontextprotocol.io/specification/2025-06-18/basic/authorization)
     /// - [MCP: Security Best Practices](https://modelcontextprotocol.io/specification/2025-06-18/basic/security_best_practices)
     /// - [MCP Python SDK: authentication](https://github.com/modelcontextprotocol/python-sdk#authentication)
+    /// - [MCP TypeScript SDK (`requireBearerAuth`, server authorization)](https://github.com/modelcontextprotocol/typescript-sdk)
     pub static HTTP_TRANSPORT_WITHOUT_AUTHENTICATION = {
         code: "PC122",
         name: "http-transport-without-authentication",
@@ -102,13 +114,19 @@ fn diagnostic(
         "{server} is served over HTTP (`{}`) with no authentication: {reach} can call its tools",
         start.what
     );
+    let module = s.module(start.module);
+    let help = if module.language == Language::Python {
+        "Give the server a token verifier and `AuthSettings` (`FastMCP(..., token_verifier=..., auth=AuthSettings(...))`, or `auth=` in standalone FastMCP), or put the app behind bearer-token middleware; a server for one local client is safer on stdio."
+    } else {
+        "Put the MCP route behind the SDK's `requireBearerAuth({ verifier })` (`app.post(\"/mcp\", requireBearerAuth(...), handler)` or `app.use(...)` before the route), or middleware that checks the `Authorization` header and answers 401; a server for one local client is safer on stdio."
+    };
     let d = Diagnostic::new(
         &HTTP_TRANSPORT_WITHOUT_AUTHENTICATION,
-        &s.module(start.module).file,
+        &module.file,
         start.call.span,
         message,
     )
-    .with_help("Give the server a token verifier and `AuthSettings` (`FastMCP(..., token_verifier=..., auth=AuthSettings(...))`, or `auth=` in standalone FastMCP), or put the app behind bearer-token middleware; a server for one local client is safer on stdio.");
+    .with_help(help);
     if local_only {
         d.with_severity(Severity::Medium)
     } else {
@@ -133,8 +151,9 @@ impl super::ProjectRule for Rule {
                 continue;
             }
             // Only local processes can reach it when every host it is given is loopback (none
-            // given is the SDKs' loopback default) and Host/Origin validation keeps web pages out.
-            let loopback = serving.hosts.iter().all(|h| h.is_loopback());
+            // given is the Python SDKs' loopback default; Node binds every interface) and
+            // Host/Origin validation keeps web pages out.
+            let loopback = serving.loopback_only();
             let validated = (serving.origin_check.is_some() || serving.sdk_protects(s))
                 && serving.origin_check_disabled.is_none();
             out.push(diagnostic(s, &serving, start, validated && loopback));

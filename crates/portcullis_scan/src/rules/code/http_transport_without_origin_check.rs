@@ -1,5 +1,6 @@
+use crate::code::ir::Language;
 use crate::code::structure::{ServerSdk, Structure};
-use crate::code::transport::Serving;
+use crate::code::transport::{Inert, Serving};
 use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::registry::{Confidence, RuleMeta};
@@ -15,11 +16,21 @@ declare_rule! {
     ///   lists the allowed hosts and origins;
     /// - the standalone `fastmcp` package, the low-level `SseServerTransport` and
     ///   `StreamableHTTPSessionManager` without `security_settings=` validate nothing;
-    /// - `TransportSecuritySettings(enable_dns_rebinding_protection=False)` turns it off.
+    /// - `TransportSecuritySettings(enable_dns_rebinding_protection=False)` turns it off;
+    /// - the TypeScript SDK's `StreamableHTTPServerTransport` and `SSEServerTransport` validate
+    ///   nothing unless built with `enableDnsRebindingProtection: true` and `allowedHosts` or
+    ///   `allowedOrigins`: the lists alone are ignored, and the flag alone has nothing to compare
+    ///   with. `enableDnsRebindingProtection: false` with no middleware is reported with high
+    ///   confidence;
+    /// - the TypeScript SDK's `createMcpExpressApp()` validates the Host header for its default
+    ///   host `127.0.0.1` (or any loopback one) or when given `allowedHosts`; with
+    ///   `host: "0.0.0.0"` and no `allowedHosts` it validates nothing.
     ///
-    /// Middleware named like a Host or Origin check (`TrustedHostMiddleware`, `OriginMiddleware`)
-    /// or an `@app.middleware("http")` function reading the `Origin` header counts as validation;
-    /// CORS middleware does not (it only decides what a browser may read back).
+    /// Middleware named like a Host or Origin check (`TrustedHostMiddleware`, `OriginMiddleware`,
+    /// `hostHeaderValidation([...])`, `localhostHostValidation()`), an `@app.middleware("http")`
+    /// function reading the `Origin` header, or a TypeScript function comparing
+    /// `req.headers.origin` or `host` and answering 4xx counts as validation; CORS middleware
+    /// does not, whatever its `origin` (it only decides what a browser may read back).
     ///
     /// ## Why is this bad?
     /// Through DNS rebinding, any web page the user opens can send requests to a server on their
@@ -68,6 +79,7 @@ declare_rule! {
     /// - [MCP: Transports, security warning](https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#security-warning)
     /// - [MCP Python SDK: transport security](https://github.com/modelcontextprotocol/python-sdk/blob/main/src/mcp/server/transport_security.py)
     /// - [Starlette: TrustedHostMiddleware](https://www.starlette.io/middleware/#trustedhostmiddleware)
+    /// - [MCP TypeScript SDK (`createMcpExpressApp`, DNS rebinding protection)](https://github.com/modelcontextprotocol/typescript-sdk)
     pub static HTTP_TRANSPORT_WITHOUT_ORIGIN_CHECK = {
         code: "PC124",
         name: "http-transport-without-origin-check",
@@ -81,12 +93,16 @@ declare_rule! {
 
 /// Why nothing validates the headers.
 enum Why<'a> {
-    /// `enable_dns_rebinding_protection=False`.
-    Disabled,
+    /// `enable_dns_rebinding_protection=False`: the setting as written.
+    Disabled(&'a str),
     /// The SDK's own protection is off because the host is not loopback.
     HostNotLoopback(&'a str),
     /// The SDK or transport has none.
     NoneInSdk(&'a str),
+    /// A TypeScript SDK transport whose options check nothing, and no middleware does.
+    Inert(Inert),
+    /// A TypeScript SDK transport (named) built with no validation, and no middleware.
+    NodeTransport(&'a str),
 }
 
 fn diagnostic(
@@ -98,9 +114,9 @@ fn diagnostic(
 ) -> Diagnostic {
     let server = serving.server_name();
     let (message, confidence) = match why {
-        Why::Disabled => (
+        Why::Disabled(what) => (
             format!(
-                "{server} turns its Host and Origin validation off (`enable_dns_rebinding_protection=False`): any web page can reach its tools through DNS rebinding"
+                "{server} turns its Host and Origin validation off (`{what}`): any web page can reach its tools through DNS rebinding"
             ),
             Confidence::High,
         ),
@@ -116,9 +132,39 @@ fn diagnostic(
             ),
             Confidence::Medium,
         ),
+        Why::Inert(Inert::Off) => (
+            format!(
+                "{server} turns its transport's Host and Origin validation off (`enableDnsRebindingProtection: false`) and no middleware validates them: any web page can reach its tools through DNS rebinding"
+            ),
+            Confidence::High,
+        ),
+        Why::Inert(Inert::ListsIgnored) => (
+            format!(
+                "{server} lists allowed hosts or origins for its transport without `enableDnsRebindingProtection: true`, so the SDK ignores them and validates neither Host nor Origin: a web page can reach its tools through DNS rebinding"
+            ),
+            Confidence::High,
+        ),
+        Why::Inert(Inert::NothingListed) => (
+            format!(
+                "{server} turns on `enableDnsRebindingProtection` with no `allowedHosts` or `allowedOrigins`, so the SDK has nothing to compare with and validates neither header: a web page can reach its tools through DNS rebinding"
+            ),
+            Confidence::High,
+        ),
+        Why::NodeTransport(what) => (
+            format!(
+                "{server} is served over HTTP through `{what}` with no Host or Origin validation (no `enableDnsRebindingProtection` with `allowedHosts`, no `createMcpExpressApp()` or host-checking middleware): a web page can reach its tools through DNS rebinding"
+            ),
+            Confidence::Medium,
+        ),
     };
-    Diagnostic::new(&HTTP_TRANSPORT_WITHOUT_ORIGIN_CHECK, &s.module(module).file, span, message)
-        .with_help("Pass `transport_security=TransportSecuritySettings(allowed_hosts=[...], allowed_origins=[...])` (MCP SDK), or add Host/Origin-checking middleware such as Starlette's `TrustedHostMiddleware`; answer a foreign `Origin` with 403.")
+    let file = &s.module(module).file;
+    let help = if s.module(module).language == Language::Python {
+        "Pass `transport_security=TransportSecuritySettings(allowed_hosts=[...], allowed_origins=[...])` (MCP SDK), or add Host/Origin-checking middleware such as Starlette's `TrustedHostMiddleware`; answer a foreign `Origin` with 403."
+    } else {
+        "Build the app with the SDK's `createMcpExpressApp()` (it validates the Host header for a loopback host) or add `hostHeaderValidation([...])` middleware, or give the transport `enableDnsRebindingProtection: true` with `allowedHosts` and `allowedOrigins`; answer a foreign `Origin` with 403."
+    };
+    Diagnostic::new(&HTTP_TRANSPORT_WITHOUT_ORIGIN_CHECK, file, span, message)
+        .with_help(help)
         .with_confidence(confidence)
 }
 
@@ -141,26 +187,42 @@ impl super::ProjectRule for Rule {
                     &serving,
                     off.module,
                     off.expr.span,
-                    Why::Disabled,
+                    Why::Disabled(off.what),
                 ));
                 continue;
             }
             if serving.origin_check.is_some() || serving.sdk_protects(s) {
                 continue;
             }
-            let why = match serving.sdk() {
-                Some(ServerSdk::McpFastMcp | ServerSdk::McpServerV2) => {
-                    let host = serving
-                        .hosts
-                        .iter()
-                        .find(|h| !h.is_loopback())
-                        .and_then(|h| h.value.as_deref())
-                        .unwrap_or("a host read at run time");
-                    Why::HostNotLoopback(host)
-                }
-                Some(ServerSdk::Standalone) => Why::NoneInSdk("the standalone `fastmcp` package"),
-                Some(ServerSdk::LowLevel | ServerSdk::Node) | None => {
-                    Why::NoneInSdk("a transport built without `security_settings=`")
+            if let Some(inert) = &serving.origin_check_inert {
+                out.push(diagnostic(
+                    s,
+                    &serving,
+                    inert.module,
+                    inert.expr.span,
+                    Why::Inert(inert.why),
+                ));
+                continue;
+            }
+            let why = if s.module(start.module).language != Language::Python {
+                Why::NodeTransport(&start.what)
+            } else {
+                match serving.sdk() {
+                    Some(ServerSdk::McpFastMcp | ServerSdk::McpServerV2) => {
+                        let host = serving
+                            .hosts
+                            .iter()
+                            .find(|h| !h.is_loopback())
+                            .and_then(|h| h.value.as_deref())
+                            .unwrap_or("a host read at run time");
+                        Why::HostNotLoopback(host)
+                    }
+                    Some(ServerSdk::Standalone) => {
+                        Why::NoneInSdk("the standalone `fastmcp` package")
+                    }
+                    Some(ServerSdk::LowLevel | ServerSdk::Node) | None => {
+                        Why::NoneInSdk("a transport built without `security_settings=`")
+                    }
                 }
             };
             out.push(diagnostic(s, &serving, start.module, start.call.span, why));
