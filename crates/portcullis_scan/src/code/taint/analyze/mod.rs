@@ -1080,7 +1080,12 @@ impl<'a> Analyzer<'a> {
         // Unbounded reads: a whole file read into memory, from a model-chosen path. A read on
         // the receiver counts only on what was opened as a file when the catalog says so
         // (`read()` is also a method of pipes and sockets).
-        for w in self.catalog.whole_reads.iter().filter(|w| matches(&w.callee)) {
+        for w in self
+            .catalog
+            .whole_reads
+            .iter()
+            .filter(|w| matches(&w.callee))
+        {
             if let Some(i) = w.size_arg {
                 let positional: Vec<&Arg> = args.iter().filter(|a| a.name.is_none()).collect();
                 let unbounded = positional.len() <= i
