@@ -253,6 +253,14 @@ impl<'p> Structure<'p> {
                 self.top_level(target, function).map(|id| (target, id))
             }
             ExprKind::Attr { object, name, .. } => {
+                // `new Crawler().crawl(url)`, `Pager(token).page(who)`: a method of a class
+                // of this module, on an instance made on the spot.
+                if let ExprKind::Call { callee, .. } = &strip_await(object).kind
+                    && let ExprKind::Name(class) = &callee.kind
+                    && self.classes.contains_key(&(m, class.as_str()))
+                {
+                    return self.method(m, class, name).map(|id| (m, id));
+                }
                 let ExprKind::Name(base) = &object.kind else {
                     return None;
                 };
