@@ -1100,6 +1100,7 @@ impl<'a> Analyzer<'a> {
                 ArgSel::At(i, kw) => (select_arg(args, &arg_labels, i, kw), false),
                 ArgSel::Any | ArgSel::Argv(..) => continue,
             };
+            let needs_file = on_receiver && w.file_only;
             let labels: Labels = Labels(
                 named
                     .iter()
@@ -1109,7 +1110,7 @@ impl<'a> Analyzer<'a> {
                     .filter(|l| {
                         !l.flags.has(Flags::SIZE_CHECKED)
                             && !l.cleaned.is_all()
-                            && (!(on_receiver && w.file_only) || l.flags.has(Flags::FILE))
+                            && (!needs_file || l.flags.has(Flags::FILE))
                     })
                     .cloned()
                     .collect(),
