@@ -70,7 +70,7 @@ server.setRequestHandler(CallToolRequestSchema, async (request) => {
       return { content: [{ type: "text", text: stdout }] };
     }
     case "system_info": {
-      // ok: shell-command-from-tool-argument
+      // ok: shell-command-from-tool-argument, outbound-call-without-timeout
       const { stdout } = await execFileAsync("uptime", [], { timeout: 5_000 });
       return { content: [{ type: "text", text: stdout }] };
     }
@@ -80,7 +80,7 @@ server.setRequestHandler(CallToolRequestSchema, async (request) => {
 });
 
 export function streamCommand(line) {
-  // ok: shell-command-from-tool-argument
+  // ok: shell-command-from-tool-argument, outbound-call-without-timeout
   return spawn("sh", ["-c", "tail -f /var/log/syslog"], { stdio: "pipe" });
 }
 

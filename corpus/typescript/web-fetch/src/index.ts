@@ -25,6 +25,7 @@ server.tool(
   { url: z.string().url(), max_length: z.number().int().default(5000) },
   async ({ url, max_length }) => {
     // ruleid: request-to-tool-chosen-url
+    // ok: outbound-call-without-timeout
     const response = await fetch(url, { headers: { "User-Agent": USER_AGENT }, signal: AbortSignal.timeout(30_000) });
     const html = await response.text();
     const markdown = turndown.turndown(html).slice(0, max_length);
@@ -72,7 +73,7 @@ server.tool(
   "Current weather for a city.",
   { city: z.string() },
   async ({ city }) => {
-    // ok: request-to-tool-chosen-url
+    // ok: request-to-tool-chosen-url, outbound-call-without-timeout
     const { data } = await axios.get(`${WEATHER_API}/current?city=${encodeURIComponent(city)}`, { timeout: 10_000 });
     // ok: untrusted-content-returned-unmarked
     return { content: [{ type: "text", text: `${data.temperature}°C` }] };

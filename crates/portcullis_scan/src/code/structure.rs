@@ -253,6 +253,14 @@ impl<'p> Structure<'p> {
                 self.top_level(target, function).map(|id| (target, id))
             }
             ExprKind::Attr { object, name, .. } => {
+                // `new Crawler().crawl(url)`, `Pager(token).page(who)`: a method of a class
+                // of this module, on an instance made on the spot.
+                if let ExprKind::Call { callee, .. } = &strip_await(object).kind
+                    && let ExprKind::Name(class) = &callee.kind
+                    && self.classes.contains_key(&(m, class.as_str()))
+                {
+                    return self.method(m, class, name).map(|id| (m, id));
+                }
                 let ExprKind::Name(base) = &object.kind else {
                     return None;
                 };
@@ -397,6 +405,10 @@ impl<'p> Structure<'p> {
             HandlerKind::Tool => format!("tool `{name}`"),
             HandlerKind::Resource => format!("resource `{name}`"),
             HandlerKind::Prompt => format!("prompt `{name}`"),
+            // An anonymous `tools/call` handler (`setRequestHandler(CallToolRequestSchema, ...)`).
+            HandlerKind::CallTool if name.starts_with('<') => {
+                "the `tools/call` handler".to_string()
+            }
             HandlerKind::CallTool => format!("handler `{name}`"),
         }
     }
@@ -590,8 +602,8 @@ impl<'a> Bindings<'a> {
                     let Some(name) = pattern_dotted(pattern) else {
                         continue;
                     };
-                    let scope = match (name.split_once('.'), function.class) {
-                        (Some(("self" | "cls", _)), Some(c)) => usize::MAX - c,
+                    let scope = match (name.split_once('.'), class_of(module, f)) {
+                        (Some(("self" | "cls" | "this", _)), Some(c)) => usize::MAX - c,
                         _ => f,
                     };
                     values
@@ -608,8 +620,9 @@ impl<'a> Bindings<'a> {
     /// function, on the class (`self.x`) or at module level.
     pub fn values(&self, f: FunctionId, dotted: &str) -> Vec<&'a Expr> {
         let function = self.module.functions.get(f);
-        if dotted.starts_with("self.") || dotted.starts_with("cls.") {
-            let Some(c) = function.and_then(|f| f.class) else {
+        if dotted.starts_with("self.") || dotted.starts_with("cls.") || dotted.starts_with("this.")
+        {
+            let Some(c) = function.and_then(|_| class_of(self.module, f)) else {
                 return Vec::new();
             };
             return self
@@ -645,6 +658,19 @@ impl<'a> Bindings<'a> {
             })
             .collect()
     }
+}
+
+/// The class whose `self`/`this` a function sees: its own, or for a lambda or arrow function
+/// that of the method it is in.
+fn class_of(module: &Module, f: FunctionId) -> Option<usize> {
+    let mut function = module.functions.get(f)?;
+    for _ in 0..32 {
+        if function.class.is_some() {
+            return function.class;
+        }
+        function = module.functions.get(function.parent?)?;
+    }
+    None
 }
 
 /// The literal text of an expression: a string, or a name bound once at module level to one.

@@ -15,7 +15,7 @@ export async function exportNotes({ filename }: { filename: string }) {
 }
 
 export async function importNotes({ filename }: { filename: string }) {
-  // ruleid: path-traversal-from-tool-argument
+  // ruleid: path-traversal-from-tool-argument, unbounded-read-of-tool-chosen-file
   const raw = await fs.readFile(path.join(INBOX, filename), "utf8");
   const notes = JSON.parse(raw) as { title: string; body: string }[];
   const insert = db.prepare("INSERT INTO notes (title, body, tags) VALUES (?, ?, '')");

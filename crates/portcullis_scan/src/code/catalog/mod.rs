@@ -218,6 +218,21 @@ pub struct PathFn {
     pub op: PathOp,
 }
 
+/// A call that reads a whole file into memory (PC113): by a path argument
+/// (`fs.readFileSync(p)`), or on the receiver (`p.read_text()`, `Bun.file(p).text()`).
+#[derive(Debug, Clone, Copy)]
+pub struct WholeRead {
+    pub callee: Callee,
+    /// What names the file: an argument, or the receiver.
+    pub arg: ArgSel,
+    /// The receiver must have been opened as a file (by one of [`Catalog::file_openers`]):
+    /// `read()` is also a method of pipes, sockets and strings' readers.
+    pub file_only: bool,
+    /// The positional argument that bounds the read when given (`f.read(4096)`); `-1` is no
+    /// bound.
+    pub size_arg: Option<usize>,
+}
+
 /// Where untrusted or sensitive data enters, other than tool parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -246,6 +261,8 @@ pub static EMPTY: Catalog = Catalog {
     opaque: &[],
     sources: &[],
     source_names: &[],
+    whole_reads: &[],
+    file_openers: &[],
     prefix_checks: &[],
     containment_checks: &[],
     separators: &[],
@@ -274,6 +291,10 @@ pub struct Catalog {
     pub sources: &'static [Source],
     /// Dotted names that are sources when read (`os.environ`).
     pub source_names: &'static [(&'static str, SourceKind)],
+    /// Calls that read a whole file into memory with no size bound.
+    pub whole_reads: &'static [WholeRead],
+    /// Calls that open a file: what they return is read as a file (`open(p)`, `Bun.file(p)`).
+    pub file_openers: &'static [Callee],
     /// Method names that test a prefix (`startswith`) and containment (`is_relative_to`).
     pub prefix_checks: &'static [&'static str],
     pub containment_checks: &'static [Callee],

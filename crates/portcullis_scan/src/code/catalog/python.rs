@@ -2,6 +2,7 @@
 
 use super::{
     ArgSel, Callee, Catalog, PathFn, PathOp, Sanitizer, Sink, SinkKind, Source, SourceKind, When,
+    WholeRead,
 };
 
 use ArgSel::{At, Receiver};
@@ -683,6 +684,24 @@ static CLASSES: &[&str] = &[
     "aiohttp.ClientSession",
 ];
 
+/// `read_text`/`read_bytes` exist only on paths and have no size parameter; `read` and
+/// `readlines` count only on what was opened as a file, and only without a size.
+static WHOLE_READS: &[WholeRead] = &[
+    whole(M("read_text"), Receiver, false, None),
+    whole(M("read_bytes"), Receiver, false, None),
+    whole(M("read"), Receiver, true, Some(0)),
+    whole(M("readlines"), Receiver, true, Some(0)),
+];
+
+const fn whole(callee: Callee, arg: ArgSel, file_only: bool, size_arg: Option<usize>) -> WholeRead {
+    WholeRead {
+        callee,
+        arg,
+        file_only,
+        size_arg,
+    }
+}
+
 pub static PYTHON: Catalog = Catalog {
     sinks: SINKS,
     sanitizers: SANITIZERS,
@@ -690,6 +709,16 @@ pub static PYTHON: Catalog = Catalog {
     opaque: OPAQUE,
     sources: SOURCES,
     source_names: SOURCE_NAMES,
+    whole_reads: WHOLE_READS,
+    file_openers: &[
+        P("open"),
+        P("io.open"),
+        P("codecs.open"),
+        P("aiofiles.open"),
+        P("pathlib.Path"),
+        P("pathlib.PurePath"),
+        P("os.fdopen"),
+    ],
     prefix_checks: &["startswith"],
     containment_checks: &[M("is_relative_to"), P("os.path.commonpath")],
     separators: &["os.sep", "os.path.sep"],

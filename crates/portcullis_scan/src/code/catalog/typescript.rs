@@ -566,6 +566,49 @@ static SOURCES: &[Source] = &[
 
 static SOURCE_NAMES: &[(&str, SourceKind)] = &[("process.env", SourceKind::Environment)];
 
+/// Whole-file reads (PC113): `fs` and `fs-extra` read by path; a `FileHandle`
+/// (`fs.promises.open`) and a `Bun.file` read whole by method. Streams, `fs.read` into a buffer
+/// and `FileHandle.read()` read a bounded chunk and are not listed.
+static WHOLE_READS: &[super::WholeRead] = &[
+    whole_by_path(P("fs.readFile")),
+    whole_by_path(P("fs.readFileSync")),
+    whole_by_path(P("fs.promises.readFile")),
+    whole_by_path(P("fs-extra.readFile")),
+    whole_by_path(P("fs-extra.readFileSync")),
+    whole_by_path(P("fs-extra.readJson")),
+    whole_by_path(P("fs-extra.readJsonSync")),
+    whole_by_path(P("fs-extra.readJSON")),
+    whole_by_path(P("fs-extra.readJSONSync")),
+    whole_by_path(P("Deno.readFile")),
+    whole_by_path(P("Deno.readTextFile")),
+    whole_of_file(M("readFile")),
+    whole_of_file(M("text")),
+    whole_of_file(M("json")),
+    whole_of_file(M("arrayBuffer")),
+    whole_of_file(M("bytes")),
+];
+
+const fn whole_by_path(callee: Callee) -> super::WholeRead {
+    super::WholeRead {
+        callee,
+        arg: At(0, ""),
+        file_only: false,
+        size_arg: None,
+    }
+}
+
+const fn whole_of_file(callee: Callee) -> super::WholeRead {
+    super::WholeRead {
+        callee,
+        arg: Receiver,
+        file_only: true,
+        size_arg: None,
+    }
+}
+
+/// What opens a file for the methods above: `Bun.file(p)`, `await fs.promises.open(p)`.
+static FILE_OPENERS: &[Callee] = &[P("Bun.file"), P("fs.promises.open")];
+
 pub static TYPESCRIPT: Catalog = Catalog {
     sinks: SINKS,
     sanitizers: SANITIZERS,
@@ -573,6 +616,8 @@ pub static TYPESCRIPT: Catalog = Catalog {
     opaque: OPAQUE,
     sources: SOURCES,
     source_names: SOURCE_NAMES,
+    whole_reads: WHOLE_READS,
+    file_openers: FILE_OPENERS,
     prefix_checks: &["startsWith"],
     containment_checks: &[],
     separators: &["path.sep", "path.posix.sep"],

@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use crate::code::ir::{Expr, ExprKind, FunctionId, Module, StmtKind};
+use crate::code::ir::{Expr, ExprKind, FunctionId, Language, Module, Pattern, StmtKind};
 use crate::code::structure::{
     Bindings, FnKey, Structure, call_parts, for_each_expr, has_spread, positional, strip_await,
 };
@@ -24,9 +24,30 @@ declare_rule! {
     ///   `httpx` with `timeout=None` (its default is 5 seconds), `aiohttp.ClientSession(timeout=None)`
     ///   and an `aiohttp.ClientTimeout()` with no limit set (the session default is 5 minutes).
     ///
+    /// In TypeScript and JavaScript:
+    /// - `fetch` (global, `undici.fetch`/`request`, `node-fetch`) without a `signal`: Node's
+    ///   fetch has no overall deadline (undici only limits each wait for the headers or for the
+    ///   next body chunk, 300 seconds each, so a server that trickles never ends). A signal
+    ///   counts when it is `AbortSignal.timeout(...)`, passed through from elsewhere, or from an
+    ///   `AbortController` whose `abort()` is called (a timer); one nothing aborts does not;
+    /// - `axios` calls and `axios.create` instances with no `timeout` or `signal` in the request
+    ///   or instance config, or with `timeout: 0` (axios's default is 0, no limit), unless
+    ///   `axios.defaults.timeout` or `instance.defaults.timeout` is set;
+    /// - `got` calls and `got.extend` instances without `timeout` (got has none by default);
+    /// - `http`/`https` `request` and `get` without a `timeout` option, `.setTimeout(...)` on the
+    ///   request, or a `signal`;
+    /// - `child_process` `exec`, `execFile` (also promisified), `execSync`, `execFileSync`,
+    ///   `spawnSync`, and execa, without `timeout` or with `timeout: 0` (their default);
+    /// - `ky` with `timeout: false` (its default is 10 seconds).
+    ///
+    /// A `spawn`ed process waited on with no kill timer is not reported (whether it is waited on,
+    /// and whether a timer kills it, is beyond a look at names). Options passed as a value that
+    /// cannot be read (a parameter, a spread) are given the benefit of the doubt.
+    ///
     /// Calls in code no handler reaches (start-up, scripts) are not reported. An `await` inside
-    /// `asyncio.timeout(...)` or `asyncio.wait_for(...)` is bounded; a blocking call there is not
-    /// (asyncio can only cancel at an `await`).
+    /// `asyncio.timeout(...)` or `asyncio.wait_for(...)` is bounded, and so is a promise raced
+    /// against a timer (`Promise.race([work, timeout])`) or wrapped in `pTimeout`; a blocking
+    /// call there is not (asyncio can only cancel at an `await`, and a race only settles one).
     ///
     /// ## Why is this bad?
     /// A tool call that never returns holds the client's request open, and often the whole
@@ -63,7 +84,8 @@ declare_rule! {
     /// ```
     /// Pass a timeout to every request and command a tool makes (`timeout=(3.05, 30)` gives
     /// requests separate connect and read limits); for asyncio, wrap the await in
-    /// `asyncio.timeout(...)`.
+    /// `asyncio.timeout(...)`. In Node, pass `signal: AbortSignal.timeout(ms)` to `fetch` and
+    /// `timeout` (milliseconds) to axios, got, `http.request` and `child_process`.
     ///
     /// ## References
     /// - [CWE-400: Uncontrolled Resource Consumption](https://cwe.mitre.org/data/definitions/400.html)
@@ -71,6 +93,10 @@ declare_rule! {
     /// - [subprocess.run](https://docs.python.org/3/library/subprocess.html#subprocess.run)
     /// - [HTTPX: timeouts](https://www.python-httpx.org/advanced/timeouts/)
     /// - [aiohttp: ClientTimeout](https://docs.aiohttp.org/en/stable/client_quickstart.html#timeouts)
+    /// - [AbortSignal.timeout](https://developer.mozilla.org/en-US/docs/Web/API/AbortSignal/timeout_static)
+    /// - [axios: request config (`timeout`)](https://axios-http.com/docs/req_config)
+    /// - [got: timeout options](https://github.com/sindresorhus/got/blob/main/documentation/6-timeout.md)
+    /// - [child_process.exec (`timeout`)](https://nodejs.org/api/child_process.html#child_processexeccommand-options-callback)
     pub static OUTBOUND_CALL_WITHOUT_TIMEOUT = {
         code: "PC120",
         name: "outbound-call-without-timeout",
@@ -90,6 +116,8 @@ struct Verdict {
     awaitable: bool,
     /// A child process rather than a network request, for the wording.
     process: bool,
+    /// What to do, where the library's own words are needed (TypeScript/JavaScript).
+    fix: Option<String>,
 }
 
 impl Verdict {
@@ -100,6 +128,7 @@ impl Verdict {
             confidence,
             awaitable: false,
             process: what.contains("subprocess") || what.ends_with("communicate"),
+            fix: None,
         }
     }
 
@@ -145,6 +174,22 @@ fn diagnostic(module: &Module, call: &Expr, v: &Verdict, handler: &str) -> Diagn
             },
         )
     };
+    if let Some(fix) = &v.fix {
+        let message = match v.problem {
+            Problem::Disabled => {
+                format!("`{what}` is told to wait without limit: {waits} hangs {handler}")
+            }
+            _ => format!("`{what}` has no timeout: {waits} hangs {handler}"),
+        };
+        return Diagnostic::new(
+            &OUTBOUND_CALL_WITHOUT_TIMEOUT,
+            &module.file,
+            call.span,
+            message,
+        )
+        .with_help(fix.clone())
+        .with_confidence(v.confidence);
+    }
     let (message, help) = match v.problem {
         Problem::Missing => (
             format!("`{what}` has no timeout: {waits} hangs {handler}"),
@@ -198,6 +243,7 @@ impl super::ProjectRule for Rule {
                     == Some("socket.setdefaulttimeout")
             })
         });
+        let node_defaults = NodeDefaults::of(s);
         let mut keys: Vec<(&FnKey, &(usize, usize))> = reached.iter().collect();
         keys.sort();
         let mut per_module: HashMap<usize, Bindings<'_>> = HashMap::new();
@@ -212,11 +258,22 @@ impl super::ProjectRule for Rule {
                     calls.push(e);
                 }
             });
+            let timed = match module.language {
+                Language::Python => Vec::new(),
+                Language::TypeScript | Language::JavaScript => timed_calls(module, f),
+            };
             for call in calls {
-                let Some(v) = judge(module, bindings, f, call, global_socket_timeout) else {
+                let verdict = match module.language {
+                    Language::Python => judge(module, bindings, f, call, global_socket_timeout),
+                    Language::TypeScript | Language::JavaScript => {
+                        judge_node(module, bindings, f, call, &node_defaults, &timed)
+                    }
+                };
+                let Some(v) = verdict else {
                     continue;
                 };
-                // asyncio can only cancel at an `await`: a deadline bounds async calls alone.
+                // asyncio can only cancel at an `await`, and `Promise.race` only settles an
+                // await: a deadline bounds async calls alone.
                 let bounded = deadlines
                     .iter()
                     .any(|r| r.start <= call.span.start && call.span.end <= r.end);
@@ -415,11 +472,582 @@ fn deadline_regions(module: &Module, f: FunctionId) -> Vec<std::ops::Range<usize
         }
     });
     for_each_expr(module, f, &mut |e| {
-        if let Some((callee, args)) = call_parts(e)
-            && module.canonical(callee).as_deref() == Some("asyncio.wait_for")
-            && let Some(first) = positional(args).next()
+        let Some((callee, args)) = call_parts(e) else {
+            return;
+        };
+        match module.canonical(callee).as_deref() {
+            // `pTimeout(promise, { milliseconds })` from p-timeout.
+            Some("asyncio.wait_for" | "p-timeout" | "p-timeout.default") => {
+                if let Some(first) = positional(args).next() {
+                    out.push(first.span.start..first.span.end);
+                }
+            }
+            // `Promise.race([work, timer])`: bounded when one of the racers is a timer.
+            Some("Promise.race") => {
+                if let Some(first) = positional(args).next()
+                    && let ExprKind::Seq(racers) = &first.kind
+                    && racers.iter().any(|r| is_timer(module, r, 0))
+                {
+                    out.extend(racers.iter().map(|r| r.span.start..r.span.end));
+                }
+            }
+            _ => {}
+        }
+    });
+    out
+}
+
+/// A racer that settles after a while: it calls `setTimeout` (a `new Promise` around a timer,
+/// `timers/promises`'s `setTimeout`) or a function named like a timeout or a delay.
+fn is_timer(module: &Module, e: &Expr, depth: usize) -> bool {
+    let timer_name = |n: &str| {
+        let lower = n.to_ascii_lowercase();
+        ["timeout", "delay", "sleep", "timer", "deadline"]
+            .iter()
+            .any(|w| lower.contains(w))
+    };
+    let mut found = false;
+    let mut nested: Vec<FunctionId> = Vec::new();
+    let mut visit = |x: &Expr| match &x.kind {
+        ExprKind::Function(id) => nested.push(*id),
+        ExprKind::Name(n) | ExprKind::Attr { name: n, .. } if timer_name(n) => found = true,
+        _ => {}
+    };
+    crate::code::ir::walk_expr(e, &mut visit);
+    // The executor of `new Promise((_, reject) => setTimeout(reject, ms))` is a function of its
+    // own; look a few levels in.
+    if found || depth >= 4 {
+        return found;
+    }
+    nested.into_iter().any(|id| {
+        module.functions.get(id).is_some_and(|function| {
+            function.body.iter().any(|st| {
+                let mut own: Vec<&Expr> = Vec::new();
+                crate::code::ir::walk_stmt(st, &mut |x| {
+                    if matches!(
+                        x.kind,
+                        ExprKind::Name(_) | ExprKind::Attr { .. } | ExprKind::Function(_)
+                    ) {
+                        own.push(x);
+                    }
+                });
+                own.iter().any(|x| is_timer(module, x, depth + 1))
+            })
+        })
+    })
+}
+
+// ---- TypeScript and JavaScript ----
+
+/// Timeouts set for a whole project: `axios.defaults.timeout = N` anywhere applies to every
+/// axios call and instance.
+struct NodeDefaults {
+    axios_timeout: bool,
+}
+
+impl NodeDefaults {
+    fn of(s: &Structure<'_>) -> NodeDefaults {
+        let mut axios_timeout = false;
+        for m in &s.project.modules {
+            for f in &m.functions {
+                crate::code::ir::each_stmt(&f.body, &mut |st| {
+                    if let StmtKind::Assign {
+                        target: Pattern::Attr(object, name),
+                        value,
+                    } = &st.kind
+                        && name == "timeout"
+                        && object
+                            .dotted()
+                            .is_some_and(|d| m.resolve_dotted(&d) == "axios.defaults")
+                        && !no_limit(value)
+                    {
+                        axios_timeout = true;
+                    }
+                });
+            }
+        }
+        NodeDefaults { axios_timeout }
+    }
+}
+
+/// What an options object says about one key.
+enum Opt<'a> {
+    /// The key is not there (or there is no options object).
+    Absent,
+    /// The options are not a literal we can read (a parameter, a call, a spread): maybe.
+    Unknown,
+    Value(&'a Expr),
+}
+
+/// The value of `key` in an options argument: an object literal, or a name bound to one.
+fn option<'a>(bindings: &Bindings<'a>, f: FunctionId, arg: Option<&'a Expr>, key: &str) -> Opt<'a> {
+    let Some(arg) = arg else {
+        return Opt::Absent;
+    };
+    let from_map = |entries: &'a [(Option<Expr>, Expr)]| -> Opt<'a> {
+        if let Some((_, v)) = entries
+            .iter()
+            .rev()
+            .find(|(k, _)| k.as_ref().and_then(Expr::as_str) == Some(key))
         {
-            out.push(first.span.start..first.span.end);
+            return Opt::Value(v);
+        }
+        if entries.iter().any(|(k, _)| k.is_none()) {
+            return Opt::Unknown;
+        }
+        Opt::Absent
+    };
+    match &strip_await(arg).kind {
+        ExprKind::Map(entries) => from_map(entries),
+        // A URL or a string is not an options object.
+        ExprKind::Str(_) | ExprKind::Template(_) | ExprKind::Binary { .. } => Opt::Absent,
+        ExprKind::Name(_) | ExprKind::Attr { .. } => {
+            let Some(dotted) = arg.dotted() else {
+                return Opt::Unknown;
+            };
+            let values = bindings.values(f, &dotted);
+            if values.is_empty() {
+                return Opt::Unknown;
+            }
+            let mut out = Opt::Absent;
+            for v in values {
+                match &v.kind {
+                    ExprKind::Map(entries) => match from_map(entries) {
+                        Opt::Value(x) => return Opt::Value(x),
+                        Opt::Unknown => out = Opt::Unknown,
+                        Opt::Absent => {}
+                    },
+                    ExprKind::Str(_) | ExprKind::Template(_) | ExprKind::Binary { .. } => {}
+                    ExprKind::Call { callee, is_new, .. }
+                        if *is_new && callee.dotted().as_deref() == Some("URL") => {}
+                    _ => out = Opt::Unknown,
+                }
+            }
+            out
+        }
+        _ => Opt::Unknown,
+    }
+}
+
+/// `0`, `null`, `undefined`, `false`, `Infinity`: no limit at all.
+fn no_limit(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Num(n) => n.trim() == "0",
+        ExprKind::Null | ExprKind::Bool(false) => true,
+        ExprKind::Name(n) => n == "undefined" || n == "Infinity",
+        _ => false,
+    }
+}
+
+/// A call's positional arguments that are not callbacks.
+fn values(args: &[crate::code::ir::Arg]) -> Vec<&Expr> {
+    positional(args)
+        .filter(|e| !matches!(e.kind, ExprKind::Function(_)))
+        .collect()
+}
+
+/// Whether the argument at `i` is an argument list (`execFile("git", ["log"])`), so the
+/// options come after it.
+fn is_argv(bindings: &Bindings<'_>, f: FunctionId, e: Option<&&Expr>) -> bool {
+    let Some(e) = e else {
+        return false;
+    };
+    match &e.kind {
+        ExprKind::Seq(_) => true,
+        _ => e.dotted().is_some_and(|d| {
+            bindings
+                .values(f, &d)
+                .iter()
+                .any(|v| matches!(v.kind, ExprKind::Seq(_)))
+        }),
+    }
+}
+
+const AXIOS_METHODS: &[&str] = &[
+    "get",
+    "delete",
+    "head",
+    "options",
+    "post",
+    "put",
+    "patch",
+    "postForm",
+    "putForm",
+    "patchForm",
+    "request",
+];
+const GOT_METHODS: &[&str] = &[
+    "get", "post", "put", "patch", "delete", "head", "options", "stream", "paginate",
+];
+
+/// Where an axios call's config is: `axios.get(url, config)`, `axios.post(url, data, config)`,
+/// `axios.request(config)`, `axios(config)` or `axios(url, config)`.
+fn axios_config<'a>(method: Option<&str>, args: &[&'a Expr]) -> Option<&'a Expr> {
+    let i = match method {
+        Some("request") => 0,
+        Some("post" | "put" | "patch" | "postForm" | "putForm" | "patchForm") => 2,
+        Some(_) => 1,
+        None => {
+            if matches!(args.first().map(|a| &a.kind), Some(ExprKind::Map(_))) {
+                0
+            } else {
+                1
+            }
+        }
+    };
+    args.get(i).copied()
+}
+
+/// How a timeout or signal in an options object bounds a call.
+enum Bound {
+    Yes,
+    No,
+    Disabled,
+    Unknown,
+}
+
+/// Judges `timeout` (and `signal`) in an options object. `signal` bounds unless it comes from
+/// an `AbortController` whose `abort` is never called.
+fn bound_by(
+    module: &Module,
+    bindings: &Bindings<'_>,
+    f: FunctionId,
+    opts: Option<&Expr>,
+    keys: &[&str],
+) -> Bound {
+    let mut unknown = false;
+    for key in keys {
+        match option(bindings, f, opts, key) {
+            Opt::Value(v) if *key == "signal" => {
+                if no_limit(v) || never_aborted(module, bindings, f, v) {
+                    continue;
+                }
+                return Bound::Yes;
+            }
+            Opt::Value(v) => {
+                return if no_limit(v) {
+                    Bound::Disabled
+                } else {
+                    Bound::Yes
+                };
+            }
+            Opt::Unknown => unknown = true,
+            Opt::Absent => {}
+        }
+    }
+    if unknown { Bound::Unknown } else { Bound::No }
+}
+
+/// `controller.signal` of a `new AbortController()` whose `abort` nothing in the module calls
+/// (no timer, no handler): a signal that never fires.
+fn never_aborted(module: &Module, bindings: &Bindings<'_>, f: FunctionId, signal: &Expr) -> bool {
+    let ExprKind::Attr { object, name, .. } = &signal.kind else {
+        return false;
+    };
+    let Some(controller) = object.dotted() else {
+        return false;
+    };
+    if name != "signal"
+        || !bindings
+            .constructors(f, &controller)
+            .iter()
+            .any(|c| c == "AbortController")
+    {
+        return false;
+    }
+    // Aborted in this function or a function nested in it (a timer's callback).
+    let inside = |mut g: FunctionId| {
+        for _ in 0..64 {
+            if g == f {
+                return true;
+            }
+            match module.functions.get(g).and_then(|x| x.parent) {
+                Some(p) => g = p,
+                None => return false,
+            }
+        }
+        false
+    };
+    let mut aborted = false;
+    for g in (0..module.functions.len()).filter(|&g| inside(g)) {
+        for_each_expr(module, g, &mut |e| {
+            if let ExprKind::Attr { object, name, .. } = &e.kind
+                && name == "abort"
+                && object.dotted().as_deref() == Some(controller.as_str())
+            {
+                aborted = true;
+            }
+        });
+    }
+    !aborted
+}
+
+fn node_verdict(
+    bound: Bound,
+    what: &str,
+    fix: &str,
+    process: bool,
+    awaitable: bool,
+    confidence: Confidence,
+) -> Option<Verdict> {
+    let problem = match bound {
+        Bound::Yes | Bound::Unknown => return None,
+        Bound::No => Problem::Missing,
+        Bound::Disabled => Problem::Disabled,
+    };
+    Some(Verdict {
+        problem,
+        what: what.to_string(),
+        confidence,
+        awaitable,
+        process,
+        fix: Some(fix.to_string()),
+    })
+}
+
+const FETCH_FIX: &str = "Pass `signal: AbortSignal.timeout(ms)`; Node's `fetch` has no overall deadline (undici only limits each wait for headers or for the next body chunk, 300 s each, so a slow trickle never ends).";
+const AXIOS_FIX: &str = "Pass `timeout` (milliseconds) or a `signal` in the request config, in the `axios.create` config, or set `axios.defaults.timeout`; axios's default is 0, no limit.";
+const GOT_FIX: &str =
+    "Pass `timeout: { request: ms }` (or a `signal`); got has no timeout by default.";
+const HTTP_FIX: &str = "Pass `timeout` in the options (or call `req.setTimeout(ms)`) and destroy the request when it fires, or pass a `signal`.";
+const PROCESS_FIX: &str = "Pass `timeout` (milliseconds) in the options; `child_process` and execa wait forever by default (`timeout: 0`).";
+const KY_FIX: &str = "Keep ky's default (10 s) or set a finite `timeout` instead of `false`.";
+
+/// Whether a TypeScript/JavaScript call can wait forever, and what to call it.
+fn judge_node(
+    module: &Module,
+    bindings: &Bindings<'_>,
+    f: FunctionId,
+    call: &Expr,
+    defaults: &NodeDefaults,
+    timed: &[usize],
+) -> Option<Verdict> {
+    let (callee, args) = call_parts(call)?;
+    if has_spread(args) {
+        return None;
+    }
+    let vals = values(args);
+    let path = module.canonical(callee).unwrap_or_default();
+    let (root, last) = path.rsplit_once('.').unwrap_or((path.as_str(), ""));
+    let medium = Confidence::Medium;
+    // `fetch`: only a signal ends it (node-fetch 2 also had a `timeout` option).
+    if matches!(
+        path.as_str(),
+        "fetch"
+            | "globalThis.fetch"
+            | "undici.fetch"
+            | "undici.request"
+            | "node-fetch"
+            | "node-fetch.default"
+            | "cross-fetch"
+    ) {
+        let bound = bound_by(
+            module,
+            bindings,
+            f,
+            vals.get(1).copied(),
+            &["signal", "timeout"],
+        );
+        return node_verdict(bound, &path, FETCH_FIX, false, true, medium);
+    }
+    // axios, and instances made by `axios.create`.
+    let axios_call = match (path.as_str(), root, last) {
+        ("axios", _, _) | ("axios.default", _, _) => Some((None, None)),
+        (_, "axios", m) if AXIOS_METHODS.contains(&m) => Some((Some(m), None)),
+        _ => instance(module, bindings, f, callee, "axios.create", AXIOS_METHODS),
+    };
+    if let Some((method, created)) = axios_call {
+        let config = axios_config(method, &vals);
+        let mut bound = bound_by(module, bindings, f, config, &["timeout", "signal"]);
+        if matches!(bound, Bound::No) {
+            if let Some((create, receiver)) = &created {
+                let create_opts = call_parts(create)
+                    .map(|(_, a)| values(a))
+                    .and_then(|v| v.first().copied());
+                bound = bound_by(module, bindings, f, create_opts, &["timeout", "signal"]);
+                if matches!(bound, Bound::No) && sets_defaults_timeout(module, receiver) {
+                    bound = Bound::Yes;
+                }
+            }
+            if matches!(bound, Bound::No) && defaults.axios_timeout {
+                bound = Bound::Yes;
+            }
+        }
+        let what = display(callee, &path, created.is_some());
+        return node_verdict(bound, &what, AXIOS_FIX, false, true, Confidence::High);
+    }
+    // got, and instances made by `got.extend`.
+    let got_call = match (path.as_str(), root, last) {
+        ("got", _, _) | ("got.default", _, _) => Some((None, None)),
+        (_, "got", m) if GOT_METHODS.contains(&m) => Some((Some(m), None)),
+        _ => instance(module, bindings, f, callee, "got.extend", GOT_METHODS),
+    };
+    if let Some((_, created)) = got_call {
+        let opts = if matches!(vals.first().map(|a| &a.kind), Some(ExprKind::Map(_))) {
+            vals.first().copied()
+        } else {
+            vals.get(1).copied()
+        };
+        let mut bound = bound_by(module, bindings, f, opts, &["timeout", "signal"]);
+        if matches!(bound, Bound::No)
+            && let Some((extend, _)) = created
+        {
+            let extend_opts = call_parts(extend)
+                .map(|(_, a)| values(a))
+                .and_then(|v| v.first().copied());
+            bound = bound_by(module, bindings, f, extend_opts, &["timeout", "signal"]);
+        }
+        let what = display(callee, &path, created.is_some());
+        return node_verdict(bound, &what, GOT_FIX, false, true, Confidence::High);
+    }
+    match (root, last) {
+        ("http" | "https", "request" | "get") => {
+            if timed.contains(&call.span.start) {
+                return None;
+            }
+            // `(url, options, callback)` or `(options, callback)`.
+            let opts = if vals.len() >= 2 {
+                vals.get(1)
+            } else {
+                vals.first()
+            };
+            let bound = bound_by(module, bindings, f, opts.copied(), &["timeout", "signal"]);
+            node_verdict(bound, &path, HTTP_FIX, false, true, Confidence::High)
+        }
+        ("child_process", "exec" | "execSync") | ("execa", "execaCommand" | "execaCommandSync") => {
+            let bound = bound_by(
+                module,
+                bindings,
+                f,
+                vals.get(1).copied(),
+                &["timeout", "signal"],
+            );
+            let sync = last.ends_with("Sync");
+            node_verdict(bound, &path, PROCESS_FIX, true, !sync, Confidence::High)
+        }
+        ("child_process", "execFile" | "execFileSync" | "spawnSync")
+        | ("execa", "execa" | "execaSync")
+        | ("execa", "") => {
+            let at = if is_argv(bindings, f, vals.get(1)) {
+                2
+            } else {
+                1
+            };
+            let bound = bound_by(
+                module,
+                bindings,
+                f,
+                vals.get(at).copied(),
+                &["timeout", "signal"],
+            );
+            let sync = last.ends_with("Sync");
+            node_verdict(bound, &path, PROCESS_FIX, true, !sync, Confidence::High)
+        }
+        ("ky", m) if m.is_empty() || GOT_METHODS.contains(&m) => {
+            match bound_by(module, bindings, f, vals.get(1).copied(), &["timeout"]) {
+                Bound::Disabled => node_verdict(
+                    Bound::Disabled,
+                    &path,
+                    KY_FIX,
+                    false,
+                    true,
+                    Confidence::High,
+                ),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `api.get(...)`/`api(...)` where `api` holds what `factory` (`axios.create`, `got.extend`)
+/// returned: the method called (none for a call of the instance itself) and the factory call
+/// with the instance's name.
+#[allow(clippy::type_complexity)]
+fn instance<'a>(
+    module: &Module,
+    bindings: &Bindings<'a>,
+    f: FunctionId,
+    callee: &'a Expr,
+    factory: &str,
+    methods: &[&str],
+) -> Option<(Option<&'a str>, Option<(&'a Expr, String)>)> {
+    let (receiver, method) = match &callee.kind {
+        ExprKind::Attr { object, name, .. } if methods.contains(&name.as_str()) => {
+            (object.dotted()?, Some(name.as_str()))
+        }
+        ExprKind::Name(n) => (n.clone(), None),
+        _ => return None,
+    };
+    let made = bindings.values(f, &receiver).into_iter().find(|v| {
+        call_parts(v)
+            .and_then(|(c, _)| module.canonical(c))
+            .as_deref()
+            == Some(factory)
+    })?;
+    Some((method, Some((made, receiver))))
+}
+
+/// `api.defaults.timeout = N` anywhere in the module.
+fn sets_defaults_timeout(module: &Module, receiver: &str) -> bool {
+    let want = format!("{receiver}.defaults");
+    let mut found = false;
+    for function in &module.functions {
+        crate::code::ir::each_stmt(&function.body, &mut |st| {
+            if let StmtKind::Assign {
+                target: Pattern::Attr(object, name),
+                value,
+            } = &st.kind
+                && name == "timeout"
+                && object.dotted().as_deref() == Some(want.as_str())
+                && !no_limit(value)
+            {
+                found = true;
+            }
+        });
+    }
+    found
+}
+
+/// How a call is named in messages: its canonical path for library functions, as written
+/// for methods of instances (`api.get`).
+fn display(callee: &Expr, path: &str, instance: bool) -> String {
+    match callee.dotted() {
+        Some(written) if instance => written,
+        _ => path.to_string(),
+    }
+}
+
+/// Calls whose result has `.setTimeout(...)` called on it, directly or through the name it
+/// was assigned to: `https.get(url).setTimeout(5000)`, `req = http.request(o); req.setTimeout(..)`.
+fn timed_calls(module: &Module, f: FunctionId) -> Vec<usize> {
+    let Some(function) = module.functions.get(f) else {
+        return Vec::new();
+    };
+    let mut assigned: Vec<(String, usize)> = Vec::new();
+    crate::code::ir::each_stmt(&function.body, &mut |st| {
+        if let StmtKind::Assign {
+            target: Pattern::Name(n, _),
+            value,
+        } = &st.kind
+            && matches!(strip_await(value).kind, ExprKind::Call { .. })
+        {
+            assigned.push((n.clone(), strip_await(value).span.start));
+        }
+    });
+    let mut out = Vec::new();
+    for_each_expr(module, f, &mut |e| {
+        if let Some((callee, _)) = call_parts(e)
+            && let ExprKind::Attr { object, name, .. } = &callee.kind
+            && name == "setTimeout"
+        {
+            match &strip_await(object).kind {
+                ExprKind::Call { .. } => out.push(strip_await(object).span.start),
+                ExprKind::Name(n) => {
+                    out.extend(assigned.iter().filter(|(a, _)| a == n).map(|(_, s)| *s))
+                }
+                _ => {}
+            }
         }
     });
     out

@@ -5,8 +5,20 @@ use super::{Flow, TaintRule};
 
 declare_rule! {
     /// ## What it does
-    /// Finds `.read()`, `read_text()`, `read_bytes()` and `readlines()` with no size argument on a file
-    /// whose path a tool argument chose, with no size check before.
+    /// Finds a file whose path a tool argument chose read whole into memory, with no size check
+    /// before:
+    /// - Python: `.read()` and `readlines()` with no size argument on an opened file,
+    ///   `read_text()` and `read_bytes()` on a path;
+    /// - TypeScript/JavaScript: `fs.readFile`/`readFileSync`, `readFile` from `fs/promises`,
+    ///   `fs-extra`'s `readFile`/`readJson`, `readFile()` on a `FileHandle` from
+    ///   `fs.promises.open`, and `text()`/`json()`/`arrayBuffer()`/`bytes()` on a `Bun.file`.
+    ///
+    /// A size compared with a limit before the read is a bound: `os.path.getsize(p)`,
+    /// `os.stat(p).st_size`, `Path(p).stat().st_size`; `(await fs.stat(p)).size`,
+    /// `fs.statSync(p).size`, `Bun.file(p).size`, or `st.size` of a variable holding one. So is a
+    /// read of a fixed length: `f.read(limit)`, `createReadStream(p, { end })`, `fs.read` or
+    /// `handle.read` into a buffer. A check of the text after reading it comes too late. A file
+    /// the server chose (a fixed path, a value from an allowlist) is not reported.
     ///
     /// ## Why is this bad?
     /// `/dev/zero`, a multi-gigabyte log or a FIFO exhausts the server's memory or hangs it, and a huge

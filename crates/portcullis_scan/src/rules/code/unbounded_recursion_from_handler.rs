@@ -3,7 +3,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use crate::code::ir::{
     BinOp, CmpOp, Expr, ExprKind, FunctionId, HandlerKind, Module, Pattern, StmtKind,
 };
-use crate::code::structure::{FnKey, Structure, call_parts, walk_own};
+use crate::code::structure::{FnKey, Structure, call_parts, for_each_expr, walk_own};
 use crate::declare_rule;
 use crate::diagnostic::{Diagnostic, TraceStep};
 use crate::registry::RuleMeta;
@@ -19,9 +19,17 @@ declare_rule! {
     /// - tools re-entering the tool surface: a low-level `call_tool` dispatcher calling itself
     ///   (a `batch` tool running steps that may be batches), or tools calling each other.
     ///
+    /// In TypeScript and JavaScript the same: functions and methods (`this.walk(...)`, `async`
+    /// ones too) recursing over `fs.readdir`/`readdirSync`/`opendir`/`readlink` (`fs`,
+    /// `fs/promises`, `fs-extra`), glob packages, or over what `fetch`, axios, got, undici or
+    /// `http.get` return; a callback counts as called by the call it is passed to, so
+    /// `Promise.all(entries.map(e => walk(...)))` and `fs.readdir(dir, (err, names) => ...)`
+    /// recurse too.
+    ///
     /// A depth counter that is compared or decremented (a parameter or variable named like
     /// `depth`, `level`, `limit`, `max_*`, `remaining`, `budget`, `hops`, `ttl`) or a visited set
-    /// (`if p in seen: return` ... `seen.add(p)`) counts as a bound. Recursion over data already in
+    /// (`if p in seen: return` ... `seen.add(p)`; `seen.has(p)` ... `seen.add(p)` in TypeScript)
+    /// counts as a bound. Recursion over data already in
     /// memory (walking a parsed JSON document, a tool deep-merging its own arguments) is bounded
     /// by that data and not reported. A depth argument that only grows and is never compared
     /// (indentation) is no bound.
@@ -200,13 +208,20 @@ impl super::ProjectRule for Rule {
         nodes.sort();
         let mut edges: HashMap<FnKey, Vec<(FnKey, &Expr)>> = HashMap::new();
         for &k in &nodes {
-            edges.insert(
-                k,
-                s.calls_from(k)
-                    .into_iter()
-                    .filter(|(t, _)| reached.contains_key(t))
-                    .collect(),
-            );
+            let mut out: Vec<(FnKey, &Expr)> = s
+                .calls_from(k)
+                .into_iter()
+                .filter(|(t, _)| reached.contains_key(t))
+                .collect();
+            // A function passed to a call is called by it: `entries.map(e => walk(e))`,
+            // `fs.readdir(dir, (err, names) => ...)`. The call stands for the edge.
+            for (t, call) in callbacks(s.module(k.0), k.1) {
+                let t = (k.0, t);
+                if reached.contains_key(&t) && !out.iter().any(|(o, _)| *o == t) {
+                    out.push((t, call));
+                }
+            }
+            edges.insert(k, out);
         }
         let handlers: HashMap<FnKey, HandlerKind> = s
             .project
@@ -292,10 +307,16 @@ fn bounded(
         }
         ExprKind::Call { callee, .. } => {
             if let ExprKind::Attr { object, name, .. } = &callee.kind
-                && matches!(name.as_str(), "add" | "append" | "update" | "setdefault")
                 && let Some(d) = object.dotted()
             {
-                filled.insert(d);
+                match name.as_str() {
+                    "add" | "append" | "update" | "setdefault" | "push" | "set" => {
+                        filled.insert(d);
+                    }
+                    // `seen.has(p)`, `visited.includes(p)`: a membership test by method.
+                    "has" | "includes" | "contains" => membership.push(d),
+                    _ => {}
+                }
             }
         }
         _ => {}
@@ -342,41 +363,7 @@ fn mentions_limit(e: &Expr) -> bool {
 /// the call's start offset), what feeds it.
 fn external_feeds(module: &Module, f: FunctionId) -> HashMap<usize, Feed> {
     let function = &module.functions[f];
-    // Names bound from outside data, to a fixpoint: `entries = os.scandir(p)`, `for e in entries`.
-    let mut bound: Vec<(Vec<String>, &Expr)> = Vec::new();
-    crate::code::ir::each_stmt(&function.body, &mut |st| match &st.kind {
-        StmtKind::Assign { target, value } => bound.push((names(target), value)),
-        StmtKind::Loop {
-            binding: Some(b),
-            iter: Some(i),
-            ..
-        } => bound.push((names(b), i)),
-        StmtKind::With { items, .. } => {
-            for (e, p) in items {
-                if let Some(p) = p {
-                    bound.push((names(p), e));
-                }
-            }
-        }
-        _ => {}
-    });
-    let mut external: HashMap<String, Feed> = HashMap::new();
-    loop {
-        let mut changed = false;
-        for (targets, value) in &bound {
-            if let Some(feed) = feed_of(module, value, &external) {
-                for t in targets {
-                    if !external.contains_key(t) {
-                        external.insert(t.clone(), feed);
-                        changed = true;
-                    }
-                }
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
+    let (external, bound) = external_names(module, f, 0);
     let assigned: HashSet<&str> = bound
         .iter()
         .flat_map(|(t, _)| t.iter().map(String::as_str))
@@ -421,6 +408,104 @@ fn external_feeds(module: &Module, f: FunctionId) -> HashMap<usize, Feed> {
     out
 }
 
+/// Names bound from outside data in a function, to a fixpoint (`entries = os.scandir(p)`,
+/// `for e in entries`), with every binding the function makes.
+#[allow(clippy::type_complexity)]
+fn external_names(
+    module: &Module,
+    f: FunctionId,
+    depth: usize,
+) -> (HashMap<String, Feed>, Vec<(Vec<String>, &Expr)>) {
+    let function = &module.functions[f];
+    let mut bound: Vec<(Vec<String>, &Expr)> = Vec::new();
+    crate::code::ir::each_stmt(&function.body, &mut |st| match &st.kind {
+        StmtKind::Assign { target, value } => bound.push((names(target), value)),
+        StmtKind::Loop {
+            binding: Some(b),
+            iter: Some(i),
+            ..
+        } => bound.push((names(b), i)),
+        StmtKind::With { items, .. } => {
+            for (e, p) in items {
+                if let Some(p) = p {
+                    bound.push((names(p), e));
+                }
+            }
+        }
+        _ => {}
+    });
+    let mut external: HashMap<String, Feed> = HashMap::new();
+    // A callback of a call fed from outside receives what it feeds:
+    // `entries.map(e => ...)`, `fs.readdir(dir, (err, names) => ...)`.
+    if let Some(feed) = callback_feed(module, f, depth) {
+        for p in &function.params {
+            for n in names(&p.pattern) {
+                external.insert(n, feed);
+            }
+        }
+    }
+    loop {
+        let mut changed = false;
+        for (targets, value) in &bound {
+            if let Some(feed) = feed_of(module, value, &external) {
+                for t in targets {
+                    if !external.contains_key(t) {
+                        external.insert(t.clone(), feed);
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    (external, bound)
+}
+
+/// What feeds the call a function is passed to as a callback, in the function it is written
+/// in: the call's receiver, callee or other arguments listing the filesystem or fetching.
+fn callback_feed(module: &Module, f: FunctionId, depth: usize) -> Option<Feed> {
+    const MAX_NESTING: usize = 8;
+    if depth >= MAX_NESTING {
+        return None;
+    }
+    let parent = module.functions.get(f)?.parent?;
+    let mut calls: Vec<&Expr> = Vec::new();
+    for_each_expr(module, parent, &mut |e| {
+        if let Some((_, args)) = call_parts(e)
+            && args
+                .iter()
+                .any(|a| matches!(a.value.kind, ExprKind::Function(id) if id == f))
+        {
+            calls.push(e);
+        }
+    });
+    if calls.is_empty() {
+        return None;
+    }
+    let (external, _) = external_names(module, parent, depth + 1);
+    calls
+        .into_iter()
+        .filter_map(|c| feed_of(module, c, &external))
+        .min()
+}
+
+/// The functions written inline as arguments of a function's calls, with the call.
+fn callbacks(module: &Module, f: FunctionId) -> Vec<(FunctionId, &Expr)> {
+    let mut out = Vec::new();
+    for_each_expr(module, f, &mut |e| {
+        if let Some((_, args)) = call_parts(e) {
+            for a in args {
+                if let ExprKind::Function(id) = a.value.kind {
+                    out.push((id, e));
+                }
+            }
+        }
+    });
+    out
+}
+
 fn names(p: &Pattern) -> Vec<String> {
     match p {
         Pattern::Name(n, _) => vec![n.clone()],
@@ -452,11 +537,41 @@ fn feed_of(module: &Module, e: &Expr, external: &HashMap<String, Feed>) -> Optio
                     "os.readlink",
                     "glob.glob",
                     "glob.iglob",
+                    // Node: `fs`, `fs/promises`, `fs-extra`, glob packages.
+                    "fs.readdir",
+                    "fs.readdirSync",
+                    "fs.opendir",
+                    "fs.opendirSync",
+                    "fs.readlink",
+                    "fs.readlinkSync",
+                    "fs.promises.readdir",
+                    "fs.promises.opendir",
+                    "fs.promises.readlink",
+                    "fs-extra.readdir",
+                    "fs-extra.readdirSync",
+                    "glob",
+                    "glob.sync",
+                    "glob.globSync",
+                    "fast-glob",
+                    "fast-glob.sync",
                 ];
                 let net = ["requests.", "httpx.", "urllib.request.", "aiohttp."];
+                let node_net_roots = ["axios", "got", "undici", "node-fetch", "ky", "superagent"];
+                let root = path.split('.').next().unwrap_or("");
                 if fs.contains(&path.as_str()) {
                     note(Feed::Filesystem);
-                } else if net.iter().any(|p| path.starts_with(p)) {
+                } else if net.iter().any(|p| path.starts_with(p))
+                    || node_net_roots.contains(&root)
+                    || matches!(
+                        path.as_str(),
+                        "fetch"
+                            | "globalThis.fetch"
+                            | "http.get"
+                            | "http.request"
+                            | "https.get"
+                            | "https.request"
+                    )
+                {
                     note(Feed::Network);
                 }
             }

@@ -1287,13 +1287,27 @@ fn size_target(e: &Expr) -> Option<Expr> {
         {
             args.first().map(|a| a.value.clone())
         }
-        ExprKind::Attr { object, name, .. } if name == "st_size" => match &object.kind {
-            ExprKind::Call { callee, args, .. } => match &callee.kind {
-                ExprKind::Attr { object, .. } => Some((**object).clone()),
-                _ => args.first().map(|a| a.value.clone()),
-            },
-            _ => None,
-        },
+        // `os.stat(p).st_size`, `Path(p).stat().st_size`, `(await fs.stat(p)).size`,
+        // `fs.statSync(p).size`, `Bun.file(p).size`: the size of what the call was given, or of
+        // its receiver when it was given nothing; `st.size` of a name bound to one (the check
+        // carries over to what the name was computed from).
+        ExprKind::Attr { object, name, .. } if name == "st_size" || name == "size" => {
+            let object = match &object.kind {
+                ExprKind::Await(inner) => inner,
+                _ => object,
+            };
+            match &object.kind {
+                ExprKind::Call { callee, args, .. } => {
+                    match (args.iter().find(|a| a.name.is_none()), &callee.kind) {
+                        (Some(first), _) => Some(first.value.clone()),
+                        (None, ExprKind::Attr { object, .. }) => Some((**object).clone()),
+                        (None, _) => None,
+                    }
+                }
+                ExprKind::Name(_) => Some((**object).clone()),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }

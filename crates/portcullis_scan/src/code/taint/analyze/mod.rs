@@ -1079,24 +1079,32 @@ impl<'a> Analyzer<'a> {
             );
         }
 
-        // Unbounded reads: `.read()` with no size of a file from a model-chosen path.
-        // `read_text` and `read_bytes` exist only on paths; `read` also on pipes and sockets,
-        // so it counts only on what was opened as a file.
-        let path_method = matches!(method, Some("read_text" | "read_bytes"));
-        let unbounded = match method {
-            // No size parameter at all.
-            Some("read_text" | "read_bytes") => true,
-            Some("read" | "readlines") => {
+        // Unbounded reads: a whole file read into memory, from a model-chosen path. A read on
+        // the receiver counts only on what was opened as a file when the catalog says so
+        // (`read()` is also a method of pipes and sockets).
+        for w in self
+            .catalog
+            .whole_reads
+            .iter()
+            .filter(|w| matches(&w.callee))
+        {
+            if let Some(i) = w.size_arg {
                 let positional: Vec<&Arg> = args.iter().filter(|a| a.name.is_none()).collect();
-                positional.is_empty()
-                    || !positional[0].value.span.is_empty()
-                        && self.text(positional[0].value.span).trim() == "-1"
+                let unbounded = positional.len() <= i
+                    || !positional[i].value.span.is_empty()
+                        && self.text(positional[i].value.span).trim() == "-1";
+                if !unbounded {
+                    continue;
+                }
             }
-            _ => false,
-        };
-        if unbounded {
+            let (named, on_receiver) = match w.arg {
+                ArgSel::Receiver => (recv_labels.clone(), true),
+                ArgSel::At(i, kw) => (select_arg(args, &arg_labels, i, kw), false),
+                ArgSel::Any | ArgSel::Argv(..) => continue,
+            };
+            let needs_file = on_receiver && w.file_only;
             let labels: Labels = Labels(
-                recv_labels
+                named
                     .iter()
                     // Any file path, contained or not: the hazard is the size. An
                     // allowlisted value names a file the server chose; a pipe or a socket is
@@ -1104,7 +1112,7 @@ impl<'a> Analyzer<'a> {
                     .filter(|l| {
                         !l.flags.has(Flags::SIZE_CHECKED)
                             && !l.cleaned.is_all()
-                            && (path_method || l.flags.has(Flags::FILE))
+                            && (!needs_file || l.flags.has(Flags::FILE))
                     })
                     .cloned()
                     .collect(),
@@ -1118,6 +1126,7 @@ impl<'a> Analyzer<'a> {
                     labels,
                     fixed: None,
                 });
+                break;
             }
         }
 
@@ -1159,7 +1168,7 @@ impl<'a> Analyzer<'a> {
             return all_args.cleaned_for(Cleaned::of(&[SinkKind::Sql]));
         }
         // Opening a file: reads of the result are file reads.
-        if matches!(path.as_deref(), Some("open" | "io.open" | "codecs.open" | "aiofiles.open" | "pathlib.Path" | "pathlib.PurePath" | "os.fdopen"))
+        if self.catalog.file_openers.iter().any(&matches)
             // `note.open()`: strings have no `open`; paths (and archives) do.
             || (method == Some("open") && !recv_labels.is_empty())
         {
