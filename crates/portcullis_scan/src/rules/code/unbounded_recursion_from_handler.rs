@@ -119,7 +119,14 @@ fn diagnostic(
     via: Option<&str>,
 ) -> Diagnostic {
     let module = s.module(cycle[0].0);
-    let name = |k: &FnKey| s.module(k.0).functions[k.1].qualname.clone();
+    // `buildTree` rather than `<lambda>.buildTree` for a helper inside an anonymous handler.
+    let name = |k: &FnKey| {
+        let mut shown = s.module(k.0).functions[k.1].qualname.as_str();
+        while let Some(rest) = shown.strip_prefix("<lambda>.") {
+            shown = rest;
+        }
+        shown.to_owned()
+    };
     let who = if cycle.len() == 1 {
         format!("`{}` calls itself", name(&cycle[0]))
     } else {
