@@ -939,9 +939,15 @@ fn ask_over_http(gw: &HttpGateway, sid: &str, id: i64, result: Value) -> Value {
         q["id"].as_str().unwrap().starts_with("portcullis-ask-"),
         "{q}"
     );
-    assert!(q["params"]["message"].as_str().unwrap().contains("`add`"), "{q}");
+    assert!(
+        q["params"]["message"].as_str().unwrap().contains("`add`"),
+        "{q}"
+    );
     // Another call goes through while this one waits for the user.
-    assert_eq!(text_of(&gw.call(sid, id + 1000, "echo", json!({"text": "meanwhile"}))), "meanwhile");
+    assert_eq!(
+        text_of(&gw.call(sid, id + 1000, "echo", json!({"text": "meanwhile"}))),
+        "meanwhile"
+    );
     let r = gw.post(
         Some(sid),
         &json!({"jsonrpc": "2.0", "id": q["id"], "result": result}),
@@ -976,7 +982,10 @@ fn ask_cases(gw: &HttpGateway) {
     let declined = ask_over_http(gw, &sid, 2, json!({"action": "decline"}));
     assert!(refused(&declined), "{declined}");
     assert!(
-        declined["error"]["message"].as_str().unwrap().contains("declined"),
+        declined["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("declined"),
         "{declined}"
     );
 
@@ -991,7 +1000,13 @@ fn ask_cases(gw: &HttpGateway) {
     let r = stream.next().unwrap();
     assert_eq!(r["id"], 3);
     assert!(refused(&r), "{r}");
-    assert!(r["error"]["message"].as_str().unwrap().contains("did not answer"), "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer"),
+        "{r}"
+    );
     let withdrawn = stream.next().unwrap();
     assert_eq!(withdrawn["params"]["requestId"], q["id"]);
     assert!(stream.next().is_none());
@@ -1000,7 +1015,13 @@ fn ask_cases(gw: &HttpGateway) {
     let plain_sid = gw.initialize();
     let r = gw.call(&plain_sid, 4, "add", json!({"a": 1, "b": 1}));
     assert!(refused(&r), "{r}");
-    assert!(r["error"]["message"].as_str().unwrap().contains("elicitation"), "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("elicitation"),
+        "{r}"
+    );
 }
 
 #[test]

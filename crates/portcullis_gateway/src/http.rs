@@ -1256,8 +1256,16 @@ async fn stream_remote(
                 let _ = tx.send(sse_event(None, &to_line(msg))).await;
             }
             if let (Some(call), Some(key)) = (outcome.to_server, outcome.forwarded) {
-                forward_remote(&front, &session, sid, headers, to_line(&call), vec![key], &tx)
-                    .await;
+                forward_remote(
+                    &front,
+                    &session,
+                    sid,
+                    headers,
+                    to_line(&call),
+                    vec![key],
+                    &tx,
+                )
+                .await;
             }
         });
     }

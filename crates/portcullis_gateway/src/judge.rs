@@ -662,14 +662,9 @@ impl Session {
             redact::redact_value(a);
         }
         match judged {
-            Ok(rule) if ask => self.start_ask(
-                msg,
-                id,
-                tool.unwrap_or_default(),
-                redacted,
-                size,
-                &rule,
-            ),
+            Ok(rule) if ask => {
+                self.start_ask(msg, id, tool.unwrap_or_default(), redacted, size, &rule)
+            }
             Ok(rule) => {
                 let entry = Entry {
                     server: engine.name.clone(),
@@ -767,7 +762,14 @@ impl Session {
             let reason = "`ask` needs a client that supports elicitation, and this client did not \
                           declare the `elicitation` capability (form mode) in `initialize`, so the \
                           user cannot be asked; use such a client, or set the rule to allow or deny";
-            return self.refused(id, "tools/call", Some(tool), arguments, size, refuse(&rule, reason));
+            return self.refused(
+                id,
+                "tools/call",
+                Some(tool),
+                arguments,
+                size,
+                refuse(&rule, reason),
+            );
         }
         let entry = Entry {
             server: engine.name.clone(),
@@ -896,7 +898,13 @@ impl Session {
                     ));
                     return out;
                 }
-                self.track(&ask.id, "tools/call", Some(ask.tool.clone()), ask.size, false);
+                self.track(
+                    &ask.id,
+                    "tools/call",
+                    Some(ask.tool.clone()),
+                    ask.size,
+                    false,
+                );
                 out.forwarded = Some(ask.call_key());
                 out.to_server = Some(ask.message);
             }
@@ -1813,9 +1821,11 @@ mod tests {
 
     /// `initialize` with these client capabilities, answered by the (absent) server.
     fn init(session: &Session, caps: Value) {
-        futures_block(session.client_message(&line(json!({"jsonrpc": "2.0", "id": 0,
+        futures_block(
+            session.client_message(&line(json!({"jsonrpc": "2.0", "id": 0,
             "method": "initialize", "params": {"protocolVersion": "2025-11-25",
-            "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}}}))));
+            "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}}}))),
+        );
         session.server_message(&line(json!({"jsonrpc": "2.0", "id": 0, "result": {}})));
     }
 
@@ -1835,15 +1845,21 @@ mod tests {
     #[test]
     fn form_elicitation_is_declared_by_either_revision() {
         let p = |caps: Value| json!({"capabilities": caps});
-        assert!(declares_form_elicitation(Some(&p(json!({"elicitation": {}})))));
+        assert!(declares_form_elicitation(Some(&p(
+            json!({"elicitation": {}})
+        ))));
         assert!(declares_form_elicitation(Some(&p(
             json!({"elicitation": {"form": {}, "url": {}}})
         ))));
         assert!(!declares_form_elicitation(Some(&p(
             json!({"elicitation": {"url": {}}})
         ))));
-        assert!(!declares_form_elicitation(Some(&p(json!({"sampling": {}})))));
-        assert!(!declares_form_elicitation(Some(&p(json!({"elicitation": true})))));
+        assert!(!declares_form_elicitation(Some(&p(
+            json!({"sampling": {}})
+        ))));
+        assert!(!declares_form_elicitation(Some(&p(
+            json!({"elicitation": true})
+        ))));
         assert!(!declares_form_elicitation(None));
     }
 
@@ -1866,11 +1882,22 @@ mod tests {
         assert_eq!(s, "a\\u{202e}b\\u{200b}c\\u{e0041}\\u{7}");
         let s = shown(&"é".repeat(10), 4);
         assert_eq!(s, "éééé… (6 more characters)");
-        let q = question("srv", "rm", Some(&json!({"path": "/x"})), "tool \"rm\" (p:3)");
-        assert_eq!(q["requestedSchema"]["properties"]["approve"]["type"], "boolean");
+        let q = question(
+            "srv",
+            "rm",
+            Some(&json!({"path": "/x"})),
+            "tool \"rm\" (p:3)",
+        );
+        assert_eq!(
+            q["requestedSchema"]["properties"]["approve"]["type"],
+            "boolean"
+        );
         assert_eq!(q["requestedSchema"]["required"], json!(["approve"]));
         let m = q["message"].as_str().unwrap();
-        assert!(m.contains("`rm`") && m.contains("`srv`") && m.contains("\"/x\""), "{m}");
+        assert!(
+            m.contains("`rm`") && m.contains("`srv`") && m.contains("\"/x\""),
+            "{m}"
+        );
     }
 
     #[test]
@@ -1888,7 +1915,10 @@ mod tests {
             assert_eq!(ask.request["method"], "elicitation/create");
             // The question shows the arguments redacted.
             let m = ask.request["params"]["message"].as_str().unwrap();
-            assert!(!m.contains("ghp_Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa"), "{m}");
+            assert!(
+                !m.contains("ghp_Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa"),
+                "{m}"
+            );
             // A second call with the same id while the first is held is refused.
             let dup = session.client_message(&call(7)).await;
             assert!(dup.to_client.unwrap()["error"].is_object());
@@ -1929,7 +1959,12 @@ mod tests {
             let out = session.client_message(&call(1)).await;
             let e = out.to_client.unwrap();
             assert_eq!(e["error"]["code"], REFUSED);
-            assert!(e["error"]["message"].as_str().unwrap().contains("elicitation"));
+            assert!(
+                e["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("elicitation")
+            );
         });
         init(&session, json!({"elicitation": {"form": {}}}));
         futures_block(async {
@@ -1940,7 +1975,10 @@ mod tests {
             let done = session.await_ask(ask).await;
             assert!(done.to_server.is_none());
             let msg = done.to_client[0]["error"]["message"].as_str().unwrap();
-            assert!(msg.contains("declined") && msg.contains("action = \"ask\""), "{msg}");
+            assert!(
+                msg.contains("declined") && msg.contains("action = \"ask\""),
+                "{msg}"
+            );
 
             // No answer: refused after ask_timeout_secs, and the question is withdrawn.
             let ask = session.client_message(&call(3)).await.asks.pop().unwrap();
@@ -1964,7 +2002,10 @@ mod tests {
     #[test]
     fn a_server_request_may_not_use_the_gateways_ids() {
         let dir = tempfile::TempDir::new().unwrap();
-        let engine = engine(dir.path(), "version = 1\n[defaults]\nelicitation = \"allow\"\n");
+        let engine = engine(
+            dir.path(),
+            "version = 1\n[defaults]\nelicitation = \"allow\"\n",
+        );
         let session = engine.session();
         let out = session.server_message(&line(json!({"jsonrpc": "2.0",
             "id": format!("{ASK_ID_PREFIX}x-1"), "method": "elicitation/create",

@@ -776,7 +776,11 @@ impl Resolver<'_> {
                 resources: self.opt_plain_action(&s.resources, "resources", fallback.resources)?,
                 prompts: self.opt_plain_action(&s.prompts, "prompts", fallback.prompts)?,
                 sampling: self.opt_plain_action(&s.sampling, "sampling", fallback.sampling)?,
-                elicitation: self.opt_plain_action(&s.elicitation, "elicitation", fallback.elicitation)?,
+                elicitation: self.opt_plain_action(
+                    &s.elicitation,
+                    "elicitation",
+                    fallback.elicitation,
+                )?,
                 rate: self.rate(&s.rate)?,
                 base,
                 tools,
