@@ -1750,14 +1750,12 @@ fn question(server: &str, tool: &str, arguments: Option<&Value>, label: &str) ->
 fn shown(text: &str, max: usize) -> String {
     use portcullis_scan::tools::normalize::{is_invisible, is_tag};
     let mut out = String::new();
-    let mut count = 0usize;
     let total = text.chars().count();
-    for c in text.chars() {
+    for (count, c) in text.chars().enumerate() {
         if count >= max {
             out.push_str(&format!("… ({} more characters)", total - count));
             break;
         }
-        count += 1;
         if (c.is_control() && c != '\n') || is_invisible(c) || is_tag(c) {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
