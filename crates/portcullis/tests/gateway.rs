@@ -1172,7 +1172,7 @@ name = "*"
     let message = r["error"]["message"].as_str().unwrap();
     assert!(message.contains("instructions to the model"), "{message}");
     assert!(message.contains("injected_instructions"), "{message}");
-    assert!(message.contains("policy.toml:9"), "{message}");
+    assert!(message.contains("policy.toml:8"), "{message}");
     // Hidden in Unicode tag characters.
     let hidden: String = "Result ready.\u{E0001}"
         .chars()
