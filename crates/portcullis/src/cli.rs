@@ -499,6 +499,46 @@ pub enum AuditCommand {
     Verify(AuditFileArgs),
     /// Write every record as JSON lines.
     Export(AuditExportArgs),
+    /// Print the last records, then each new one as the gateway commits it (like `tail -f`),
+    /// until interrupted or the output is closed.
+    Follow(AuditFollowArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FollowFormat {
+    /// One line per record, as `audit list`.
+    Text,
+    /// One JSON object per line, as `audit export`.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditFollowArgs {
+    #[command(flatten)]
+    pub file: AuditFileArgs,
+
+    /// Start with the last N records already there.
+    #[arg(
+        long,
+        short = 'n',
+        value_name = "N",
+        default_value_t = 10,
+        conflicts_with = "since"
+    )]
+    pub last: usize,
+
+    /// Start after record SEQ (a number), or from TIME on (RFC 3339, UTC, a prefix such as
+    /// `2026-05-01T12` will do).
+    #[arg(long, value_name = "SEQ|TIME")]
+    pub since: Option<String>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = FollowFormat::Text)]
+    pub format: FollowFormat,
+
+    /// How often to look for new records, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub interval_ms: u64,
 }
 
 #[derive(Debug, Args)]

@@ -166,10 +166,15 @@ impl Gateway {
     }
 
     fn initialize(&mut self) {
+        self.initialize_with(json!({}));
+    }
+
+    /// `initialize` declaring these client capabilities.
+    fn initialize_with(&mut self, capabilities: Value) {
         let r = self.request(
             json!(0),
             "initialize",
-            json!({"protocolVersion": "2025-11-25", "capabilities": {},
+            json!({"protocolVersion": "2025-11-25", "capabilities": capabilities,
                    "clientInfo": {"name": "gateway-test", "version": "1"}}),
         );
         assert!(r.get("result").is_some(), "{r}");
@@ -1212,4 +1217,283 @@ name = "*"
                 .as_str()
                 .is_some_and(|s| s.contains("injected instructions (warned)"))
     }));
+}
+
+/// The gateway's `elicitation/create` for the call of `tool` with id `call`.
+fn question(gw: &mut Gateway, tool: &str) -> Value {
+    let q = gw.other(|m| m["method"] == "elicitation/create");
+    let id = q["id"].as_str().expect("a string id").to_string();
+    assert!(id.starts_with("portcullis-ask-"), "{q}");
+    let message = q["params"]["message"].as_str().unwrap();
+    assert!(message.contains(&format!("`{tool}`")), "{message}");
+    assert_eq!(
+        q["params"]["requestedSchema"]["properties"]["approve"]["type"],
+        "boolean"
+    );
+    q
+}
+
+fn answer(gw: &mut Gateway, question: &Value, result: Value) {
+    gw.send(&json!({"jsonrpc": "2.0", "id": question["id"], "result": result}));
+}
+
+const ASK_POLICY: &str = r#"
+version = 1
+[defaults]
+action = "allow"
+ask_timeout_secs = ASK_TIMEOUT
+[[server]]
+name = "*"
+[[server.tool]]
+name = "add"
+action = "ask"
+"#;
+
+#[test]
+fn ask_holds_a_call_until_the_user_answers() {
+    let tmp = TempDir::new().unwrap();
+    let policy = write_policy(tmp.path(), &ASK_POLICY.replace("ASK_TIMEOUT", "60"));
+    let mut gw = Gateway::start(tmp.path(), &["--policy", &policy], &[]);
+    gw.initialize_with(json!({"elicitation": {}}));
+    gw.list_tools(1);
+
+    // Approved: the call goes on once the user said yes; meanwhile other calls flow.
+    gw.send(&json!({"jsonrpc": "2.0", "id": 10, "method": "tools/call",
+                    "params": {"name": "add", "arguments": {"a": 2, "b": 3}}}));
+    let q = question(&mut gw, "add");
+    assert!(
+        q["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"a\": 2"),
+        "{q}"
+    );
+    assert_eq!(text_of(&gw.echo(11, "not blocked")), "not blocked");
+    answer(
+        &mut gw,
+        &q,
+        json!({"action": "accept", "content": {"approve": true}}),
+    );
+    assert_eq!(text_of(&gw.response(&json!(10))), "5");
+
+    // Declined, accepted without approval, cancelled: refused, naming the rule.
+    for (id, result, why) in [
+        (12, json!({"action": "decline"}), "declined"),
+        (
+            13,
+            json!({"action": "accept", "content": {"approve": false}}),
+            "did not approve",
+        ),
+        (14, json!({"action": "cancel"}), "dismissed"),
+    ] {
+        gw.send(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                        "params": {"name": "add", "arguments": {"a": 1, "b": 1}}}));
+        let q = question(&mut gw, "add");
+        answer(&mut gw, &q, result);
+        let r = gw.response(&json!(id));
+        assert!(refused(&r), "{r}");
+        let message = r["error"]["message"].as_str().unwrap();
+        assert!(message.contains(why), "{message}");
+        assert!(
+            message.contains("policy.toml:9") && message.contains("action = \"ask\""),
+            "{message}"
+        );
+    }
+
+    // Two held at once, answered in the other order: each answer goes to its own call.
+    for id in [20, 21] {
+        gw.send(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                        "params": {"name": "add", "arguments": {"a": id, "b": 0}}}));
+    }
+    let q20 = question(&mut gw, "add");
+    let q21 = question(&mut gw, "add");
+    assert_ne!(q20["id"], q21["id"]);
+    answer(
+        &mut gw,
+        &q21,
+        json!({"action": "accept", "content": {"approve": true}}),
+    );
+    answer(&mut gw, &q20, json!({"action": "decline"}));
+    let r21 = gw.response(&json!(21));
+    let r20 = gw.response(&json!(20));
+    assert!(refused(&r20), "{r20}");
+    assert!(q20["params"]["message"].as_str().unwrap().contains("20"));
+    assert_eq!(text_of(&r21), "21");
+
+    // The answers were the gateway's: the server never saw them, and still serves.
+    assert_eq!(text_of(&gw.echo(30, "after")), "after");
+    let audit = gw.audit.clone();
+    let (code, err) = gw.finish();
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("dropped a response"), "{err}");
+    assert_chain_holds(&audit);
+    let recs = records(&audit);
+    let add: Vec<(String, String)> = recs
+        .iter()
+        .filter(|r| r["event"] == "request" && r["tool"] == "add")
+        .map(|r| {
+            (
+                r["request_id"].as_str().unwrap().to_string(),
+                r["decision"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let of = |id: &str| -> Vec<&str> {
+        add.iter()
+            .filter(|(i, _)| i == id)
+            .map(|(_, d)| d.as_str())
+            .collect()
+    };
+    assert_eq!(of("10"), ["asked", "accepted"]);
+    assert_eq!(of("12"), ["asked", "refused"]);
+    assert_eq!(of("21"), ["asked", "accepted"]);
+    let declined = recs
+        .iter()
+        .find(|r| r["request_id"] == "12" && r["decision"] == "refused")
+        .unwrap();
+    assert!(
+        declined["rule"].as_str().unwrap().contains("ask"),
+        "{declined}"
+    );
+    assert!(
+        declined["reason"].as_str().unwrap().contains("declined"),
+        "{declined}"
+    );
+}
+
+#[test]
+fn ask_fails_closed_without_elicitation_or_an_answer() {
+    let tmp = TempDir::new().unwrap();
+    let policy = write_policy(tmp.path(), &ASK_POLICY.replace("ASK_TIMEOUT", "1"));
+
+    // A client that cannot be asked: refused at once, saying why.
+    let mut gw = Gateway::start(tmp.path(), &["--policy", &policy], &[]);
+    gw.initialize();
+    let r = gw.call(json!(1), "add", json!({"a": 1, "b": 2}));
+    assert!(refused(&r), "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("supports elicitation"),
+        "{r}"
+    );
+    assert_eq!(text_of(&gw.echo(2, "allowed")), "allowed");
+    drop(gw);
+
+    // No answer within ask_timeout_secs: refused, and the question is withdrawn.
+    let mut gw = Gateway::start(tmp.path(), &["--policy", &policy], &[]);
+    gw.initialize_with(json!({"elicitation": {"form": {}}}));
+    gw.send(&json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                    "params": {"name": "add", "arguments": {"a": 1, "b": 2}}}));
+    let q = question(&mut gw, "add");
+    let r = gw.response(&json!(3));
+    assert!(refused(&r), "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer within 1 s"),
+        "{r}"
+    );
+    let withdrawn = gw.other(|m| m["method"] == "notifications/cancelled");
+    assert_eq!(withdrawn["params"]["requestId"], q["id"]);
+    // A late answer is consumed (nothing reaches the server, nothing comes back).
+    answer(
+        &mut gw,
+        &q,
+        json!({"action": "accept", "content": {"approve": true}}),
+    );
+    assert_eq!(text_of(&gw.echo(4, "still fine")), "still fine");
+    let (code, err) = gw.finish();
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("no longer waits"), "{err}");
+}
+
+/// `portcullis audit follow` on a log another process writes: the tail first, then each new
+/// record; it ends cleanly on SIGTERM and when its reader goes away.
+#[test]
+fn audit_follow_prints_the_tail_then_new_records() {
+    use portcullis_gateway::audit::{AuditFormat, AuditLog, Entry};
+    let tmp = TempDir::new().unwrap();
+    let path = tmp.path().join("audit.sqlite");
+    let mut log = AuditLog::open(&path, AuditFormat::Sqlite).unwrap();
+    let entry = |n: u64| Entry {
+        server: "srv".into(),
+        event: "request".into(),
+        method: "tools/call".into(),
+        tool: Some(format!("tool{n}")),
+        decision: "accepted".into(),
+        ..Entry::default()
+    };
+    for n in 1..=3 {
+        log.append(entry(n)).unwrap();
+    }
+    let follow = |args: &[&str]| {
+        let mut child = Command::cargo_bin("portcullis")
+            .unwrap()
+            .args(["audit", "follow", "--interval-ms", "50", "--audit"])
+            .arg(&path)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        (child, stdout)
+    };
+    let wait_exit = |child: &mut Child| {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "audit follow did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+
+    let (mut child, stdout) = follow(&["--last", "2", "--format", "json"]);
+    let (tx, lines) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let next_seq = || -> u64 {
+        let line = lines
+            .recv_timeout(WAIT)
+            .expect("a record from audit follow");
+        let v: Value = serde_json::from_str(&line).unwrap();
+        v["seq"].as_u64().unwrap()
+    };
+    assert_eq!([next_seq(), next_seq()], [2, 3]);
+    log.append(entry(4)).unwrap();
+    log.append_deferred(entry(5)).unwrap();
+    assert_eq!([next_seq(), next_seq()], [4, 5]);
+    let stopped = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    assert!(wait_exit(&mut child).success());
+
+    // Text, after a given record; the reader leaves after one line and the follower, idle,
+    // notices and exits.
+    let (mut child, stdout) = follow(&["--since", "4"]);
+    let first = std::thread::spawn(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    })
+    .join()
+    .unwrap();
+    assert!(first.trim_start().starts_with("5 "), "{first}");
+    assert!(
+        first.contains("tool5") && first.contains("accepted"),
+        "{first}"
+    );
+    assert!(wait_exit(&mut child).success());
 }

@@ -100,10 +100,15 @@ impl HttpGateway {
 
     /// `initialize` and `notifications/initialized`; returns the session id.
     fn initialize(&self) -> String {
+        self.initialize_with(json!({}))
+    }
+
+    /// `initialize` declaring these client capabilities; returns the session id.
+    fn initialize_with(&self, capabilities: Value) -> String {
         let r = self.post(
             None,
             &json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-                "protocolVersion": "2025-06-18", "capabilities": {},
+                "protocolVersion": "2025-06-18", "capabilities": capabilities,
                 "clientInfo": {"name": "gateway-http-test", "version": "1"}}}),
         );
         assert_eq!(r.status, 200, "{r:?}\n{}", self.stderr.lock().unwrap());
@@ -815,4 +820,248 @@ fn http_upstream_get_stream_and_rug_pull() {
     );
     let _ = server.kill();
     let _ = server.wait();
+}
+
+/// A POST whose SSE answer is read one message at a time, so the test can answer what the
+/// gateway asks in the middle of it.
+struct EventStream {
+    reader: BufReader<TcpStream>,
+    chunked: bool,
+    /// Body bytes read and not yet split into events.
+    buffer: String,
+    ended: bool,
+}
+
+impl EventStream {
+    fn post(gw: &HttpGateway, sid: &str, message: &Value) -> EventStream {
+        let mut stream = TcpStream::connect(&gw.addr).unwrap();
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        let body = message.to_string();
+        let head = format!(
+            "POST /mcp HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n\
+             Mcp-Session-Id: {sid}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            gw.addr,
+            gw.token,
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut status = String::new();
+        reader.read_line(&mut status).unwrap();
+        assert!(status.contains(" 200 "), "{status}");
+        let mut chunked = false;
+        let mut sse = false;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let line = line.trim_end().to_ascii_lowercase();
+            if line.is_empty() {
+                break;
+            }
+            chunked |= line == "transfer-encoding: chunked";
+            sse |= line.starts_with("content-type: text/event-stream");
+        }
+        assert!(sse, "the answer is not an event stream");
+        EventStream {
+            reader,
+            chunked,
+            buffer: String::new(),
+            ended: false,
+        }
+    }
+
+    /// Reads more of the body; false at its end.
+    fn fill(&mut self) -> bool {
+        if self.ended {
+            return false;
+        }
+        let mut data = Vec::new();
+        if self.chunked {
+            let mut size = String::new();
+            self.reader.read_line(&mut size).unwrap();
+            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if n == 0 {
+                self.ended = true;
+                return false;
+            }
+            data.resize(n + 2, 0);
+            self.reader.read_exact(&mut data).unwrap();
+            data.truncate(n);
+        } else {
+            data.resize(4096, 0);
+            let n = self.reader.read(&mut data).unwrap();
+            if n == 0 {
+                self.ended = true;
+                return false;
+            }
+            data.truncate(n);
+        }
+        self.buffer.push_str(&String::from_utf8_lossy(&data));
+        true
+    }
+
+    /// The next JSON-RPC message of the stream; `None` once it ended.
+    fn next(&mut self) -> Option<Value> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let event: String = self.buffer.drain(..end + 2).collect();
+                let data: Vec<&str> = event
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data:"))
+                    .map(str::trim_start)
+                    .collect();
+                let data = data.join("\n");
+                if data.trim().is_empty() {
+                    continue;
+                }
+                return Some(serde_json::from_str(&data).unwrap());
+            }
+            if !self.fill() {
+                return None;
+            }
+        }
+    }
+}
+
+/// Asks through `gw` for the call of `add` with id `id` and answers the question with
+/// `result`; returns the call's answer. Checks that a call made meanwhile is not held up.
+fn ask_over_http(gw: &HttpGateway, sid: &str, id: i64, result: Value) -> Value {
+    let mut stream = EventStream::post(
+        gw,
+        sid,
+        &json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                "params": {"name": "add", "arguments": {"a": id, "b": 1}}}),
+    );
+    let q = stream.next().expect("the question");
+    assert_eq!(q["method"], "elicitation/create", "{q}");
+    assert!(
+        q["id"].as_str().unwrap().starts_with("portcullis-ask-"),
+        "{q}"
+    );
+    assert!(
+        q["params"]["message"].as_str().unwrap().contains("`add`"),
+        "{q}"
+    );
+    // Another call goes through while this one waits for the user.
+    assert_eq!(
+        text_of(&gw.call(sid, id + 1000, "echo", json!({"text": "meanwhile"}))),
+        "meanwhile"
+    );
+    let r = gw.post(
+        Some(sid),
+        &json!({"jsonrpc": "2.0", "id": q["id"], "result": result}),
+    );
+    assert_eq!(r.status, 202, "{r:?}");
+    let answer = stream.next().expect("the call's answer");
+    assert_eq!(answer["id"], json!(id), "{answer}");
+    answer
+}
+
+const HTTP_ASK_POLICY: &str = r#"
+version = 1
+[defaults]
+action = "allow"
+ask_timeout_secs = 3
+[[server]]
+name = "*"
+[[server.tool]]
+name = "add"
+action = "ask"
+"#;
+
+fn ask_cases(gw: &HttpGateway) {
+    let sid = gw.initialize_with(json!({"elicitation": {}}));
+    let approved = ask_over_http(
+        gw,
+        &sid,
+        1,
+        json!({"action": "accept", "content": {"approve": true}}),
+    );
+    assert_eq!(text_of(&approved), "2");
+    let declined = ask_over_http(gw, &sid, 2, json!({"action": "decline"}));
+    assert!(refused(&declined), "{declined}");
+    assert!(
+        declined["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("declined"),
+        "{declined}"
+    );
+
+    // No answer: refused after ask_timeout_secs, the question withdrawn on the same stream.
+    let mut stream = EventStream::post(
+        gw,
+        &sid,
+        &json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                "params": {"name": "add", "arguments": {"a": 1, "b": 1}}}),
+    );
+    let q = stream.next().unwrap();
+    let r = stream.next().unwrap();
+    assert_eq!(r["id"], 3);
+    assert!(refused(&r), "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer"),
+        "{r}"
+    );
+    let withdrawn = stream.next().unwrap();
+    assert_eq!(withdrawn["params"]["requestId"], q["id"]);
+    assert!(stream.next().is_none());
+
+    // A session whose client cannot be asked: refused at once.
+    let plain_sid = gw.initialize();
+    let r = gw.call(&plain_sid, 4, "add", json!({"a": 1, "b": 1}));
+    assert!(refused(&r), "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("elicitation"),
+        "{r}"
+    );
+}
+
+#[test]
+fn http_ask_local_and_remote() {
+    let tmp = TempDir::new().unwrap();
+    let policy = write_policy(tmp.path(), HTTP_ASK_POLICY);
+    let server = testserver().to_str().unwrap().to_string();
+    let gw = HttpGateway::start(
+        tmp.path(),
+        &["--policy", &policy, "--", &server, "--exit-after", "60"],
+        false,
+    );
+    ask_cases(&gw);
+    let recs = records(&gw.audit);
+    assert!(
+        recs.iter()
+            .any(|r| r["tool"] == "add" && r["decision"] == "asked"),
+        "{recs:?}"
+    );
+    drop(gw);
+
+    let mut upstream = Command::new(testserver())
+        .args(["--transport", "http", "--exit-after", "60"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(upstream.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let remote = TempDir::new().unwrap();
+    let policy = write_policy(remote.path(), HTTP_ASK_POLICY);
+    let gw = HttpGateway::start(
+        remote.path(),
+        &["--policy", &policy, "--upstream", url.trim()],
+        false,
+    );
+    ask_cases(&gw);
+    drop(gw);
+    let _ = upstream.kill();
+    let _ = upstream.wait();
 }

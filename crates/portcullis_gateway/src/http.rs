@@ -17,6 +17,10 @@
 //! bounds them. With a local server, answers to a POST come back as one JSON body; what the
 //! server sends on its own (notifications, its requests) goes to the session's GET stream, and
 //! is dropped if no GET stream is open or it is more than [`EVENT_BACKLOG`] messages behind.
+//!
+//! A POST holding a call the policy says to ask about (`action = "ask"`) is answered with an
+//! SSE stream: the gateway's `elicitation/create` first, then, once the client answered it
+//! with a POST of its own, the call's response (or its refusal).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -40,8 +44,8 @@ use tokio::sync::{OwnedMutexGuard, mpsc, oneshot};
 
 use crate::child::ServerProcess;
 use crate::judge::{
-    Engine, EngineOptions, Forward, GATEWAY_ERROR, Session, error_response, id_key, lock, to_line,
-    warn,
+    Ask, ClientOutcome, Engine, EngineOptions, Forward, GATEWAY_ERROR, Session, error_response,
+    id_key, lock, to_line, warn,
 };
 use crate::relay::{LineRead, RelayError, ToServer, read_line_limited, stop_signal, write_server};
 
@@ -498,7 +502,7 @@ fn is_initialize(body: &[u8]) -> bool {
     }
 }
 
-fn random_id() -> String {
+pub(crate) fn random_id() -> String {
     let mut bytes = [0u8; 16];
     if getrandom::fill(&mut bytes).is_err() {
         // No system randomness: fall back to the hasher's per-process random keys.
@@ -650,6 +654,18 @@ async fn post_local(
             );
         }
     }
+    if !out.asks.is_empty() {
+        let (tx, rx) = mpsc::channel::<Bytes>(64);
+        tokio::spawn(stream_local(
+            front.clone(),
+            session.clone(),
+            out.to_client,
+            out.asks,
+            waits,
+            tx,
+        ));
+        return with_session(sse_response(rx), &sid);
+    }
     if waits.is_empty() {
         return with_session(answer_only(out.to_client), &sid);
     }
@@ -669,6 +685,77 @@ async fn post_local(
         json_response(StatusCode::OK, &combine(out.to_client, answers, batch)),
         &sid,
     )
+}
+
+/// The SSE answer to a POST holding calls the user is asked about (local server): the
+/// gateway's replies and questions first, then each answer as it comes.
+async fn stream_local(
+    front: Arc<Front>,
+    session: Arc<HttpSession>,
+    replies: Option<Value>,
+    asks: Vec<Ask>,
+    waits: Vec<(String, oneshot::Receiver<Value>)>,
+    tx: mpsc::Sender<Bytes>,
+) {
+    if let Some(reply) = &replies {
+        let _ = tx.send(sse_event(None, &to_line(reply))).await;
+    }
+    for ask in asks {
+        let _ = tx.send(sse_event(None, &to_line(&ask.request))).await;
+        let (front, session, tx) = (front.clone(), session.clone(), tx.clone());
+        tokio::spawn(async move {
+            let outcome = session.judge.await_ask(ask).await;
+            for msg in &outcome.to_client {
+                let _ = tx.send(sse_event(None, &to_line(msg))).await;
+            }
+            let (Some(call), Some(key)) = (outcome.to_server, outcome.forwarded) else {
+                return;
+            };
+            let Some(local) = &session.local else { return };
+            let (wtx, wrx) = oneshot::channel();
+            lock(&local.waiters).insert(key.clone(), wtx);
+            if local
+                .to_server
+                .send(ToServer::Line(to_line(&call)))
+                .await
+                .is_err()
+            {
+                lock(&local.waiters).remove(&key);
+                for e in session.judge.fail(&[key], "the server has exited") {
+                    let _ = tx.send(sse_event(None, &to_line(&e))).await;
+                }
+                return;
+            }
+            await_local(&front, &session, key, wrx, &tx).await;
+        });
+    }
+    for (key, rx) in waits {
+        await_local(&front, &session, key, rx, &tx).await;
+    }
+}
+
+/// Waits for a local server's answer to the request with key `key` and streams it.
+async fn await_local(
+    front: &Front,
+    session: &HttpSession,
+    key: String,
+    rx: oneshot::Receiver<Value>,
+    tx: &mpsc::Sender<Bytes>,
+) {
+    // The sweeper answers what times out; this bound only guards against a lost waiter.
+    let limit = front.engine.timeout() + Duration::from_secs(5);
+    let answers = match tokio::time::timeout(limit, rx).await {
+        Ok(Ok(v)) => vec![v],
+        _ => {
+            if let Some(local) = &session.local {
+                lock(&local.waiters).remove(&key);
+            }
+            session.judge.fail(&[key], "no answer came back")
+        }
+    };
+    for a in answers {
+        let _ = tx.send(sse_event(None, &to_line(&a))).await;
+    }
 }
 
 /// The gateway's own replies and the server's answers, as one JSON body.
@@ -1030,6 +1117,20 @@ async fn post_remote(
         Err(r) => return r,
     };
     let out = session.judge.client_message(&body).await;
+    if !out.asks.is_empty() {
+        let headers = pass_headers(headers, sid.as_deref());
+        let (tx, rx) = mpsc::channel::<Bytes>(64);
+        tokio::spawn(stream_remote(
+            front.clone(),
+            session,
+            sid.clone(),
+            headers,
+            body,
+            out,
+            tx,
+        ));
+        return sse_response(rx);
+    }
     let batch = body.trim_ascii_start().starts_with(b"[");
     let Some(forward) = out.to_server else {
         return answer_only(out.to_client);
@@ -1128,6 +1229,115 @@ async fn post_remote(
     match &up.session {
         Some(s) => with_session(response, s),
         None => response,
+    }
+}
+
+/// The SSE answer to a POST holding calls the user is asked about (remote server): the
+/// gateway's replies and questions first, then the upstream's answers to what went on.
+async fn stream_remote(
+    front: Arc<Front>,
+    session: Arc<HttpSession>,
+    sid: Option<String>,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    out: ClientOutcome,
+    tx: mpsc::Sender<Bytes>,
+) {
+    if let Some(reply) = &out.to_client {
+        let _ = tx.send(sse_event(None, &to_line(reply))).await;
+    }
+    for ask in out.asks {
+        let _ = tx.send(sse_event(None, &to_line(&ask.request))).await;
+        let (front, session, tx) = (front.clone(), session.clone(), tx.clone());
+        let (sid, headers) = (sid.clone(), headers.clone());
+        tokio::spawn(async move {
+            let outcome = session.judge.await_ask(ask).await;
+            for msg in &outcome.to_client {
+                let _ = tx.send(sse_event(None, &to_line(msg))).await;
+            }
+            if let (Some(call), Some(key)) = (outcome.to_server, outcome.forwarded) {
+                forward_remote(
+                    &front,
+                    &session,
+                    sid,
+                    headers,
+                    to_line(&call),
+                    vec![key],
+                    &tx,
+                )
+                .await;
+            }
+        });
+    }
+    if let Some(forward) = out.to_server {
+        let line = match forward {
+            Forward::Unchanged => body,
+            Forward::Changed(v) => to_line(&v),
+        };
+        forward_remote(&front, &session, sid, headers, line, out.forwarded, &tx).await;
+    }
+}
+
+/// Posts `line` to the upstream and streams what comes back, judged, to `tx`; the `forwarded`
+/// requests it does not answer get errors.
+async fn forward_remote(
+    front: &Arc<Front>,
+    session: &Arc<HttpSession>,
+    sid: Option<String>,
+    mut headers: Vec<(String, String)>,
+    line: Vec<u8>,
+    forwarded: Vec<String>,
+    tx: &mpsc::Sender<Bytes>,
+) {
+    headers.push(("Content-Type".into(), "application/json".into()));
+    let send_all = |msgs: Vec<Value>| async move {
+        for m in msgs {
+            let _ = tx.send(sse_event(None, &to_line(&m))).await;
+        }
+    };
+    let up = match upstream(front, Method::POST, headers, Some(line)).await {
+        Ok(up) => up,
+        Err(why) => {
+            warn(&why);
+            send_all(session.judge.fail(&forwarded, &why)).await;
+            return;
+        }
+    };
+    if !(200..300).contains(&up.status) {
+        let why = format!("the upstream refused the request (HTTP {})", up.status);
+        send_all(session.judge.fail(&forwarded, &why)).await;
+    } else if up.content_type.starts_with("text/event-stream") {
+        relay_events(
+            front.clone(),
+            session.clone(),
+            pump(up.reader),
+            tx.clone(),
+            forwarded,
+        )
+        .await;
+    } else if !forwarded.is_empty() && up.status != 202 {
+        let mut answers = Vec::new();
+        match read_all(up.reader, front.engine.max_message()).await {
+            Ok(bytes) => {
+                let judged = session.judge.server_message(&bytes);
+                send_internal(front, session, judged.to_server, sid.as_deref());
+                match judged.to_client {
+                    Some(Forward::Unchanged) => {
+                        if let Ok(v) = serde_json::from_slice::<Value>(&bytes) {
+                            answers.push(v);
+                        }
+                    }
+                    Some(Forward::Changed(v)) => answers.push(v),
+                    None => {}
+                }
+                answers.extend(session.judge.fail(
+                    &forwarded,
+                    "the upstream's answer did not include the response",
+                ));
+            }
+            Err(why) => answers.extend(session.judge.fail(&forwarded, &why)),
+        }
+        send_all(answers).await;
     }
 }
 

@@ -10,6 +10,12 @@
 //! `list_changed`). The session never does I/O, so stdio and HTTP share every decision. The
 //! trade-off: a transport must feed every message through the session, in order, or the
 //! pending table (which pairs a response with its request's method and tool) goes wrong.
+//!
+//! A call under `action = "ask"` comes back as an [`Ask`]: the transport sends its
+//! `elicitation/create` to the client and awaits [`Session::await_ask`] off its read loop (the
+//! client's answer comes through that loop, and other calls keep flowing meanwhile). The
+//! gateway's own requests carry string ids under [`ASK_ID_PREFIX`], a namespace the server may
+//! not use, so the client's answer is consumed here and never reaches the server.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -18,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use tokio::sync::oneshot;
 
 use crate::audit::{AuditLog, Entry, PinStore};
 use crate::canonical::tool_hash;
@@ -31,6 +38,15 @@ use crate::redact;
 pub const REFUSED: i64 = -32001;
 /// JSON-RPC error code for a call the gateway could not complete (server gone, timeout, audit).
 pub const GATEWAY_ERROR: i64 = -32003;
+
+/// The prefix of the ids of the gateway's own requests to the client (`elicitation/create`
+/// for `action = "ask"`): a string, then a random token per session and a counter. A server
+/// request whose id starts with it is refused, so an answer meant for the gateway can never
+/// be one the server asked for, nor the other way round.
+pub const ASK_ID_PREFIX: &str = "portcullis-ask-";
+
+/// At most this many characters of a call's arguments are shown in the question to the user.
+pub const ASK_MAX_ARGUMENT_CHARS: usize = 4000;
 
 /// What the engine needs to judge, whatever the transport.
 pub struct EngineOptions {
@@ -52,6 +68,7 @@ pub struct Engine {
     pin_mode: PinMode,
     max_message: usize,
     timeout: Duration,
+    ask_timeout: Duration,
     cwd: PathBuf,
     audit: Mutex<AuditLog>,
     pins: Mutex<PinStore>,
@@ -110,6 +127,7 @@ impl Engine {
             },
             max_message: policy.max_message_bytes,
             timeout: Duration::from_secs_f64(policy.request_timeout_secs),
+            ask_timeout: Duration::from_secs_f64(policy.ask_timeout_secs),
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             audit: Mutex::new(options.audit),
             pins: Mutex::new(options.pins),
@@ -161,6 +179,10 @@ impl Engine {
                 pending: HashMap::new(),
                 tools: HashMap::new(),
                 internal_seq: 0,
+                elicitation: false,
+                asks: HashMap::new(),
+                ask_token: crate::http::random_id(),
+                ask_seq: 0,
             }),
         }
     }
@@ -234,6 +256,60 @@ struct State {
     pending: HashMap<String, Pending>,
     tools: HashMap<String, ToolInfo>,
     internal_seq: u64,
+    /// Whether the client declared form elicitation in `initialize` (`ask` needs it).
+    elicitation: bool,
+    /// Calls held while the user is asked, by the key of the gateway's `elicitation/create` id.
+    asks: HashMap<String, Waiting>,
+    /// Makes this session's ask ids unguessable (see [`ASK_ID_PREFIX`]).
+    ask_token: String,
+    ask_seq: u64,
+}
+
+/// A call held for the user's answer, as the session keeps it.
+struct Waiting {
+    /// The [`id_key`] of the held call.
+    call_key: String,
+    id: Value,
+    tool: String,
+    size: usize,
+    answer: oneshot::Sender<Value>,
+}
+
+/// A `tools/call` the policy says to ask the user about: the transport sends [`Ask::request`]
+/// to the client, then awaits [`Session::await_ask`] without blocking its read loop.
+#[derive(Debug)]
+pub struct Ask {
+    /// The gateway's `elicitation/create` request for the client.
+    pub request: Value,
+    /// The key of that request's id in the session's table.
+    key: String,
+    /// The held call, to forward as it came once approved.
+    message: Value,
+    id: Value,
+    tool: String,
+    rule: String,
+    /// Redacted, for the audit log.
+    arguments: Option<Value>,
+    size: usize,
+    answer: oneshot::Receiver<Value>,
+}
+
+impl Ask {
+    /// The [`id_key`] of the held call (the key its response will have once forwarded).
+    pub fn call_key(&self) -> String {
+        id_key(&self.id)
+    }
+}
+
+/// What becomes of a held call once the user answered (or did not).
+#[derive(Debug, Default)]
+pub struct AskOutcome {
+    /// The approved call, to send to the server; it is tracked like any forwarded request.
+    pub to_server: Option<Value>,
+    /// Its [`id_key`], when it goes on.
+    pub forwarded: Option<String>,
+    /// The refusal, and the cancellation of an unanswered question, for the client.
+    pub to_client: Vec<Value>,
 }
 
 /// One MCP session's view: its requests in flight and the tools it has listed.
@@ -258,6 +334,8 @@ pub struct ClientOutcome {
     pub to_client: Option<Value>,
     /// The keys ([`id_key`]) of the requests that went on to the server, which will be answered.
     pub forwarded: Vec<String>,
+    /// Calls held until the user answers (`action = "ask"`); neither forwarded nor answered yet.
+    pub asks: Vec<Ask>,
 }
 
 /// What to do with one message from the server.
@@ -277,6 +355,10 @@ pub fn id_key(id: &Value) -> String {
 enum Verdict {
     Forward,
     Reply(Value),
+    /// Held until the user answers.
+    Ask(Box<Ask>),
+    /// For the gateway alone (the client's answer to its question): goes nowhere.
+    Consumed,
 }
 
 enum ServerVerdict {
@@ -312,9 +394,11 @@ impl Session {
         &self.engine
     }
 
-    /// How many of this session's requests wait for an answer (the gateway's own included).
+    /// How many of this session's requests wait for an answer (the gateway's own, and calls
+    /// waiting for the user, included).
     pub fn in_flight(&self) -> usize {
-        lock(&self.state).pending.len()
+        let state = lock(&self.state);
+        state.pending.len() + state.asks.len()
     }
 
     // ---- client to server ----
@@ -351,6 +435,7 @@ impl Session {
                     return out;
                 }
                 let size = raw.len() / items.len();
+                let count = items.len();
                 let mut forward = Vec::new();
                 let mut replies = Vec::new();
                 for item in items {
@@ -362,16 +447,21 @@ impl Session {
                             forward.push(item);
                         }
                         Verdict::Reply(r) => replies.push(r),
+                        Verdict::Ask(ask) => out.asks.push(*ask),
+                        Verdict::Consumed => {}
                     }
                 }
-                if replies.is_empty() {
+                if forward.len() == count {
                     out.to_server = Some(Forward::Unchanged);
                 } else {
-                    // The refused members are answered by the gateway, the rest go on as a batch.
+                    // The refused members are answered by the gateway (held ones later, on
+                    // their own), the rest go on as a batch.
                     if !forward.is_empty() {
                         out.to_server = Some(Forward::Changed(Value::Array(forward)));
                     }
-                    out.to_client = Some(Value::Array(replies));
+                    if !replies.is_empty() {
+                        out.to_client = Some(Value::Array(replies));
+                    }
                 }
             }
             value => match self.judge_client(&value, raw.len()).await {
@@ -382,6 +472,8 @@ impl Session {
                     out.to_server = Some(Forward::Unchanged);
                 }
                 Verdict::Reply(r) => out.to_client = Some(r),
+                Verdict::Ask(ask) => out.asks.push(*ask),
+                Verdict::Consumed => {}
             },
         }
         out
@@ -400,17 +492,36 @@ impl Session {
         let id = obj.get("id");
         match (method, id) {
             (Some(method), Some(id)) => {
-                self.judge_request(method, id, obj.get("params"), size)
+                self.judge_request(msg, method, id, obj.get("params"), size)
                     .await
             }
             (Some(method), None) => {
                 if method == "notifications/cancelled"
                     && let Some(rid) = obj.get("params").and_then(|p| p.get("requestId"))
                 {
-                    let gone = lock(&self.state).pending.remove(&id_key(rid));
+                    let key = id_key(rid);
+                    if self.cancel_ask(&key) {
+                        // The server never saw the call: nothing to tell it.
+                        return Verdict::Consumed;
+                    }
+                    let gone = lock(&self.state).pending.remove(&key);
                     self.untrack(gone.as_ref());
                 }
                 Verdict::Forward
+            }
+            // The client's answer to the gateway's own question: the gateway's alone, whether
+            // or not the question still waits (a server may not use these ids).
+            (None, Some(id)) if is_ask_id(id) => {
+                let waiting = lock(&self.state).asks.remove(&id_key(id));
+                match waiting {
+                    Some(w) => {
+                        let _ = w.answer.send(msg.clone());
+                    }
+                    None => warn(&format!(
+                        "dropped the client's answer to {id}, a question that no longer waits (timed out or cancelled)"
+                    )),
+                }
+                Verdict::Consumed
             }
             // A response to a request of the server (roots/list, sampling, elicitation).
             (None, Some(_)) => Verdict::Forward,
@@ -434,6 +545,7 @@ impl Session {
 
     async fn judge_request(
         &self,
+        msg: &Value,
         method: &str,
         id: &Value,
         params: Option<&Value>,
@@ -449,8 +561,8 @@ impl Session {
             let refusal = refuse("gateway limits (max_in_flight)", reason);
             return self.refused(id, method, None, None, size, refusal);
         }
-        let verdict = self.judge_reserved(method, id, params, size).await;
-        if matches!(verdict, Verdict::Reply(_)) {
+        let verdict = self.judge_reserved(msg, method, id, params, size).await;
+        if matches!(verdict, Verdict::Reply(_) | Verdict::Consumed) {
             engine.release();
         }
         verdict
@@ -458,6 +570,7 @@ impl Session {
 
     async fn judge_reserved(
         &self,
+        msg: &Value,
         method: &str,
         id: &Value,
         params: Option<&Value>,
@@ -465,7 +578,11 @@ impl Session {
     ) -> Verdict {
         let engine = &*self.engine;
         let key = id_key(id);
-        if lock(&self.state).pending.contains_key(&key) {
+        let taken = {
+            let state = lock(&self.state);
+            state.pending.contains_key(&key) || state.asks.values().any(|w| w.call_key == key)
+        };
+        if taken {
             return Verdict::Reply(error_response(
                 id.clone(),
                 -32600,
@@ -477,6 +594,7 @@ impl Session {
         }
         let mut tool = None;
         let mut arguments = None;
+        let mut ask = false;
         let judged = match method {
             "tools/call" => {
                 let name = params.and_then(|p| p.get("name")).and_then(Value::as_str);
@@ -493,6 +611,7 @@ impl Session {
                             .unwrap_or(Value::Null);
                         let rules = engine.server.tool(name);
                         let verdict = self.judge_tool_call(name, &args, rules).await;
+                        ask = rules.action == Action::Ask;
                         arguments = Some(args);
                         verdict.map(|()| rules.label.clone())
                     }
@@ -530,6 +649,9 @@ impl Session {
                 }
             }
             _ => {
+                if method == "initialize" {
+                    lock(&self.state).elicitation = declares_form_elicitation(params);
+                }
                 // Other requests (initialize, lists, ping, ...) are relayed and tracked, not judged.
                 self.track(id, method, None, size, false);
                 return Verdict::Forward;
@@ -540,6 +662,9 @@ impl Session {
             redact::redact_value(a);
         }
         match judged {
+            Ok(rule) if ask => {
+                self.start_ask(msg, id, tool.unwrap_or_default(), redacted, size, &rule)
+            }
             Ok(rule) => {
                 let entry = Entry {
                     server: engine.name.clone(),
@@ -608,6 +733,228 @@ impl Session {
             ),
             Some(json!({"rule": refusal.rule, "reason": refusal.reason})),
         ))
+    }
+
+    // ---- asking the user ----
+
+    /// Holds a call the policy says to ask about, and words the question. Refused at once when
+    /// the client cannot be asked: `ask` never falls back to allowing.
+    fn start_ask(
+        &self,
+        msg: &Value,
+        id: &Value,
+        tool: String,
+        arguments: Option<Value>,
+        size: usize,
+        label: &str,
+    ) -> Verdict {
+        let engine = &*self.engine;
+        let rule = format!("{label} (action = \"ask\")");
+        let (can_ask, eid) = {
+            let mut state = lock(&self.state);
+            state.ask_seq += 1;
+            (
+                state.elicitation,
+                format!("{ASK_ID_PREFIX}{}-{}", state.ask_token, state.ask_seq),
+            )
+        };
+        if !can_ask {
+            let reason = "`ask` needs a client that supports elicitation, and this client did not \
+                          declare the `elicitation` capability (form mode) in `initialize`, so the \
+                          user cannot be asked; use such a client, or set the rule to allow or deny";
+            return self.refused(
+                id,
+                "tools/call",
+                Some(tool),
+                arguments,
+                size,
+                refuse(&rule, reason),
+            );
+        }
+        let entry = Entry {
+            server: engine.name.clone(),
+            event: "request".into(),
+            method: "tools/call".into(),
+            tool: Some(tool.clone()),
+            request_id: Some(id_key(id)),
+            arguments: arguments.clone(),
+            decision: "asked".into(),
+            rule: Some(rule.clone()),
+            reason: Some(format!(
+                "held while the user is asked (elicitation request {eid}, up to {} s)",
+                engine.ask_timeout.as_secs_f64()
+            )),
+            request_bytes: Some(size as u64),
+            ..Entry::default()
+        };
+        if let Err(e) = engine.append(entry) {
+            warn(&format!("cannot write the audit log: {e}"));
+            return Verdict::Reply(error_response(
+                id.clone(),
+                GATEWAY_ERROR,
+                format!("portcullis stopped `tools/call`: the audit log cannot be written ({e})"),
+                None,
+            ));
+        }
+        let request = json!({
+            "jsonrpc": "2.0",
+            "id": eid,
+            "method": "elicitation/create",
+            "params": question(&engine.name, &tool, arguments.as_ref(), label),
+        });
+        let (tx, rx) = oneshot::channel();
+        let key = id_key(&request["id"]);
+        lock(&self.state).asks.insert(
+            key.clone(),
+            Waiting {
+                call_key: id_key(id),
+                id: id.clone(),
+                tool: tool.clone(),
+                size,
+                answer: tx,
+            },
+        );
+        Verdict::Ask(Box::new(Ask {
+            request,
+            key,
+            message: msg.clone(),
+            id: id.clone(),
+            tool,
+            rule,
+            arguments,
+            size,
+            answer: rx,
+        }))
+    }
+
+    /// Waits (at most the policy's `ask_timeout_secs`) for the user's answer to `ask` and says
+    /// what becomes of the call. Nothing to do when the call was cancelled or failed meanwhile
+    /// (whoever took it answered it).
+    pub async fn await_ask(&self, mut ask: Ask) -> AskOutcome {
+        let timeout = self.engine.ask_timeout;
+        let answer = match tokio::time::timeout(timeout, &mut ask.answer).await {
+            Ok(Ok(v)) => Some(v),
+            Ok(Err(_)) => return AskOutcome::default(),
+            Err(_) => {
+                if lock(&self.state).asks.remove(&ask.key).is_some() {
+                    None
+                } else {
+                    // Answered (or taken) just as the time ran out.
+                    match ask.answer.try_recv() {
+                        Ok(v) => Some(v),
+                        Err(_) => return AskOutcome::default(),
+                    }
+                }
+            }
+        };
+        let mut out = AskOutcome::default();
+        let verdict = match &answer {
+            None => {
+                out.to_client.push(json!({
+                    "jsonrpc": "2.0",
+                    "method": "notifications/cancelled",
+                    "params": {"requestId": ask.request["id"], "reason": "the gateway stopped waiting for an answer"},
+                }));
+                Err(format!(
+                    "the user did not answer within {} s",
+                    timeout.as_secs_f64()
+                ))
+            }
+            Some(v) => approval(v),
+        };
+        // A definition that changed while the user looked at the question is not approved.
+        let verdict = verdict.and_then(|()| {
+            let state = lock(&self.state);
+            match state.tools.get(&ask.tool).and_then(|i| i.blocked.clone()) {
+                Some(why) => Err(why),
+                None => Ok(()),
+            }
+        });
+        match verdict {
+            Ok(()) => {
+                let entry = Entry {
+                    server: self.engine.name.clone(),
+                    event: "request".into(),
+                    method: "tools/call".into(),
+                    tool: Some(ask.tool.clone()),
+                    request_id: Some(id_key(&ask.id)),
+                    arguments: ask.arguments.clone(),
+                    decision: "accepted".into(),
+                    rule: Some(ask.rule.clone()),
+                    reason: Some("approved by the user (asked through elicitation)".into()),
+                    request_bytes: Some(ask.size as u64),
+                    ..Entry::default()
+                };
+                if let Err(e) = self.engine.append(entry) {
+                    warn(&format!("cannot write the audit log: {e}"));
+                    self.engine.release();
+                    out.to_client.push(error_response(
+                        ask.id.clone(),
+                        GATEWAY_ERROR,
+                        format!(
+                            "portcullis stopped `tools/call`: the audit log cannot be written ({e})"
+                        ),
+                        None,
+                    ));
+                    return out;
+                }
+                self.track(
+                    &ask.id,
+                    "tools/call",
+                    Some(ask.tool.clone()),
+                    ask.size,
+                    false,
+                );
+                out.forwarded = Some(ask.call_key());
+                out.to_server = Some(ask.message);
+            }
+            Err(reason) => {
+                let refusal = refuse(&ask.rule, reason);
+                if let Verdict::Reply(r) = self.refused(
+                    &ask.id,
+                    "tools/call",
+                    Some(ask.tool.clone()),
+                    ask.arguments.clone(),
+                    ask.size,
+                    refusal,
+                ) {
+                    out.to_client.insert(0, r);
+                }
+                self.engine.release();
+            }
+        }
+        out
+    }
+
+    /// Drops the question about the call with key `call_key`, which the client cancelled.
+    /// True when there was one.
+    fn cancel_ask(&self, call_key: &str) -> bool {
+        let held = {
+            let mut state = lock(&self.state);
+            let key = state
+                .asks
+                .iter()
+                .find(|(_, w)| w.call_key == call_key)
+                .map(|(k, _)| k.clone());
+            key.and_then(|k| state.asks.remove(&k))
+        };
+        let Some(w) = held else { return false };
+        self.engine.release();
+        let entry = Entry {
+            server: self.engine.name.clone(),
+            event: "request".into(),
+            method: "tools/call".into(),
+            tool: Some(w.tool),
+            request_id: Some(w.call_key),
+            decision: "cancelled".into(),
+            reason: Some("the client cancelled the call while the user was asked".into()),
+            request_bytes: Some(w.size as u64),
+            ..Entry::default()
+        };
+        if let Err(e) = self.engine.append(entry) {
+            warn(&format!("cannot write the audit log: {e}"));
+        }
+        true
     }
 
     fn track(&self, id: &Value, method: &str, tool: Option<String>, size: usize, internal: bool) {
@@ -885,6 +1232,33 @@ impl Session {
             .map(str::to_string);
         let id = msg.get("id").cloned();
         match (method, id) {
+            (Some(method), Some(id)) if is_ask_id(&id) => {
+                let reason = format!(
+                    "`{method}` from the server uses a request id in the gateway's own namespace (`{ASK_ID_PREFIX}...`)"
+                );
+                warn(&format!("refused {reason}"));
+                let entry = Entry {
+                    server: engine.name.clone(),
+                    event: "server-request".into(),
+                    method: method.clone(),
+                    request_id: Some(id.to_string()),
+                    decision: "refused".into(),
+                    rule: Some("gateway".into()),
+                    reason: Some(reason.clone()),
+                    request_bytes: Some(size as u64),
+                    ..Entry::default()
+                };
+                if let Err(e) = engine.append(entry) {
+                    warn(&format!("cannot write the audit log: {e}"));
+                }
+                to_server.push(error_response(
+                    id,
+                    -32600,
+                    format!("portcullis refused {reason}; use another id"),
+                    None,
+                ));
+                ServerVerdict::Drop
+            }
             (Some(method), Some(id)) => {
                 let action = match method.as_str() {
                     "sampling/createMessage" => Some(engine.server.sampling),
@@ -1212,10 +1586,42 @@ impl Session {
 
     /// Answers every request in flight with an error saying `why`.
     pub fn fail_all(&self, why: &str) -> Vec<Value> {
-        let all: Vec<Pending> = lock(&self.state).pending.drain().map(|(_, p)| p).collect();
-        all.into_iter()
+        let (all, asks): (Vec<Pending>, Vec<Waiting>) = {
+            let mut state = lock(&self.state);
+            (
+                state.pending.drain().map(|(_, p)| p).collect(),
+                state.asks.drain().map(|(_, w)| w).collect(),
+            )
+        };
+        let mut out: Vec<Value> = all
+            .into_iter()
             .filter_map(|p| self.fail_one(p, why))
-            .collect()
+            .collect();
+        // Held calls: the server never saw them; their waiters end with nothing to do.
+        for w in asks {
+            self.engine.release();
+            let entry = Entry {
+                server: self.engine.name.clone(),
+                event: "request".into(),
+                method: "tools/call".into(),
+                tool: Some(w.tool),
+                request_id: Some(w.call_key),
+                decision: "failed".into(),
+                reason: Some(format!("while the user was asked: {why}")),
+                request_bytes: Some(w.size as u64),
+                ..Entry::default()
+            };
+            if let Err(e) = self.engine.append(entry) {
+                warn(&format!("cannot write the audit log: {e}"));
+            }
+            out.push(error_response(
+                w.id,
+                GATEWAY_ERROR,
+                format!("portcullis: `tools/call` failed: {why}"),
+                None,
+            ));
+        }
+        out
     }
 
     /// Answers the requests with these keys, if still in flight, with an error saying `why`.
@@ -1275,6 +1681,9 @@ impl Drop for Session {
                 self.engine.release();
             }
         }
+        for _ in state.asks.values() {
+            self.engine.release();
+        }
     }
 }
 
@@ -1284,5 +1693,325 @@ fn request_key(msg: &Value) -> Option<String> {
     match msg.get("id") {
         None | Some(Value::Null) => None,
         Some(id) => Some(id_key(id)),
+    }
+}
+
+/// Whether `id` is in the gateway's own request namespace ([`ASK_ID_PREFIX`]).
+fn is_ask_id(id: &Value) -> bool {
+    id.as_str().is_some_and(|s| s.starts_with(ASK_ID_PREFIX))
+}
+
+/// Whether `initialize` params declare form elicitation: `elicitation: {}` (form, as in
+/// 2025-06-18) or `elicitation: {"form": {...}}` (2025-11-25); URL mode alone does not do.
+fn declares_form_elicitation(params: Option<&Value>) -> bool {
+    let Some(cap) = params
+        .and_then(|p| p.pointer("/capabilities/elicitation"))
+        .and_then(Value::as_object)
+    else {
+        return false;
+    };
+    cap.contains_key("form") || !cap.contains_key("url")
+}
+
+/// The `elicitation/create` params asking the user about one call: the server, the tool and
+/// the (redacted) arguments, shown so that invisible or reordering characters cannot hide
+/// anything, and a schema with one boolean, `approve`.
+fn question(server: &str, tool: &str, arguments: Option<&Value>, label: &str) -> Value {
+    let args = match arguments {
+        None | Some(Value::Null) => "(none)".to_string(),
+        Some(a) => serde_json::to_string_pretty(a).unwrap_or_default(),
+    };
+    let message = format!(
+        "Allow a call to tool `{}` of the MCP server `{}`?\n\nArguments (secrets redacted):\n{}\n\n\
+         portcullis asks because of its policy: {label}.",
+        shown(tool, 200),
+        shown(server, 200),
+        shown(&args, ASK_MAX_ARGUMENT_CHARS),
+    );
+    json!({
+        "message": message,
+        "requestedSchema": {
+            "type": "object",
+            "properties": {
+                "approve": {
+                    "type": "boolean",
+                    "title": "Allow this call",
+                    "description": "Yes runs the tool once with the arguments shown; no refuses the call.",
+                    "default": false,
+                },
+            },
+            "required": ["approve"],
+        },
+    })
+}
+
+/// `text` for a person to judge: control, invisible, bidi and tag characters escaped
+/// (`\u{202e}`), at most `max` characters, then how many were left out.
+fn shown(text: &str, max: usize) -> String {
+    use portcullis_scan::tools::normalize::{is_invisible, is_tag};
+    let mut out = String::new();
+    let total = text.chars().count();
+    for (count, c) in text.chars().enumerate() {
+        if count >= max {
+            out.push_str(&format!("… ({} more characters)", total - count));
+            break;
+        }
+        if (c.is_control() && c != '\n') || is_invisible(c) || is_tag(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Reads the client's answer to the question: `Ok` only for `accept` with `approve: true`.
+fn approval(answer: &Value) -> Result<(), String> {
+    if let Some(error) = answer.get("error") {
+        let message = error
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("no message");
+        return Err(format!(
+            "the client could not ask the user ({})",
+            shown(message, 200)
+        ));
+    }
+    let result = answer.get("result");
+    match result.and_then(|r| r.get("action")).and_then(Value::as_str) {
+        Some("accept") => {
+            if result.and_then(|r| r.pointer("/content/approve")) == Some(&Value::Bool(true)) {
+                Ok(())
+            } else {
+                Err("the user did not approve it".into())
+            }
+        }
+        Some("decline") => Err("the user declined it".into()),
+        Some("cancel") => Err("the user dismissed the question (cancel)".into()),
+        _ => Err("the client's answer is not an elicitation result".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{AuditFormat, read_records};
+    use std::path::Path;
+
+    fn engine(dir: &Path, policy: &str) -> Arc<Engine> {
+        let audit = dir.join("audit.sqlite");
+        Engine::new(EngineOptions {
+            server_name: "srv".into(),
+            policy: Policy::parse(policy, &dir.join("policy.toml")).unwrap(),
+            audit: AuditLog::open(&audit, AuditFormat::Sqlite).unwrap(),
+            pins: PinStore::open_for(&audit, AuditFormat::Sqlite).unwrap(),
+            accept_changes: false,
+            max_in_flight: None,
+        })
+    }
+
+    const ASK: &str = "version = 1\n[defaults]\naction = \"allow\"\nask_timeout_secs = 0.2\n\
+                       [[server]]\nname = \"*\"\n[[server.tool]]\nname = \"rm\"\naction = \"ask\"\n";
+
+    fn line(v: Value) -> Vec<u8> {
+        to_line(&v)
+    }
+
+    /// `initialize` with these client capabilities, answered by the (absent) server.
+    fn init(session: &Session, caps: Value) {
+        futures_block(
+            session.client_message(&line(json!({"jsonrpc": "2.0", "id": 0,
+            "method": "initialize", "params": {"protocolVersion": "2025-11-25",
+            "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}}}))),
+        );
+        session.server_message(&line(json!({"jsonrpc": "2.0", "id": 0, "result": {}})));
+    }
+
+    fn futures_block<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    fn call(id: i64) -> Vec<u8> {
+        line(json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                    "params": {"name": "rm", "arguments": {"path": "/x", "token": "ghp_Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa"}}}))
+    }
+
+    #[test]
+    fn form_elicitation_is_declared_by_either_revision() {
+        let p = |caps: Value| json!({"capabilities": caps});
+        assert!(declares_form_elicitation(Some(&p(
+            json!({"elicitation": {}})
+        ))));
+        assert!(declares_form_elicitation(Some(&p(
+            json!({"elicitation": {"form": {}, "url": {}}})
+        ))));
+        assert!(!declares_form_elicitation(Some(&p(
+            json!({"elicitation": {"url": {}}})
+        ))));
+        assert!(!declares_form_elicitation(Some(&p(
+            json!({"sampling": {}})
+        ))));
+        assert!(!declares_form_elicitation(Some(&p(
+            json!({"elicitation": true})
+        ))));
+        assert!(!declares_form_elicitation(None));
+    }
+
+    #[test]
+    fn answers_are_read_strictly() {
+        let accept = |content: Value| json!({"result": {"action": "accept", "content": content}});
+        assert!(approval(&accept(json!({"approve": true}))).is_ok());
+        assert!(approval(&accept(json!({"approve": "true"}))).is_err());
+        assert!(approval(&accept(json!({"approve": false}))).is_err());
+        assert!(approval(&accept(json!({}))).is_err());
+        assert!(approval(&json!({"result": {"action": "decline"}})).is_err());
+        assert!(approval(&json!({"result": {"action": "cancel"}})).is_err());
+        assert!(approval(&json!({"error": {"code": -1, "message": "no"}})).is_err());
+        assert!(approval(&json!({"result": {}})).is_err());
+    }
+
+    #[test]
+    fn the_question_shows_hidden_characters_and_is_bounded() {
+        let s = shown("a\u{202e}b\u{200b}c\u{e0041}\u{7}", 100);
+        assert_eq!(s, "a\\u{202e}b\\u{200b}c\\u{e0041}\\u{7}");
+        let s = shown(&"é".repeat(10), 4);
+        assert_eq!(s, "éééé… (6 more characters)");
+        let q = question(
+            "srv",
+            "rm",
+            Some(&json!({"path": "/x"})),
+            "tool \"rm\" (p:3)",
+        );
+        assert_eq!(
+            q["requestedSchema"]["properties"]["approve"]["type"],
+            "boolean"
+        );
+        assert_eq!(q["requestedSchema"]["required"], json!(["approve"]));
+        let m = q["message"].as_str().unwrap();
+        assert!(
+            m.contains("`rm`") && m.contains("`srv`") && m.contains("\"/x\""),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn the_answer_is_consumed_and_the_call_goes_on_only_when_approved() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let engine = engine(dir.path(), ASK);
+        let session = engine.session();
+        init(&session, json!({"elicitation": {}}));
+        futures_block(async {
+            let out = session.client_message(&call(7)).await;
+            assert!(out.to_server.is_none() && out.to_client.is_none());
+            let ask = out.asks.into_iter().next().unwrap();
+            let eid = ask.request["id"].clone();
+            assert!(eid.as_str().unwrap().starts_with(ASK_ID_PREFIX));
+            assert_eq!(ask.request["method"], "elicitation/create");
+            // The question shows the arguments redacted.
+            let m = ask.request["params"]["message"].as_str().unwrap();
+            assert!(
+                !m.contains("ghp_Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa"),
+                "{m}"
+            );
+            // A second call with the same id while the first is held is refused.
+            let dup = session.client_message(&call(7)).await;
+            assert!(dup.to_client.unwrap()["error"].is_object());
+            assert_eq!(session.in_flight(), 1);
+            // The answer is the gateway's: nothing goes to the server or back.
+            let answer = json!({"jsonrpc": "2.0", "id": eid,
+                                "result": {"action": "accept", "content": {"approve": true}}});
+            let out = session.client_message(&line(answer.clone())).await;
+            assert!(out.to_server.is_none() && out.to_client.is_none() && out.asks.is_empty());
+            let done = session.await_ask(ask).await;
+            assert_eq!(done.to_server.unwrap()["id"], 7);
+            assert_eq!(done.forwarded.as_deref(), Some("7"));
+            // A late second answer to the same id is still consumed, never forwarded.
+            let out = session.client_message(&line(answer)).await;
+            assert!(out.to_server.is_none() && out.to_client.is_none());
+        });
+        assert_eq!(session.in_flight(), 1, "the approved call is in flight");
+        drop(session);
+        assert_eq!(engine.in_flight(), 0);
+        let path = dir.path().join("audit.sqlite");
+        drop(engine);
+        let recs = read_records(&path, AuditFormat::Sqlite).unwrap();
+        let decisions: Vec<&str> = recs
+            .iter()
+            .filter(|r| r.tool.as_deref() == Some("rm"))
+            .map(|r| r.decision.as_str())
+            .collect();
+        assert_eq!(decisions, ["asked", "accepted"]);
+    }
+
+    #[test]
+    fn decline_timeout_cancel_and_no_capability_refuse() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let engine = engine(dir.path(), ASK);
+        let session = engine.session();
+        futures_block(async {
+            // Before any initialize with elicitation: refused at once.
+            let out = session.client_message(&call(1)).await;
+            let e = out.to_client.unwrap();
+            assert_eq!(e["error"]["code"], REFUSED);
+            assert!(
+                e["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("elicitation")
+            );
+        });
+        init(&session, json!({"elicitation": {"form": {}}}));
+        futures_block(async {
+            let ask = session.client_message(&call(2)).await.asks.pop().unwrap();
+            let answer = json!({"jsonrpc": "2.0", "id": ask.request["id"],
+                                "result": {"action": "decline"}});
+            session.client_message(&line(answer)).await;
+            let done = session.await_ask(ask).await;
+            assert!(done.to_server.is_none());
+            let msg = done.to_client[0]["error"]["message"].as_str().unwrap();
+            assert!(
+                msg.contains("declined") && msg.contains("action = \"ask\""),
+                "{msg}"
+            );
+
+            // No answer: refused after ask_timeout_secs, and the question is withdrawn.
+            let ask = session.client_message(&call(3)).await.asks.pop().unwrap();
+            let done = session.await_ask(ask).await;
+            assert!(done.to_server.is_none());
+            assert_eq!(done.to_client[0]["error"]["code"], REFUSED);
+            assert_eq!(done.to_client[1]["method"], "notifications/cancelled");
+
+            // The client cancels the held call: nothing is forwarded, the waiter ends.
+            let ask = session.client_message(&call(4)).await.asks.pop().unwrap();
+            let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                                "params": {"requestId": 4}});
+            let out = session.client_message(&line(cancel)).await;
+            assert!(out.to_server.is_none());
+            let done = session.await_ask(ask).await;
+            assert!(done.to_server.is_none() && done.to_client.is_empty());
+        });
+        assert_eq!(engine.in_flight(), 0);
+    }
+
+    #[test]
+    fn a_server_request_may_not_use_the_gateways_ids() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let engine = engine(
+            dir.path(),
+            "version = 1\n[defaults]\nelicitation = \"allow\"\n",
+        );
+        let session = engine.session();
+        let out = session.server_message(&line(json!({"jsonrpc": "2.0",
+            "id": format!("{ASK_ID_PREFIX}x-1"), "method": "elicitation/create",
+            "params": {"message": "approve?", "requestedSchema": {"type": "object", "properties": {}}}})));
+        assert!(out.to_client.is_none());
+        assert_eq!(out.to_server[0]["error"]["code"], -32600);
+        let out = session.server_message(&line(json!({"jsonrpc": "2.0", "id": "other-1",
+            "method": "elicitation/create", "params": {}})));
+        assert!(matches!(out.to_client, Some(Forward::Unchanged)));
     }
 }

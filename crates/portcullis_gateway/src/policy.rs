@@ -16,6 +16,7 @@
 //! sampling = "deny"        # server-initiated sampling/createMessage
 //! elicitation = "deny"     # server-initiated elicitation/create
 //! max_in_flight = 256      # requests waiting for an answer at once; more are refused
+//! ask_timeout_secs = 120   # how long a call under `action = "ask"` waits for the user
 //!
 //! [rate]                   # every call through this gateway
 //! calls = 600
@@ -38,6 +39,11 @@
 //! injected_instructions = "block"   # block | warn (default) | off
 //! urls = { args = ["url"], schemes = ["https"], hosts = ["*.example.com"] }
 //! rate = { calls = 10, per_secs = 60, burst = 3 }
+//!
+//! [[server.tool]]
+//! name = "delete_*"
+//! action = "ask"           # ask the user (MCP elicitation) before each call; refused on
+//!                          # decline, cancel, timeout, or a client without elicitation
 //!
 //! [[server.tool]]
 //! name = "edit_files"
@@ -88,6 +94,9 @@ impl fmt::Display for PolicyError {
 pub enum Action {
     Allow,
     Deny,
+    /// Ask the user (MCP elicitation) before each call; refused unless they approve. Tool
+    /// calls only.
+    Ask,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,6 +210,8 @@ pub struct Policy {
     pub request_timeout_secs: f64,
     /// Requests waiting for an answer at once, over all sessions; more are refused.
     pub max_in_flight: usize,
+    /// How long a call under `action = "ask"` waits for the user's answer before it is refused.
+    pub ask_timeout_secs: f64,
     servers: Vec<ServerEntry>,
     fallback: ServerPolicy,
 }
@@ -209,6 +220,7 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 << 20;
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 << 20;
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: f64 = 300.0;
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+pub const DEFAULT_ASK_TIMEOUT_SECS: f64 = 120.0;
 
 impl Policy {
     /// No policy file: every call is allowed; pins, redaction and the audit log still apply.
@@ -233,6 +245,7 @@ impl Policy {
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             request_timeout_secs: DEFAULT_REQUEST_TIMEOUT_SECS,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            ask_timeout_secs: DEFAULT_ASK_TIMEOUT_SECS,
             servers: Vec::new(),
             fallback: ServerPolicy {
                 label: base.label.clone(),
@@ -330,6 +343,7 @@ struct RawDefaults {
     max_message_bytes: Option<Spanned<usize>>,
     request_timeout_secs: Option<Spanned<f64>>,
     max_in_flight: Option<Spanned<usize>>,
+    ask_timeout_secs: Option<Spanned<f64>>,
     max_string_len: Option<usize>,
     injected_instructions: Option<Spanned<String>>,
 }
@@ -428,20 +442,32 @@ impl Resolver<'_> {
         line_col(self.text, span.start).0
     }
 
+    /// A tool call's action: `allow`, `deny` or `ask`.
     fn action(&self, value: &Spanned<String>) -> Result<Action, PolicyError> {
+        match value.get_ref().as_str() {
+            "ask" => Ok(Action::Ask),
+            _ => self.plain_action(value, "action"),
+        }
+    }
+
+    /// The action of `resources`, `prompts`, `sampling`, `elicitation`: `allow` or `deny`.
+    fn plain_action(&self, value: &Spanned<String>, key: &str) -> Result<Action, PolicyError> {
         match value.get_ref().as_str() {
             "allow" => Ok(Action::Allow),
             "deny" => Ok(Action::Deny),
             "ask" => Err(self.err(
                 value.span(),
-                "`ask` is not supported yet: the gateway cannot ask the user in the middle of a call"
-                    .into(),
-                "use `allow` or `deny`",
+                format!("`{key} = \"ask\"` is not supported: the gateway asks the user about tool calls only"),
+                "use `allow` or `deny` here; `ask` goes in a tool rule's (or a server's) `action`",
             )),
             other => Err(self.err(
                 value.span(),
                 format!("unknown action `{other}`"),
-                "use `allow` or `deny`",
+                if key == "action" {
+                    "use `allow`, `deny` or `ask`"
+                } else {
+                    "use `allow` or `deny`"
+                },
             )),
         }
     }
@@ -452,6 +478,17 @@ impl Resolver<'_> {
         inherited: Action,
     ) -> Result<Action, PolicyError> {
         value.as_ref().map_or(Ok(inherited), |v| self.action(v))
+    }
+
+    fn opt_plain_action(
+        &self,
+        value: &Option<Spanned<String>>,
+        key: &str,
+        inherited: Action,
+    ) -> Result<Action, PolicyError> {
+        value
+            .as_ref()
+            .map_or(Ok(inherited), |v| self.plain_action(v, key))
     }
 
     fn detection(
@@ -646,6 +683,17 @@ impl Resolver<'_> {
                 ));
             }
         };
+        let ask_timeout_secs = match &d.ask_timeout_secs {
+            None => DEFAULT_ASK_TIMEOUT_SECS,
+            Some(v) if v.get_ref().is_finite() && *v.get_ref() > 0.0 => *v.get_ref(),
+            Some(v) => {
+                return Err(self.err(
+                    v.span(),
+                    "`ask_timeout_secs` must be above 0".into(),
+                    "use e.g. 120 (seconds the user has to answer before the call is refused)",
+                ));
+            }
+        };
         let default_action = self.opt_action(&d.action, Action::Deny)?;
         let base = ToolRules {
             label: "defaults".into(),
@@ -664,10 +712,10 @@ impl Resolver<'_> {
         let fallback = ServerPolicy {
             label: "defaults".into(),
             action: default_action,
-            resources: self.opt_action(&d.resources, Action::Allow)?,
-            prompts: self.opt_action(&d.prompts, Action::Allow)?,
-            sampling: self.opt_action(&d.sampling, Action::Deny)?,
-            elicitation: self.opt_action(&d.elicitation, Action::Deny)?,
+            resources: self.opt_plain_action(&d.resources, "resources", Action::Allow)?,
+            prompts: self.opt_plain_action(&d.prompts, "prompts", Action::Allow)?,
+            sampling: self.opt_plain_action(&d.sampling, "sampling", Action::Deny)?,
+            elicitation: self.opt_plain_action(&d.elicitation, "elicitation", Action::Deny)?,
             rate: None,
             base,
             tools: Vec::new(),
@@ -682,6 +730,7 @@ impl Resolver<'_> {
             max_message_bytes,
             request_timeout_secs,
             max_in_flight,
+            ask_timeout_secs,
             servers,
             fallback,
         })
@@ -724,10 +773,14 @@ impl Resolver<'_> {
             policy: ServerPolicy {
                 label,
                 action,
-                resources: self.opt_action(&s.resources, fallback.resources)?,
-                prompts: self.opt_action(&s.prompts, fallback.prompts)?,
-                sampling: self.opt_action(&s.sampling, fallback.sampling)?,
-                elicitation: self.opt_action(&s.elicitation, fallback.elicitation)?,
+                resources: self.opt_plain_action(&s.resources, "resources", fallback.resources)?,
+                prompts: self.opt_plain_action(&s.prompts, "prompts", fallback.prompts)?,
+                sampling: self.opt_plain_action(&s.sampling, "sampling", fallback.sampling)?,
+                elicitation: self.opt_plain_action(
+                    &s.elicitation,
+                    "elicitation",
+                    fallback.elicitation,
+                )?,
                 rate: self.rate(&s.rate)?,
                 base,
                 tools,
@@ -840,9 +893,12 @@ rate = { calls = 5, per_secs = 1 }
         assert_eq!(e.position.map(|p| p.0), Some(3), "{e}");
         assert!(e.to_string().contains("actoin"), "{e}");
 
-        let e = parse("version = 1\n[[server]]\nname = \"x\"\naction = \"ask\"\n").unwrap_err();
-        assert_eq!(e.position, Some((4, 10)), "{e}");
-        assert!(e.message.contains("not supported yet"), "{e}");
+        let e = parse("version = 1\n[[server]]\nname = \"x\"\nsampling = \"ask\"\n").unwrap_err();
+        assert_eq!(e.position, Some((4, 12)), "{e}");
+        assert!(e.message.contains("tool calls only"), "{e}");
+
+        let e = parse("version = 1\n[defaults]\nask_timeout_secs = 0\n").unwrap_err();
+        assert_eq!(e.position.map(|p| p.0), Some(3), "{e}");
 
         let e = parse("version = 1\n[[server]]\nname = \"x\"\n[[server.tool]]\nname = \"t\"\npatterns = { a = \"(\" }\n").unwrap_err();
         assert_eq!(e.position.map(|p| p.0), Some(6), "{e}");
@@ -858,6 +914,22 @@ rate = { calls = 5, per_secs = 1 }
         )
         .unwrap_err();
         assert_eq!(e.position.map(|p| p.0), Some(4), "{e}");
+    }
+
+    #[test]
+    fn ask_is_a_tool_action() {
+        let p = parse(
+            "version = 1\n[defaults]\nask_timeout_secs = 30\n[[server]]\nname = \"*\"\naction = \"ask\"\n[[server.tool]]\nname = \"read\"\naction = \"allow\"\n",
+        )
+        .unwrap();
+        assert_eq!(p.ask_timeout_secs, 30.0);
+        assert_eq!(p.server("fs").tool("write").action, Action::Ask);
+        assert_eq!(p.server("fs").tool("read").action, Action::Allow);
+        assert_eq!(p.server("fs").elicitation, Action::Deny);
+        assert_eq!(
+            parse("version = 1\n").unwrap().ask_timeout_secs,
+            DEFAULT_ASK_TIMEOUT_SECS
+        );
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //!
 //! One task reads the client and judges each message in order (so nothing is reordered), one
 //! reads the server, and one writer per direction owns each pipe (so lines never interleave).
-//! Requests stay in flight concurrently. Reads are bounded by the message size cap, so a
+//! Requests stay in flight concurrently; a call held while the user is asked (`action =
+//! "ask"`) waits in a task of its own, so the client loop keeps reading (the answer comes that
+//! way) and other calls keep flowing. Reads are bounded by the message size cap, so a
 //! hostile peer costs at most that much memory per message. When the server exits, hangs past
 //! the request timeout, or the gateway is stopped, every pending request gets a JSON-RPC error
 //! and the server's whole process group is stopped.
@@ -298,6 +300,19 @@ async fn client_loop(pipes: Arc<Pipes>) {
                 }
                 if let Some(reply) = out.to_client {
                     pipes.client(&reply).await;
+                }
+                for ask in out.asks {
+                    pipes.client(&ask.request).await;
+                    let pipes = pipes.clone();
+                    tokio::spawn(async move {
+                        let outcome = pipes.session.await_ask(ask).await;
+                        if let Some(call) = &outcome.to_server {
+                            pipes.server(call).await;
+                        }
+                        for msg in &outcome.to_client {
+                            pipes.client(msg).await;
+                        }
+                    });
                 }
             }
         }

@@ -5,8 +5,8 @@
 //!
 //! The trade-off is toward a policy that keeps the user's servers working: a tool the dump shows
 //! is allowed unless it looks destructive; without a dump the server's tools are allowed except
-//! names that read as destructive. Destructive tools are denied rather than "ask", which the
-//! gateway cannot do in the middle of a call yet.
+//! names that read as destructive. Destructive tools are denied rather than "ask": asking needs
+//! a client that supports elicitation, and the comment says how to switch.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -417,7 +417,7 @@ fn write_server(
                     Some(why) => (
                         "deny",
                         format!(
-                            "Looks destructive: {why}. Denied (the gateway cannot ask yet); set \"allow\" once reviewed."
+                            "Looks destructive: {why}. Denied; set \"ask\" to approve each call (clients with elicitation) or \"allow\" once reviewed."
                         ),
                     ),
                     None => {
@@ -448,7 +448,7 @@ fn write_server(
             for glob in DESTRUCTIVE_GLOBS {
                 let _ = writeln!(
                     w,
-                    "[[server.tool]]\nname = {}\n# Reads as destructive. Denied (the gateway cannot ask yet); set \"allow\" once reviewed.\naction = \"deny\"\n",
+                    "[[server.tool]]\nname = {}\n# Reads as destructive. Denied; set \"ask\" to approve each call (clients with elicitation) or \"allow\" once reviewed.\naction = \"deny\"\n",
                     quote(glob)
                 );
             }
