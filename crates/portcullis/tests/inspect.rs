@@ -295,60 +295,38 @@ fn a_rug_pull_shows_in_the_second_listing() {
     assert_eq!(description(&first, "add"), "Adds two numbers.");
     assert!(description(&second, "add").contains("<IMPORTANT>"));
 
-    // Over stdio, in the initialize era, the server says `list_changed` during the inspection,
-    // and the snapshot keeps the second listing.
-    let save = dir.path().join("stdio.json");
-    let out = inspect_stdio(
-        &[
-            "--protocol",
-            "legacy",
-            "--list",
-            "--save",
-            save.to_str().unwrap(),
-        ],
-        &["--rug-pull"],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
-    let snap = read_json(&save);
-    assert_eq!(description(&snap, "add"), "Adds two numbers.");
-    let ours = &snap["portcullis"];
-    assert_eq!(ours["notifications"][0], "notifications/tools/list_changed");
-    let relisted = ours["relisted"]["tools"].as_array().unwrap();
-    let add = relisted.iter().find(|t| t["name"] == "add").unwrap();
-    assert!(add["description"].as_str().unwrap().contains("<IMPORTANT>"));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("changed while inspected: tools"));
-
-    // In the 2026-07-28 era the change is said only on a `subscriptions/listen` stream, which
-    // the inspection opens before listing.
-    let save = dir.path().join("modern.json");
-    let out = inspect_stdio(
-        &[
-            "--protocol",
-            "modern",
-            "--list",
-            "--save",
-            save.to_str().unwrap(),
-        ],
-        &["--rug-pull"],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
-    let snap = read_json(&save);
-    let ours = &snap["portcullis"];
-    assert_eq!(snap["protocolVersion"], "2026-07-28", "{snap}");
-    assert!(
-        ours["notifications"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("notifications/tools/list_changed")),
-        "{ours}"
-    );
-    let relisted = ours["relisted"]["tools"].as_array().unwrap();
-    let add = relisted.iter().find(|t| t["name"] == "add").unwrap();
-    assert!(add["description"].as_str().unwrap().contains("<IMPORTANT>"));
+    // Over stdio the server says `list_changed` during the inspection, and the snapshot keeps
+    // the second listing: in the initialize era to the session, in the 2026-07-28 era only on
+    // the `subscriptions/listen` stream that the inspection opens before listing.
+    for (protocol, version) in [("legacy", "2025-11-25"), ("modern", "2026-07-28")] {
+        let save = dir.path().join(format!("{protocol}.json"));
+        let out = inspect_stdio(
+            &[
+                "--protocol",
+                protocol,
+                "--list",
+                "--save",
+                save.to_str().unwrap(),
+            ],
+            &["--rug-pull"],
+        )
+        .output()
+        .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let snap = read_json(&save);
+        assert_eq!(snap["protocolVersion"], version, "{snap}");
+        assert_eq!(description(&snap, "add"), "Adds two numbers.");
+        let ours = &snap["portcullis"];
+        let heard = ours["notifications"].as_array().unwrap();
+        assert!(
+            heard.contains(&json!("notifications/tools/list_changed")),
+            "{ours}"
+        );
+        let relisted = ours["relisted"]["tools"].as_array().unwrap();
+        let add = relisted.iter().find(|t| t["name"] == "add").unwrap();
+        assert!(add["description"].as_str().unwrap().contains("<IMPORTANT>"));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("changed while inspected: tools"));
+    }
 }
 
 fn failure(server: &[&str]) -> String {
