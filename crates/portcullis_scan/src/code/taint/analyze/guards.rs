@@ -419,7 +419,7 @@ impl Analyzer<'_> {
         let mut out = Vec::new();
         for g in guards {
             let Some(g) = narrow(&g) else { continue };
-            let Some(mut root) = target_root(&g.target, state) else {
+            let Some(mut root) = self.target_root(&g.target, state) else {
                 continue;
             };
             let mut param = None;
@@ -442,7 +442,7 @@ impl Analyzer<'_> {
                 continue;
             }
             // What the value checked went through, beyond the parameter itself.
-            let checked = target_root(&g.target, state).unwrap_or_default();
+            let checked = self.target_root(&g.target, state).unwrap_or_default();
             let own: Vec<&Label> = state
                 .vars
                 .get(&checked)
@@ -913,7 +913,7 @@ impl Analyzer<'_> {
             if matches!(guard.effect, Effect::SameAs(_)) {
                 continue;
             }
-            let Some(root) = target_root(&guard.target, state) else {
+            let Some(root) = self.target_root(&guard.target, state) else {
                 continue;
             };
             let mut targets = vec![root.clone()];
@@ -1065,6 +1065,40 @@ impl Analyzer<'_> {
             ExprKind::Attr { object, .. } if path.is_none() => self.path_op_in(object, op),
             _ => args.first().is_some_and(|a| self.path_op_in(&a.value, op)),
         }
+    }
+
+    /// The variable a check is about, knowing which names are variables: in
+    /// `os.path.abspath(p).startswith(base)` it is `p`, not the module `os`; in
+    /// `path.resolve(base, p)` it is `p`, the segment that decides where the result is (an
+    /// absolute `p` replaces `base`).
+    fn target_root(&self, e: &Expr, state: &State) -> Option<String> {
+        if let ExprKind::Call { callee, args, .. } = &e.kind
+            && let ExprKind::Attr { object, .. } = &callee.kind
+            && let Some(r) = guard_root(object)
+            && !state.vars.contains_key(&r)
+            && !r.starts_with("self.")
+            && let Some(first) = args.first()
+        {
+            let path = callee.dotted().map(|d| self.resolve_dotted(&d));
+            let resolves_segments = self.catalog.path_fns.iter().any(|f| {
+                f.op != PathOp::Join
+                    && matches!(f.callee, Callee::Path(p) if path.as_deref() == Some(p))
+            });
+            let last = args.iter().rev().find(|a| {
+                !a.spread
+                    && a.name.is_none()
+                    && !matches!(
+                        a.value.kind,
+                        ExprKind::Str(_) | ExprKind::Num(_) | ExprKind::Bool(_) | ExprKind::Null
+                    )
+            });
+            let segment = match last {
+                Some(last) if resolves_segments => last,
+                _ => first,
+            };
+            return self.target_root(&segment.value, state);
+        }
+        guard_root(e)
     }
 
     /// Whether an expression resolves links on its way (`Path(p).resolve()`,
@@ -1231,21 +1265,6 @@ pub(super) fn guard_root(e: &Expr) -> Option<String> {
         return Some(format!("self.{}", parts.nth(1).unwrap_or("")));
     }
     Some(root.split('.').next().unwrap_or(&root).to_string())
-}
-
-/// The variable a check is about, knowing which names are variables: in
-/// `os.path.abspath(p).startswith(base)` it is `p`, not the module `os`.
-fn target_root(e: &Expr, state: &State) -> Option<String> {
-    if let ExprKind::Call { callee, args, .. } = &e.kind
-        && let ExprKind::Attr { object, .. } = &callee.kind
-        && let Some(r) = guard_root(object)
-        && !state.vars.contains_key(&r)
-        && !r.starts_with("self.")
-        && let Some(first) = args.first()
-    {
-        return target_root(&first.value, state);
-    }
-    guard_root(e)
 }
 
 /// `cmd.split()[0]`, `shlex.split(cmd)[0]`: a check on the first word of `cmd`.
