@@ -1610,15 +1610,13 @@ fn first_of_sequence(chars: &[char], i: &mut usize, depth: usize) -> Option<(Str
         };
         let optional = quantifier(chars, i)?;
         match atom {
-            Some(set) => {
-                if nullable {
-                    first.push_str(&set);
-                    nullable = optional;
-                }
+            Some(set) if nullable => {
+                first.push_str(&set);
+                nullable = optional;
             }
             // `.` (any character): fatal only where it can come first.
             None if nullable => return None,
-            None => {}
+            _ => {}
         }
     }
     Some((first, nullable))
