@@ -394,6 +394,9 @@ static SINKS: &[Sink] = &[
     sink(P("adm-zip"), At(0, ""), Path, When::Always),
     sink(P("unzipper.Open.file"), At(0, ""), Path, When::Always),
     sink(P("unzipper.Extract"), At(0, ""), Path, When::Always),
+    // extract-zip(source, { dir }) and decompress(input, output) open the archive they name.
+    sink(P("extract-zip"), At(0, ""), Path, When::Always),
+    sink(P("decompress"), At(0, ""), Path, When::Always),
     // Archives: members are written where their names say, unless the release installed
     // checks them (see the `Fixed` entries below).
     sink(M("extractAllTo"), Receiver, Archive, When::Always).fixed_in(&ADM_ZIP),

@@ -2,7 +2,8 @@ use std::collections::HashMap;
 
 use crate::code::ir::{Expr, ExprKind, FunctionId, Language, Module, Pattern, StmtKind};
 use crate::code::structure::{
-    Bindings, FnKey, Structure, call_parts, for_each_expr, has_spread, positional, strip_await,
+    Bindings, FnKey, Structure, call_parts, for_each_expr, has_spread, pattern_dotted, positional,
+    strip_await,
 };
 use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
@@ -38,11 +39,17 @@ declare_rule! {
     ///   request, or a `signal`;
     /// - `child_process` `exec`, `execFile` (also promisified), `execSync`, `execFileSync`,
     ///   `spawnSync`, and execa, without `timeout` or with `timeout: 0` (their default);
-    /// - `ky` with `timeout: false` (its default is 10 seconds).
+    /// - `ky` with `timeout: false` (its default is 10 seconds);
+    /// - a process started with `spawn` or `fork` (`child_process`, `cross-spawn`) whose end
+    ///   the tool waits for (a `new Promise` settled on its `close`/`exit` event,
+    ///   `await once(child, "exit")`, `for await` over its output, an awaited call given the
+    ///   child) with no `timeout` or `signal` option (Node 15.13+ kill the child when `timeout`
+    ///   runs out), no timer that kills it or settles the promise
+    ///   (`setTimeout(() => child.kill(), ms)`), and no `Promise.race`/`pTimeout` around the
+    ///   wait. A process started and left running is not reported: the tool does not wait.
     ///
-    /// A `spawn`ed process waited on with no kill timer is not reported (whether it is waited on,
-    /// and whether a timer kills it, is beyond a look at names). Options passed as a value that
-    /// cannot be read (a parameter, a spread) are given the benefit of the doubt.
+    /// Options passed as a value that cannot be read (a parameter, a spread) are given the
+    /// benefit of the doubt. A child returned to a caller that waits for it is not followed.
     ///
     /// Calls in code no handler reaches (start-up, scripts) are not reported. An `await` inside
     /// `asyncio.timeout(...)` or `asyncio.wait_for(...)` is bounded, and so is a promise raced
@@ -85,7 +92,8 @@ declare_rule! {
     /// Pass a timeout to every request and command a tool makes (`timeout=(3.05, 30)` gives
     /// requests separate connect and read limits); for asyncio, wrap the await in
     /// `asyncio.timeout(...)`. In Node, pass `signal: AbortSignal.timeout(ms)` to `fetch` and
-    /// `timeout` (milliseconds) to axios, got, `http.request` and `child_process`.
+    /// `timeout` (milliseconds) to axios, got, `http.request` and `child_process` (`spawn`
+    /// included), or kill a spawned child from a timer.
     ///
     /// ## References
     /// - [CWE-400: Uncontrolled Resource Consumption](https://cwe.mitre.org/data/definitions/400.html)
@@ -97,6 +105,7 @@ declare_rule! {
     /// - [axios: request config (`timeout`)](https://axios-http.com/docs/req_config)
     /// - [got: timeout options](https://github.com/sindresorhus/got/blob/main/documentation/6-timeout.md)
     /// - [child_process.exec (`timeout`)](https://nodejs.org/api/child_process.html#child_processexeccommand-options-callback)
+    /// - [child_process.spawn (`timeout`, `signal`)](https://nodejs.org/api/child_process.html#child_processspawncommand-args-options)
     pub static OUTBOUND_CALL_WITHOUT_TIMEOUT = {
         code: "PC120",
         name: "outbound-call-without-timeout",
@@ -943,6 +952,9 @@ fn judge_node(
             let sync = last.ends_with("Sync");
             node_verdict(bound, &path, PROCESS_FIX, true, !sync, Confidence::High)
         }
+        ("child_process", "spawn" | "fork") | ("cross-spawn", "" | "spawn") => {
+            judge_spawn(module, bindings, f, call, &path, &vals)
+        }
         ("ky", m) if m.is_empty() || GOT_METHODS.contains(&m) => {
             match bound_by(module, bindings, f, vals.get(1).copied(), &["timeout"]) {
                 Bound::Disabled => node_verdict(
@@ -958,6 +970,263 @@ fn judge_node(
         }
         _ => None,
     }
+}
+
+const SPAWN_FIX: &str = "Pass `timeout` (milliseconds, Node 15.13+) or `signal: AbortSignal.timeout(ms)` in the options, or kill the child from a timer (`setTimeout(() => child.kill(), ms)`, cleared on exit); the tool waits for a process that may never exit.";
+
+/// `spawn`/`fork` return at once: the process only hangs the tool when the tool waits for its
+/// end (a promise settled on `close`/`exit`, `await once(child, "exit")`, `for await` over its
+/// output, an awaited call given the child) with neither a `timeout`/`signal` option nor a
+/// timer that kills the child (or settles the promise), nor a deadline around the wait.
+fn judge_spawn(
+    module: &Module,
+    bindings: &Bindings<'_>,
+    f: FunctionId,
+    call: &Expr,
+    path: &str,
+    vals: &[&Expr],
+) -> Option<Verdict> {
+    let at = if is_argv(bindings, f, vals.get(1)) {
+        2
+    } else {
+        1
+    };
+    let bound = bound_by(
+        module,
+        bindings,
+        f,
+        vals.get(at).copied(),
+        &["timeout", "signal"],
+    );
+    let problem = match bound {
+        Bound::Yes | Bound::Unknown => return None,
+        Bound::No => Problem::Missing,
+        Bound::Disabled => Problem::Disabled,
+    };
+    let region = enclosing_tree(module, f);
+    let child = ChildRefs::of(module, f, call);
+    // `new Promise(executor)` in the region: the executors and the names of their parameters.
+    let mut executors: Vec<FunctionId> = Vec::new();
+    let mut settlers: Vec<String> = Vec::new();
+    for &g in &region {
+        for_each_expr(module, g, &mut |e| {
+            if let ExprKind::Call {
+                callee,
+                args,
+                is_new: true,
+            } = &e.kind
+                && callee.dotted().as_deref() == Some("Promise")
+            {
+                for a in positional(args) {
+                    if let ExprKind::Function(id) = a.kind {
+                        executors.push(id);
+                        if let Some(x) = module.functions.get(id) {
+                            settlers
+                                .extend(x.params.iter().filter_map(|p| p.name()).map(String::from));
+                        }
+                    }
+                }
+            }
+        });
+    }
+    let in_executor = |g: FunctionId| ancestors(module, g).any(|a| executors.contains(&a));
+    // Where the tool waits for the process, by function.
+    let mut waits: Vec<(FunctionId, std::ops::Range<usize>)> = Vec::new();
+    let mut timer = false;
+    for &g in &region {
+        for_each_expr(module, g, &mut |e| match &e.kind {
+            ExprKind::Call { callee, args, .. } => {
+                if let ExprKind::Attr { object, name, .. } = &callee.kind
+                    && matches!(
+                        name.as_str(),
+                        "on" | "once" | "addListener" | "prependListener" | "prependOnceListener"
+                    )
+                    && positional(args)
+                        .next()
+                        .and_then(Expr::as_str)
+                        .is_some_and(|ev| matches!(ev, "close" | "exit" | "end" | "finish"))
+                    && child.refers(object)
+                    && in_executor(g)
+                {
+                    waits.push((g, e.span.start..e.span.end));
+                }
+                let timer_callee = callee.dotted().is_some_and(|d| {
+                    let last = d.rsplit('.').next().unwrap_or(&d);
+                    matches!(last, "setTimeout" | "setInterval")
+                });
+                if timer_callee
+                    && positional(args)
+                        .next()
+                        .is_some_and(|cb| ends_process(module, cb, &settlers, 0))
+                {
+                    timer = true;
+                }
+            }
+            ExprKind::Await(inner) => {
+                let inner = strip_await(inner);
+                if let Some((_, args)) = call_parts(inner)
+                    && inner.span != call.span
+                    && args.iter().any(|a| child.refers(&a.value))
+                {
+                    waits.push((g, e.span.start..e.span.end));
+                }
+            }
+            _ => {}
+        });
+        if let Some(function) = module.functions.get(g) {
+            crate::code::ir::each_stmt(&function.body, &mut |st| {
+                if let StmtKind::Loop { iter: Some(it), .. } = &st.kind {
+                    let over_child = child.refers(it)
+                        || it.dotted().is_some_and(|d| {
+                            bindings.values(g, &d).iter().any(|v| child.refers(v))
+                        });
+                    if over_child {
+                        waits.push((g, st.span.start..st.span.end));
+                    }
+                }
+            });
+        }
+    }
+    if waits.is_empty() || timer {
+        return None;
+    }
+    // A wait inside `Promise.race([.., timer])` or `pTimeout(..)`, or in an executor passed
+    // there, is bounded.
+    let deadlines: Vec<std::ops::Range<usize>> = region
+        .iter()
+        .flat_map(|&h| deadline_regions(module, h))
+        .collect();
+    let within =
+        |start: usize, end: usize| deadlines.iter().any(|r| r.start <= start && end <= r.end);
+    let bounded = waits.iter().all(|(g, w)| {
+        within(w.start, w.end)
+            || ancestors(module, *g).any(|a| {
+                a != 0
+                    && module
+                        .functions
+                        .get(a)
+                        .is_some_and(|x| within(x.span.start, x.span.end))
+            })
+    });
+    if bounded {
+        return None;
+    }
+    Some(Verdict {
+        problem,
+        what: path.to_string(),
+        confidence: Confidence::Medium,
+        awaitable: true,
+        process: true,
+        fix: Some(SPAWN_FIX.to_string()),
+    })
+}
+
+/// `g` and the functions it is nested in, innermost first.
+fn ancestors(module: &Module, g: FunctionId) -> impl Iterator<Item = FunctionId> + '_ {
+    let mut next = Some(g);
+    let mut steps = 0;
+    std::iter::from_fn(move || {
+        let cur = next?;
+        steps += 1;
+        next = module
+            .functions
+            .get(cur)
+            .and_then(|x| x.parent)
+            .filter(|_| steps < 64);
+        Some(cur)
+    })
+}
+
+/// The outermost function (below the module's top level) that holds `f`, and every function
+/// nested in it: where a process started in `f` is waited on and timed.
+fn enclosing_tree(module: &Module, f: FunctionId) -> Vec<FunctionId> {
+    let top = ancestors(module, f)
+        .take_while(|&a| a != 0)
+        .last()
+        .unwrap_or(f);
+    (0..module.functions.len())
+        .filter(|&g| ancestors(module, g).any(|a| a == top))
+        .collect()
+}
+
+/// How code refers to a spawned process: the names its result was bound to (`child`,
+/// `this.proc`, or `stdout` destructured from it), or the call itself (`spawn(..).on(..)`).
+struct ChildRefs {
+    names: Vec<String>,
+    call: crate::span::Span,
+}
+
+impl ChildRefs {
+    fn of(module: &Module, f: FunctionId, call: &Expr) -> ChildRefs {
+        let mut names = Vec::new();
+        if let Some(function) = module.functions.get(f) {
+            crate::code::ir::each_stmt(&function.body, &mut |st| {
+                if let StmtKind::Assign { target, value } = &st.kind
+                    && strip_await(value).span == call.span
+                {
+                    bound_names(target, &mut names);
+                }
+            });
+        }
+        ChildRefs {
+            names,
+            call: call.span,
+        }
+    }
+
+    /// Whether `e` mentions the process (not inside nested functions).
+    fn refers(&self, e: &Expr) -> bool {
+        let mut found = false;
+        crate::code::ir::walk_expr(e, &mut |x| {
+            if x.span == self.call || x.dotted().is_some_and(|d| self.names.contains(&d)) {
+                found = true;
+            }
+        });
+        found
+    }
+}
+
+fn bound_names(p: &Pattern, out: &mut Vec<String>) {
+    match p {
+        Pattern::Sequence(items) => items.iter().for_each(|i| bound_names(i, out)),
+        Pattern::Object(items) => items.iter().for_each(|(_, i)| bound_names(i, out)),
+        Pattern::Rest(i) | Pattern::Default(i, _) => bound_names(i, out),
+        _ => out.extend(pattern_dotted(p)),
+    }
+}
+
+/// A timer callback that ends the wait: it kills (`child.kill()`, `process.kill(pid)`,
+/// `treeKill(pid)`), aborts or destroys something, or settles the promise the tool awaits
+/// (`reject`): directly, as a function passed by name, or in a function it holds.
+fn ends_process(module: &Module, cb: &Expr, settlers: &[String], depth: usize) -> bool {
+    let ends = |name: &str| {
+        name.to_ascii_lowercase().contains("kill")
+            || matches!(name, "abort" | "destroy")
+            || settlers.iter().any(|s| s == name)
+    };
+    let mut found = false;
+    let mut nested: Vec<FunctionId> = Vec::new();
+    crate::code::ir::walk_expr(cb, &mut |x| match &x.kind {
+        ExprKind::Function(id) => nested.push(*id),
+        ExprKind::Name(n) | ExprKind::Attr { name: n, .. } if ends(n) => found = true,
+        _ => {}
+    });
+    if found || depth >= 4 {
+        return found;
+    }
+    nested.into_iter().any(|id| {
+        let mut own: Vec<&Expr> = Vec::new();
+        for_each_expr(module, id, &mut |x| {
+            if matches!(
+                x.kind,
+                ExprKind::Name(_) | ExprKind::Attr { .. } | ExprKind::Function(_)
+            ) {
+                own.push(x);
+            }
+        });
+        own.iter()
+            .any(|x| ends_process(module, x, settlers, depth + 1))
+    })
 }
 
 /// `api.get(...)`/`api(...)` where `api` holds what `factory` (`axios.create`, `got.extend`)

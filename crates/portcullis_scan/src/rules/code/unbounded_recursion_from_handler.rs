@@ -1,7 +1,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::code::ir::{
-    BinOp, CmpOp, Expr, ExprKind, FunctionId, HandlerKind, Module, Pattern, StmtKind,
+    BinOp, CmpOp, Expr, ExprKind, FunctionId, HandlerKind, Language, Module, Pattern, StmtKind,
 };
 use crate::code::structure::{FnKey, Structure, call_parts, for_each_expr, walk_own};
 use crate::declare_rule;
@@ -149,8 +149,11 @@ fn diagnostic(
         Feed::Tools => {
             "Give the handler a depth or call budget that is checked before it calls a tool again, or refuse nested calls."
         }
-        Feed::Filesystem => {
+        Feed::Filesystem if module.language == Language::Python => {
             "Pass a depth that is checked before recursing (`if depth > MAX_DEPTH: return`), do not follow symlinks, and cap the number of entries."
+        }
+        Feed::Filesystem => {
+            "Pass a depth that is checked before recursing (`if (depth > MAX_DEPTH) return;`), do not follow symlinks (read entries with `withFileTypes: true` and skip `isSymbolicLink()`, or `lstat`), and cap the number of entries."
         }
         Feed::Network => {
             "Pass a depth that is checked before following links, keep a set of pages already seen, and cap the number of pages."

@@ -419,7 +419,7 @@ impl Analyzer<'_> {
         let mut out = Vec::new();
         for g in guards {
             let Some(g) = narrow(&g) else { continue };
-            let Some(mut root) = target_root(&g.target, state) else {
+            let Some(mut root) = self.target_root(&g.target, state) else {
                 continue;
             };
             let mut param = None;
@@ -442,7 +442,7 @@ impl Analyzer<'_> {
                 continue;
             }
             // What the value checked went through, beyond the parameter itself.
-            let checked = target_root(&g.target, state).unwrap_or_default();
+            let checked = self.target_root(&g.target, state).unwrap_or_default();
             let own: Vec<&Label> = state
                 .vars
                 .get(&checked)
@@ -913,7 +913,7 @@ impl Analyzer<'_> {
             if matches!(guard.effect, Effect::SameAs(_)) {
                 continue;
             }
-            let Some(root) = target_root(&guard.target, state) else {
+            let Some(root) = self.target_root(&guard.target, state) else {
                 continue;
             };
             let mut targets = vec![root.clone()];
@@ -1065,6 +1065,40 @@ impl Analyzer<'_> {
             ExprKind::Attr { object, .. } if path.is_none() => self.path_op_in(object, op),
             _ => args.first().is_some_and(|a| self.path_op_in(&a.value, op)),
         }
+    }
+
+    /// The variable a check is about, knowing which names are variables: in
+    /// `os.path.abspath(p).startswith(base)` it is `p`, not the module `os`; in
+    /// `path.resolve(base, p)` it is `p`, the segment that decides where the result is (an
+    /// absolute `p` replaces `base`).
+    fn target_root(&self, e: &Expr, state: &State) -> Option<String> {
+        if let ExprKind::Call { callee, args, .. } = &e.kind
+            && let ExprKind::Attr { object, .. } = &callee.kind
+            && let Some(r) = guard_root(object)
+            && !state.vars.contains_key(&r)
+            && !r.starts_with("self.")
+            && let Some(first) = args.first()
+        {
+            let path = callee.dotted().map(|d| self.resolve_dotted(&d));
+            let resolves_segments = self.catalog.path_fns.iter().any(|f| {
+                f.op != PathOp::Join
+                    && matches!(f.callee, Callee::Path(p) if path.as_deref() == Some(p))
+            });
+            let last = args.iter().rev().find(|a| {
+                !a.spread
+                    && a.name.is_none()
+                    && !matches!(
+                        a.value.kind,
+                        ExprKind::Str(_) | ExprKind::Num(_) | ExprKind::Bool(_) | ExprKind::Null
+                    )
+            });
+            let segment = match last {
+                Some(last) if resolves_segments => last,
+                _ => first,
+            };
+            return self.target_root(&segment.value, state);
+        }
+        guard_root(e)
     }
 
     /// Whether an expression resolves links on its way (`Path(p).resolve()`,
@@ -1233,21 +1267,6 @@ pub(super) fn guard_root(e: &Expr) -> Option<String> {
     Some(root.split('.').next().unwrap_or(&root).to_string())
 }
 
-/// The variable a check is about, knowing which names are variables: in
-/// `os.path.abspath(p).startswith(base)` it is `p`, not the module `os`.
-fn target_root(e: &Expr, state: &State) -> Option<String> {
-    if let ExprKind::Call { callee, args, .. } = &e.kind
-        && let ExprKind::Attr { object, .. } = &callee.kind
-        && let Some(r) = guard_root(object)
-        && !state.vars.contains_key(&r)
-        && !r.starts_with("self.")
-        && let Some(first) = args.first()
-    {
-        return target_root(&first.value, state);
-    }
-    guard_root(e)
-}
-
 /// `cmd.split()[0]`, `shlex.split(cmd)[0]`: a check on the first word of `cmd`.
 fn first_word_of(e: &Expr) -> Option<Expr> {
     let ExprKind::Subscript { object, index } = &e.kind else {
@@ -1348,9 +1367,18 @@ fn class_chars(class: &str) -> String {
         }
     }
     let mut out = String::new();
+    // A `-` right after a range (`[0-9-.]`) or a class escape (`[\w-]`) is a dash.
+    let mut range_end = None;
     for (i, item) in items.iter().enumerate() {
-        let is_range_dash = item == "-" && i > 0 && i + 1 < items.len();
+        let single = |x: &String| x.chars().count() == 1 || x.starts_with('\\');
+        let is_range_dash = item == "-"
+            && i > 0
+            && i + 1 < items.len()
+            && range_end != Some(i - 1)
+            && single(&items[i - 1])
+            && single(&items[i + 1]);
         if is_range_dash {
+            range_end = Some(i + 1);
             continue;
         }
         out.push_str(item.strip_prefix('\\').unwrap_or(item));
@@ -1369,7 +1397,13 @@ pub(super) fn regex_cleans(pattern: &str) -> Option<Cleaned> {
         .strip_suffix("\\Z")
         .or_else(|| anchored.strip_suffix('$'))
         .unwrap_or(anchored);
-    let units = regex_units(p)?;
+    let Some(units) = regex_units(p) else {
+        // Groups, alternation or `.`: too much to read for the characters allowed, but the
+        // first character alone still says whether the value can be an option
+        // (`^(@[a-z0-9-~]+\/)?[a-z0-9~][a-z0-9-._~]*$`, an npm package name).
+        let (first, nullable) = first_chars(p)?;
+        return (!nullable && !first.contains('-')).then(|| Cleaned::of(&[SinkKind::ArgInjection]));
+    };
     let chars: String = units.iter().map(|u| u.chars.as_str()).collect();
     let has_any = |set: &str| set.chars().any(|c| chars.contains(c));
     let letters = chars.chars().any(|c| c.is_ascii_alphabetic()) || chars.contains('_');
@@ -1458,6 +1492,162 @@ fn regex_units(p: &str) -> Option<Vec<Unit>> {
     (!units.is_empty()).then_some(units)
 }
 
+/// The characters a full-match regular expression's value can start with, and whether it can
+/// be empty: read through groups (`(..)`, `(?:..)`, `(?<name>..)`), alternation inside them,
+/// classes, escapes and quantifiers. `None` for what it does not follow (`.` anywhere first,
+/// lookarounds, back references, negated classes, alternation at the top level, where `^a|b$`
+/// anchors each side alone).
+fn first_chars(p: &str) -> Option<(String, bool)> {
+    let chars: Vec<char> = p.chars().collect();
+    let mut i = 0;
+    let (set, nullable) = first_of_alternation(&chars, &mut i, 0)?;
+    // Stopped early on an unbalanced `)`, or found `|` at the top level.
+    if i < chars.len() || set.1 {
+        return None;
+    }
+    Some((set.0, nullable))
+}
+
+/// First characters of `a|b|..` up to the closing `)` (consumed) or the end; the flag in the
+/// set says an alternation was seen.
+#[allow(clippy::type_complexity)]
+fn first_of_alternation(
+    chars: &[char],
+    i: &mut usize,
+    depth: usize,
+) -> Option<((String, bool), bool)> {
+    if depth > 16 {
+        return None;
+    }
+    let mut all = String::new();
+    let mut nullable = false;
+    let mut alternation = false;
+    loop {
+        let (first, null) = first_of_sequence(chars, i, depth)?;
+        all.push_str(&first);
+        nullable |= null;
+        match chars.get(*i) {
+            Some('|') => {
+                alternation = true;
+                *i += 1;
+            }
+            Some(')') if depth > 0 => {
+                *i += 1;
+                return Some(((all, false), nullable));
+            }
+            Some(_) => return None,
+            None if depth == 0 => return Some(((all, alternation), nullable)),
+            None => return None,
+        }
+    }
+}
+
+/// First characters of a sequence of atoms, up to `|`, `)` or the end; the atoms after the
+/// first that cannot be empty are skipped, checked only for what is not followed.
+fn first_of_sequence(chars: &[char], i: &mut usize, depth: usize) -> Option<(String, bool)> {
+    let mut first = String::new();
+    let mut nullable = true;
+    while let Some(&c) = chars.get(*i) {
+        let atom: Option<String> = match c {
+            '|' | ')' => break,
+            '^' if *i == 0 => {
+                *i += 1;
+                continue;
+            }
+            '$' if *i + 1 == chars.len() => {
+                *i += 1;
+                continue;
+            }
+            '[' => {
+                let end = chars[*i..].iter().position(|&x| x == ']')? + *i;
+                let raw: String = chars[*i + 1..end].iter().collect();
+                if raw.starts_with('^') {
+                    return None;
+                }
+                *i = end + 1;
+                Some(class_chars(&raw))
+            }
+            '\\' => {
+                let next = *chars.get(*i + 1)?;
+                if next.is_ascii_digit() || matches!(next, 'k' | 'b' | 'B') {
+                    return None;
+                }
+                *i += 2;
+                Some(class_chars(&format!("\\{next}")))
+            }
+            '(' => {
+                *i += 1;
+                if chars.get(*i) == Some(&'?') {
+                    match (chars.get(*i + 1), chars.get(*i + 2)) {
+                        (Some(':'), _) => *i += 2,
+                        (Some('<'), Some(n)) if *n != '=' && *n != '!' => {
+                            *i += chars[*i..].iter().position(|&x| x == '>')? + 1;
+                        }
+                        _ => return None,
+                    }
+                }
+                let ((set, _), null) = first_of_alternation(chars, i, depth + 1)?;
+                if null {
+                    // A group that can be empty: its first characters and those of what
+                    // follows.
+                    quantifier(chars, i)?;
+                    if nullable {
+                        first.push_str(&set);
+                    }
+                    continue;
+                }
+                Some(set)
+            }
+            '.' => {
+                *i += 1;
+                None
+            }
+            '^' | '$' => return None,
+            other => {
+                *i += 1;
+                Some(other.to_string())
+            }
+        };
+        let optional = quantifier(chars, i)?;
+        match atom {
+            Some(set) if nullable => {
+                first.push_str(&set);
+                nullable = optional;
+            }
+            // `.` (any character): fatal only where it can come first.
+            None if nullable => return None,
+            _ => {}
+        }
+    }
+    Some((first, nullable))
+}
+
+/// Consumes a quantifier; whether it allows zero repetitions.
+fn quantifier(chars: &[char], i: &mut usize) -> Option<bool> {
+    let optional = match chars.get(*i) {
+        Some('*' | '?') => {
+            *i += 1;
+            true
+        }
+        Some('+') => {
+            *i += 1;
+            false
+        }
+        Some('{') => {
+            let end = chars[*i..].iter().position(|&x| x == '}')? + *i;
+            let body: String = chars[*i + 1..end].iter().collect();
+            *i = end + 1;
+            body.starts_with('0') || body.starts_with(',')
+        }
+        _ => false,
+    };
+    // A lazy or possessive marker changes nothing here.
+    if matches!(chars.get(*i), Some('?' | '+')) {
+        *i += 1;
+    }
+    Some(optional)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1539,10 +1729,34 @@ mod tests {
         assert!(!c.has(SinkKind::CodeEval) && !c.has(SinkKind::Shell));
         let c = regex_cleans(r"^[0-9+*/ .]+$").unwrap();
         assert!(c.has(SinkKind::CodeEval));
-        assert!(regex_cleans("^a.*$").is_none());
+        // Beyond the classes the characters are not read; the first one still is.
+        let c = regex_cleans("^a.*$").unwrap();
+        assert!(c.has(SinkKind::ArgInjection) && !c.has(SinkKind::Shell));
+        assert!(regex_cleans("^.*$").is_none());
+        let npm = r"^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9~][a-z0-9-._~]*$";
+        assert_eq!(
+            regex_cleans(npm),
+            Some(Cleaned::of(&[SinkKind::ArgInjection]))
+        );
+        // The group may be empty and what follows may start with `-`.
+        assert!(regex_cleans(r"^(@[a-z]+\/)?[-a-z]+$").is_none());
+        // A group that can start with `-`.
+        assert!(regex_cleans(r"^(-|[a-z])[a-z]*$").is_none());
+        assert_eq!(
+            regex_cleans(r"^(?:v|release-)\d+(\.\d+)*$"),
+            Some(Cleaned::of(&[SinkKind::ArgInjection]))
+        );
+        // Top-level alternation anchors each side alone.
+        assert!(regex_cleans(r"^[a-z]+|-x$").is_none());
+        assert!(regex_cleans(r"^(?=x)[a-z]+$").is_none());
         let c = regex_cleans(r"^[A-Za-z0-9_][\w./]*$").unwrap();
         assert!(c.has(SinkKind::ArgInjection) && !c.has(SinkKind::Path));
         let c = regex_cleans(r"^[-\w]+$").unwrap();
+        assert!(!c.has(SinkKind::ArgInjection));
+        // A dash after a range or a class escape is a dash.
+        let c = regex_cleans(r"^[a-z0-9-._~]+$").unwrap();
+        assert!(!c.has(SinkKind::ArgInjection));
+        let c = regex_cleans(r"^[\w-]+$").unwrap();
         assert!(!c.has(SinkKind::ArgInjection));
     }
 

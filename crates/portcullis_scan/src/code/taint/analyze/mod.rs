@@ -2015,8 +2015,9 @@ impl<'a> Analyzer<'a> {
 
     /// The one variable a value is computed from by calls that keep it the same path
     /// (`path.resolve(p)`, `normalizePath(await fs.realpath(p))`, `p.trim()`, a project
-    /// helper of `p` alone, `isAbs ? path.resolve(p) : helper(p)`), so that a containment
-    /// check on the value holds for the variable. `path.join(base, p)` and `dirname(p)` do not.
+    /// helper of `p` alone, `isAbs ? path.resolve(p) : helper(p)`, `path.resolve(base, p)`), so
+    /// that a containment check on the value holds for the variable. `path.join(base, p)` and
+    /// `dirname(p)` do not.
     fn single_source(&self, e: &Expr, depth: usize) -> Option<String> {
         if depth > 16 {
             return None;
@@ -2055,10 +2056,27 @@ impl<'a> Analyzer<'a> {
                         .resolve_call(a.module_index, a.function, callee)
                         .is_some()
                 };
+                // `path.resolve(base, p)`: the result is `p` when `p` is absolute and `p`
+                // under `base` otherwise, so containment of the result holds for `p` (the
+                // bases keep their own labels). Joins are not: `path.join(base, "/etc")` is
+                // under `base`, `/etc` is not.
+                let resolves_last = |a: &Self| {
+                    let path = path.as_deref();
+                    a.catalog.path_fns.iter().any(|f| {
+                        f.op != PathOp::Join
+                            && matches!(f.callee, Callee::Path(p) if Some(p) == path)
+                    })
+                };
                 match (&callee.kind, non_literal.as_slice()) {
                     // A function of one value.
                     (_, [one]) if !one.spread && keeps_path(self) => {
                         self.single_source(&one.value, depth + 1)
+                    }
+                    (_, [.., last])
+                        if non_literal.iter().all(|a| !a.spread && a.name.is_none())
+                            && resolves_last(self) =>
+                    {
+                        self.single_source(&last.value, depth + 1)
                     }
                     // A method of the value with nothing else in it (`p.trim()`,
                     // `Path(p).resolve()`).
