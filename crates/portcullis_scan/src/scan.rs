@@ -186,7 +186,7 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
         tool_files.extend(
             modules
                 .iter()
-                .filter_map(crate::tools::python::snapshot_of_module),
+                .filter_map(crate::tools::snapshot_of_module),
         );
         let project = Project::new(modules);
         let findings = analyze_project(&project);

@@ -2,8 +2,8 @@
 //! prompts, resources), read into a spanned [`ServerSnapshot`] so the `PC3xx` rules can point at
 //! the exact string that carries a hazard.
 //!
-//! Snapshots come from saved JSON dumps today: a `tools/list` result, a JSON-RPC response
-//! wrapping one, a whole snapshot (the `initialize` result fields plus the list results, as the
+//! Snapshots come from server source (the [`python`] and [`typescript`] readers) and from saved
+//! JSON dumps: a `tools/list` result, a JSON-RPC response wrapping one, a whole snapshot (the `initialize` result fields plus the list results, as the
 //! live inspector writes them), or `{"servers": [snapshot, ...]}`. A dump is recognised by its
 //! shape, whatever its file name. The trade-off: recognition is strict (every tool needs a
 //! `name` and an `inputSchema` or `description`) so that ordinary JSON files are never mistaken
@@ -14,12 +14,23 @@ pub mod live;
 pub mod normalize;
 pub mod pin;
 pub mod python;
+pub mod typescript;
 
 use std::sync::Arc;
 
 use crate::document::{Node, Value};
 use crate::source::SourceFile;
 use crate::span::{Span, Spanned};
+
+/// The tool snapshot recovered from one lowered source module, by its language's reader.
+pub fn snapshot_of_module(module: &crate::code::ir::Module) -> Option<ToolsFile> {
+    match module.language {
+        crate::code::ir::Language::Python => python::snapshot_of_module(module),
+        crate::code::ir::Language::TypeScript | crate::code::ir::Language::JavaScript => {
+            typescript::snapshot_of_module(module)
+        }
+    }
+}
 
 /// One loaded file holding one or more server snapshots.
 #[derive(Debug)]
