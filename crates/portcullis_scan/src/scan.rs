@@ -183,11 +183,7 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Report {
             );
         }
         // Tool metadata written in the source, audited with the dumps below.
-        tool_files.extend(
-            modules
-                .iter()
-                .filter_map(crate::tools::python::snapshot_of_module),
-        );
+        tool_files.extend(modules.iter().filter_map(crate::tools::snapshot_of_module));
         let project = Project::new(modules);
         let findings = analyze_project(&project);
         diagnostics.extend(crate::rules::code::diagnostics(
