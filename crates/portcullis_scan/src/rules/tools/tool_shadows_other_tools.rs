@@ -41,14 +41,14 @@ declare_rule! {
     }
 }
 
-fn diagnostic(def: &Def<'_>, e: &Evidence) -> Diagnostic {
+fn diagnostic(def: &Def<'_>, e: &Evidence, victim: Option<&str>) -> Diagnostic {
     def.diagnostic(
         &TOOL_SHADOWS_OTHER_TOOLS,
         def.fields[e.field].span,
         format!(
             "{} tries to change how `{}` is used: `{}`",
             def.what(),
-            e.target.as_deref().unwrap_or("another tool"),
+            victim.or(e.target.as_deref()).unwrap_or("another tool"),
             shown(e)
         ),
     )
@@ -64,9 +64,44 @@ impl super::ToolRule for Rule {
 
     fn check(&self, cx: &ToolContext<'_>, out: &mut Vec<Diagnostic>) {
         for def in &cx.defs {
-            if let Some(e) = def.strongest(&[Cue::OtherTool], 2) {
-                out.push(diagnostic(def, e));
+            // A tool that points at a tool of its own server ("DEPRECATED: use read_text_file
+            // instead") describes that server's own workflow: the server controls both tools,
+            // so nothing is shadowed unless the sentence also names another server's tool.
+            let own = |name: &str| def.server.tools.iter().any(|t| t.name.value == name);
+            let another_servers_tool = |text: &str| {
+                cx.files
+                    .iter()
+                    .flat_map(|f| f.servers.iter())
+                    .filter(|s| !std::ptr::eq(*s, def.server))
+                    .flat_map(|s| s.tools.iter())
+                    .map(|t| t.name.value.as_str())
+                    .find(|name| !own(name) && mentions(text, name))
+            };
+            // Each piece of evidence with the tool it is about: another server's.
+            let strongest = def
+                .evidence
+                .iter()
+                .filter(|e| e.cue == Cue::OtherTool && e.strength >= 2)
+                .filter_map(|e| match e.target.as_deref() {
+                    Some(target) if own(target) => {
+                        another_servers_tool(&e.excerpt).map(|victim| (e, Some(victim)))
+                    }
+                    _ => Some((e, None)),
+                })
+                .max_by(|(a, _), (b, _)| a.strength.cmp(&b.strength).then(b.field.cmp(&a.field)));
+            if let Some((e, victim)) = strongest {
+                out.push(diagnostic(def, e, victim));
             }
         }
     }
+}
+
+/// Whether `text` names `tool` as a word of its own (`send_email`, not `resend_email_log`).
+fn mentions(text: &str, tool: &str) -> bool {
+    let is_name = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    text.match_indices(tool).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + tool.len()..].chars().next();
+        !before.is_some_and(is_name) && !after.is_some_and(is_name)
+    })
 }
