@@ -42,22 +42,39 @@ pub const MAX_FINDINGS: usize = 16;
 /// Strings shorter than this hold no sentence the analysis could judge (it skips them too).
 const MIN_CHARS: usize = 6;
 
-/// Where a string sits in a result: a JSON pointer (RFC 6901) to it, or to the object whose
-/// member name it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Location {
-    pub pointer: String,
-    /// The string is the name of member `key` of the object at `pointer`.
-    pub key: Option<String>,
+/// One step from a value to one inside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// A member the protocol names (`content`, `text`, ...).
+    Field(&'static str),
+    /// An array element.
+    Index(usize),
+    /// The n-th member of an object, in document order (its name may be anything, so it is
+    /// not copied: a hostile name of megabytes is not repeated for every string under it).
+    Member(usize),
 }
 
+/// Where a string sits in a result: the steps to it, or to the object whose member name it
+/// is, and a JSON pointer (RFC 6901) to show, with long names shortened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub steps: Vec<Step>,
+    /// The string is the name of the n-th member of the object the steps lead to.
+    pub key: Option<usize>,
+    /// The pointer, for messages: each name at most [`SHOWN_NAME_CHARS`] characters.
+    pub shown: String,
+}
+
+/// How much of a member name a shown pointer keeps.
+pub const SHOWN_NAME_CHARS: usize = 40;
+
 impl Location {
-    /// The location as one pointer-like text for messages (`/structuredContent/a` or
-    /// `/structuredContent` + ` (member name)`).
+    /// The location for messages (`/structuredContent/a`, or `/structuredContent (a member
+    /// name)`).
     pub fn shown(&self) -> String {
-        match &self.key {
-            None => self.pointer.clone(),
-            Some(_) => format!("{} (a member name)", self.pointer),
+        match self.key {
+            None => self.shown.clone(),
+            Some(_) => format!("{} (a member name)", self.shown),
         }
     }
 }
@@ -100,34 +117,44 @@ fn words(e: &Evidence) -> String {
     format!("{what}{hidden}: `{}`", e.excerpt)
 }
 
-/// A JSON pointer reference token (`~` and `/` escaped).
-fn token(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
-/// The strings of a result of `method` the model reads, with where they are, in document order.
-/// Visited lazily through `visit`, which returns `false` to stop.
-pub fn readable(result: &Value, method: &str, visit: &mut dyn FnMut(&str, Location) -> bool) {
+/// The strings of a result of `method` the model reads, in document order, each with a
+/// function that makes its [`Location`] (made only for the strings that need one). `visit`
+/// returns `false` to stop.
+pub fn readable<'v>(
+    result: &'v Value,
+    method: &str,
+    visit: &mut dyn FnMut(&'v str, &dyn Fn() -> Location) -> bool,
+) {
     let mut v = Visitor {
         visit,
         stopped: false,
+        path: Vec::new(),
     };
     match method {
         "tools/call" => {
-            v.blocks(result.get("content"), "/content");
+            v.blocks(result, "content");
             if let Some(s) = result.get("structuredContent") {
-                v.walk(s, "/structuredContent".to_string());
+                v.path
+                    .push((Step::Field("structuredContent"), "structuredContent"));
+                v.walk(s);
+                v.path.pop();
             }
         }
         "resources/read" => {
             for (i, item) in array(result.get("contents")) {
-                v.string(item.get("text"), format!("/contents/{i}/text"));
+                v.path.push((Step::Field("contents"), "contents"));
+                v.path.push((Step::Index(i), ""));
+                v.string(item, "text");
+                v.path.truncate(0);
             }
         }
         "prompts/get" => {
-            v.string(result.get("description"), "/description".into());
+            v.string(result, "description");
             for (i, message) in array(result.get("messages")) {
-                v.blocks(message.get("content"), &format!("/messages/{i}/content"));
+                v.path.push((Step::Field("messages"), "messages"));
+                v.path.push((Step::Index(i), ""));
+                v.blocks(message, "content");
+                v.path.truncate(0);
             }
         }
         _ => {}
@@ -141,80 +168,150 @@ fn array(v: Option<&Value>) -> impl Iterator<Item = (usize, &Value)> {
         .enumerate()
 }
 
+/// The shown pointer of `path` (each step with its name, empty for an index).
+fn pointer(path: &[(Step, &str)]) -> String {
+    let mut out = String::new();
+    for (step, name) in path {
+        out.push('/');
+        match step {
+            Step::Index(i) => out.push_str(&i.to_string()),
+            _ => {
+                let short: String = name.chars().take(SHOWN_NAME_CHARS).collect();
+                out.push_str(&short.replace('~', "~0").replace('/', "~1"));
+                if short.len() < name.len() {
+                    out.push('…');
+                }
+            }
+        }
+    }
+    out
+}
+
 struct Visitor<'a, 'v> {
-    visit: &'a mut dyn FnMut(&'v str, Location) -> bool,
+    visit: &'a mut dyn FnMut(&'v str, &dyn Fn() -> Location) -> bool,
     stopped: bool,
+    /// The steps from the result to the value being visited, with the names to show.
+    path: Vec<(Step, &'v str)>,
 }
 
 impl<'v> Visitor<'_, 'v> {
-    fn emit(&mut self, text: &'v str, at: Location) {
-        if !self.stopped && !(self.visit)(text, at) {
+    /// Offers `text`, at `path` (+ `last`), or as the name of member `key` of the value there.
+    fn emit(&mut self, text: &'v str, last: Option<(Step, &'v str)>, key: Option<usize>) {
+        if self.stopped {
+            return;
+        }
+        let path = &self.path;
+        let at = || {
+            let mut full = path.clone();
+            full.extend(last);
+            Location {
+                steps: full.iter().map(|(s, _)| *s).collect(),
+                key,
+                shown: pointer(&full),
+            }
+        };
+        if !(self.visit)(text, &at) {
             self.stopped = true;
         }
     }
 
-    fn string(&mut self, v: Option<&'v Value>, pointer: String) {
-        if let Some(Value::String(s)) = v {
-            self.emit(s, Location { pointer, key: None });
+    /// Member `name` of `value`, if it is a string.
+    fn string(&mut self, value: &'v Value, name: &'static str) {
+        if let Some(Value::String(s)) = value.get(name) {
+            self.emit(s, Some((Step::Field(name), name)), None);
         }
     }
 
-    /// A content block, or a list of them (prompt messages carry one; results a list).
-    fn blocks(&mut self, v: Option<&'v Value>, pointer: &str) {
-        match v {
+    /// The content block, or list of them, in member `name` of `value` (prompt messages carry
+    /// one, results a list).
+    fn blocks(&mut self, value: &'v Value, name: &'static str) {
+        self.path.push((Step::Field(name), name));
+        match value.get(name) {
             Some(Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    self.block(item, &format!("{pointer}/{i}"));
+                    self.path.push((Step::Index(i), ""));
+                    self.block(item);
+                    self.path.pop();
                 }
             }
-            Some(item @ Value::Object(_)) => self.block(item, pointer),
+            Some(item @ Value::Object(_)) => self.block(item),
             _ => {}
         }
+        self.path.pop();
     }
 
-    fn block(&mut self, item: &'v Value, pointer: &str) {
-        for key in ["text", "title", "description"] {
-            self.string(item.get(key), format!("{pointer}/{key}"));
+    fn block(&mut self, item: &'v Value) {
+        for name in ["text", "title", "description"] {
+            self.string(item, name);
         }
         if let Some(resource) = item.get("resource") {
-            self.string(resource.get("text"), format!("{pointer}/resource/text"));
+            self.path.push((Step::Field("resource"), "resource"));
+            self.string(resource, "text");
+            self.path.pop();
         }
     }
 
-    /// Every string of `value`, member names included, depth first. The depth is bounded by
-    /// the parser (serde_json refuses nesting past 128), and an explicit stack keeps it off
-    /// the call stack anyway.
-    fn walk(&mut self, value: &'v Value, pointer: String) {
-        let mut stack = vec![(value, pointer)];
-        while let Some((value, pointer)) = stack.pop() {
+    /// Every string of `value`, member names included, in document order (an object's names
+    /// before its values). Iterative: the path is the only per-level state.
+    fn walk(&mut self, value: &'v Value) {
+        let base = self.path.len();
+        let mut frames: Vec<Frame<'v>> = self.enter(value).into_iter().collect();
+        while let Some(top) = frames.last_mut() {
             if self.stopped {
-                return;
+                break;
             }
-            match value {
-                Value::String(s) => self.emit(s, Location { pointer, key: None }),
-                Value::Array(items) => {
-                    for (i, item) in items.iter().enumerate().rev() {
-                        stack.push((item, format!("{pointer}/{i}")));
+            let child = match top {
+                Frame::Array(items) => items.next().map(|(i, v)| (Step::Index(i), "", v)),
+                Frame::Object(members) => members
+                    .next()
+                    .map(|(i, (k, v))| (Step::Member(i), k.as_str(), v)),
+            };
+            match child {
+                Some((step, name, v)) => {
+                    self.path.push((step, name));
+                    match self.enter(v) {
+                        // The step stays until the container is done.
+                        Some(frame) => frames.push(frame),
+                        None => {
+                            self.path.pop();
+                        }
                     }
                 }
-                Value::Object(map) => {
-                    for (k, item) in map.iter().rev() {
-                        stack.push((item, format!("{pointer}/{}", token(k))));
-                    }
-                    for k in map.keys() {
-                        self.emit(
-                            k,
-                            Location {
-                                pointer: pointer.clone(),
-                                key: Some(k.clone()),
-                            },
-                        );
+                None => {
+                    frames.pop();
+                    // Leave the step into the finished container (the root has none).
+                    if !frames.is_empty() {
+                        self.path.pop();
                     }
                 }
-                _ => {}
             }
         }
+        self.path.truncate(base);
     }
+
+    /// Offers a string, or an object's member names; a container comes back to be walked.
+    fn enter(&mut self, value: &'v Value) -> Option<Frame<'v>> {
+        match value {
+            Value::String(s) => {
+                self.emit(s, None, None);
+                None
+            }
+            Value::Array(items) => Some(Frame::Array(items.iter().enumerate())),
+            Value::Object(map) => {
+                for (i, k) in map.keys().enumerate() {
+                    self.emit(k, None, Some(i));
+                }
+                Some(Frame::Object(map.iter().enumerate()))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A container being walked.
+enum Frame<'v> {
+    Array(std::iter::Enumerate<std::slice::Iter<'v, Value>>),
+    Object(std::iter::Enumerate<serde_json::map::Iter<'v>>),
 }
 
 /// Windows of at most `size` bytes on character boundaries, overlapping a little so a
@@ -270,30 +367,25 @@ pub fn check(result: &Value, method: &str, source: &str, budget: usize) -> Repor
     let mut used = 0usize;
     readable(result, method, &mut |text, at| {
         let cost = text.len() + 2;
-        if used + cost > budget {
+        let (part, last) = if used + cost > budget {
             // Read what fits of this string, then stop: the rest is unread.
             let room = budget.saturating_sub(used);
-            let part = &text[..floor_boundary(text, room)];
-            if part.len() >= MIN_CHARS
-                && let Some(e) = judge(part, source)
-            {
-                report.findings.push(Injection {
-                    at,
-                    what: words(&e),
-                });
-            }
-            used += part.len();
-            report.cut_short = Some(used);
-            return false;
-        }
-        used += cost;
-        if text.len() >= MIN_CHARS
-            && let Some(e) = judge(text, source)
+            (&text[..floor_boundary(text, room)], true)
+        } else {
+            (text, false)
+        };
+        used += if last { part.len() } else { cost };
+        if part.len() >= MIN_CHARS
+            && let Some(e) = judge(part, source)
         {
             report.findings.push(Injection {
-                at,
+                at: at(),
                 what: words(&e),
             });
+        }
+        if last {
+            report.cut_short = Some(used);
+            return false;
         }
         report.findings.len() < MAX_FINDINGS
     });
@@ -323,21 +415,29 @@ fn warning(found: &Injection) -> String {
 /// safe way for a warning to go wrong.
 pub fn mark(result: &mut Value, found: &Injection) {
     let prefix = warning(found);
-    let Some(target) = result.pointer_mut(&found.at.pointer) else {
-        return;
-    };
-    match (&found.at.key, target) {
-        (None, Value::String(text)) => *text = format!("{prefix}{text}"),
-        (Some(key), Value::Object(map)) => {
+    let mut target = Some(result);
+    for step in &found.at.steps {
+        target = target.and_then(|v| match *step {
+            Step::Field(name) => v.get_mut(name),
+            Step::Index(i) => v.get_mut(i),
+            Step::Member(i) => v.as_object_mut().and_then(|m| m.values_mut().nth(i)),
+        });
+    }
+    match (found.at.key, target) {
+        (None, Some(Value::String(text))) => *text = format!("{prefix}{text}"),
+        (Some(index), Some(Value::Object(map))) => {
+            let Some(key) = map.keys().nth(index).cloned() else {
+                return;
+            };
             let renamed = format!("{prefix}{key}");
-            if !map.contains_key(key) || map.contains_key(&renamed) {
+            if map.contains_key(&renamed) {
                 return;
             }
             let old = std::mem::take(map);
             *map = old
                 .into_iter()
                 .map(|(k, v)| {
-                    if k == *key {
+                    if k == key {
                         (renamed.clone(), v)
                     } else {
                         (k, v)
@@ -430,7 +530,10 @@ mod tests {
         let mut v = json!({"structuredContent": {"a/b": {"first": 1, ORDER: 2, "last": 3}}});
         let report = check(&v, "tools/call", "t", usize::MAX);
         assert_eq!(report.findings.len(), 1);
-        assert_eq!(report.findings[0].at.pointer, "/structuredContent/a~1b");
+        assert_eq!(
+            report.findings[0].at.shown(),
+            "/structuredContent/a~1b (a member name)"
+        );
         mark(&mut v, &report.findings[0]);
         let keys: Vec<&String> = v["structuredContent"]["a/b"]
             .as_object()
@@ -441,6 +544,42 @@ mod tests {
         assert_eq!(keys[0], "first");
         assert!(keys[1].starts_with("[portcullis warning") && keys[1].ends_with(ORDER));
         assert_eq!(keys[2], "last");
+    }
+
+    #[test]
+    fn paths_stay_right_and_short_in_deep_and_hostile_structures() {
+        let long = "k".repeat(100_000);
+        let mut v =
+            json!({"structuredContent": [[1, [PLAIN]], {long.clone(): [{"x": [ORDER]}]}, ORDER]});
+        let report = check(&v, "tools/call", "t", usize::MAX);
+        let shown = pointers(&report);
+        assert_eq!(shown.len(), 2, "{shown:?}");
+        assert!(
+            shown[0].starts_with("/structuredContent/1/kkkk"),
+            "{shown:?}"
+        );
+        assert!(shown[0].ends_with("…/0/x/0"), "{shown:?}");
+        assert!(shown[0].len() < 100);
+        assert_eq!(shown[1], "/structuredContent/2");
+        for found in &report.findings {
+            mark(&mut v, found);
+        }
+        let warned = |s: &Value| s.as_str().unwrap().starts_with("[portcullis warning");
+        assert!(warned(&v["structuredContent"][1][&long][0]["x"][0]));
+        assert!(warned(&v["structuredContent"][2]));
+        assert_eq!(v["structuredContent"][0][1][0], PLAIN);
+        // Nested far past the parser's limit of 128: walked without recursion.
+        let mut deep = json!(ORDER);
+        for _ in 0..1000 {
+            deep = json!([deep]);
+        }
+        let report = check(
+            &json!({"structuredContent": deep}),
+            "tools/call",
+            "t",
+            usize::MAX,
+        );
+        assert_eq!(report.findings.len(), 1);
     }
 
     #[test]
