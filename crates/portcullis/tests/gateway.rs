@@ -1257,6 +1257,12 @@ injected_instructions = "block"
         .as_str()
         .unwrap();
     assert!(text.ends_with(plain), "{r}");
+    // More text than the check reads (1 MiB): under `block`, not let through unvetted.
+    let long = format!("{plain} ").repeat((1 << 20) / plain.len() + 1);
+    let r = gw.echo(5, &long);
+    assert!(refused(&r), "{}", &r.to_string()[..200]);
+    let message = r["error"]["message"].as_str().unwrap();
+    assert!(message.contains("could not be vetted"), "{message}");
     let audit = gw.audit.clone();
     gw.finish();
     let refusals: Vec<String> = records(&audit)
@@ -1264,7 +1270,7 @@ injected_instructions = "block"
         .filter(|r| r["event"] == "response" && r["decision"] == "refused")
         .map(|r| r["method"].as_str().unwrap_or("").to_string())
         .collect();
-    assert_eq!(refusals, ["tools/call", "prompts/get"]);
+    assert_eq!(refusals, ["tools/call", "prompts/get", "tools/call"]);
 
     // Warned (the default): the flagged string itself carries the warning.
     let tmp = TempDir::new().unwrap();

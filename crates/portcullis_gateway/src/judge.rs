@@ -1427,9 +1427,10 @@ impl Session {
                 } else if let (true, Some(read)) = (block, report.cut_short) {
                     Some(format!(
                         "the output of {what} has more text than the injected-instruction check \
-                         reads ({read} bytes read, at most {} per response): it could not be \
-                         vetted; lower `max_response_bytes` for this tool, or use \
-                         injected_instructions = \"warn\"",
+                         reads ({read} bytes read, at most {} per response), so it could not be \
+                         vetted whole; if this tool's outputs are this large, set \
+                         injected_instructions = \"warn\" for it (the check then reads as much \
+                         and the audit log notes the rest)",
                         engine.inspect_cap
                     ))
                 } else {
@@ -2038,7 +2039,7 @@ mod tests {
     }
 
     /// A response with more text than the check reads: refused under `block`, noted under
-    /// `warn` (the cap is lowered here; by default it is 8 MiB, over the default size cap).
+    /// `warn` (the cap is lowered here to keep the test fast).
     #[test]
     fn a_response_the_check_cannot_read_whole_is_blocked_or_noted() {
         let long = format!(
