@@ -1219,6 +1219,96 @@ name = "*"
     }));
 }
 
+/// Instructions hidden where the text of a result is not: in `structuredContent` (the test
+/// server's `structured` hook) and in a prompt's messages (`prompts/get summarize`).
+#[test]
+fn injected_instructions_in_structured_content_and_prompts() {
+    let tmp = TempDir::new().unwrap();
+    let policy = write_policy(
+        tmp.path(),
+        r#"
+version = 1
+[defaults]
+action = "allow"
+injected_instructions = "block"
+"#,
+    );
+    let mut gw = Gateway::start(tmp.path(), &["--policy", &policy], &[]);
+    gw.initialize();
+    let r = gw.call(json!(1), "structured", json!({"text": INJECTION}));
+    assert!(refused(&r), "{r}");
+    let message = r["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("/structuredContent/items/0/note"),
+        "{message}"
+    );
+    let prompt = |text: &str| json!({"name": "summarize", "arguments": {"text": text}});
+    let r = gw.request(json!(2), "prompts/get", prompt(INJECTION));
+    assert!(refused(&r), "{r}");
+    let message = r["error"]["message"].as_str().unwrap();
+    assert!(message.contains("prompt `summarize`"), "{message}");
+    assert!(message.contains("/messages/0/content/text"), "{message}");
+    // Plain data passes, unchanged.
+    let plain = "Build passed. Run `cargo test` locally to reproduce.";
+    let r = gw.call(json!(3), "structured", json!({"text": plain}));
+    assert_eq!(r["result"]["structuredContent"]["items"][0]["note"], plain);
+    let r = gw.request(json!(4), "prompts/get", prompt(plain));
+    let text = r["result"]["messages"][0]["content"]["text"]
+        .as_str()
+        .unwrap();
+    assert!(text.ends_with(plain), "{r}");
+    // More text than the check reads (1 MiB): under `block`, not let through unvetted.
+    let long = format!("{plain} ").repeat((1 << 20) / plain.len() + 1);
+    let r = gw.echo(5, &long);
+    assert!(refused(&r), "{}", &r.to_string()[..200]);
+    let message = r["error"]["message"].as_str().unwrap();
+    assert!(message.contains("could not be vetted"), "{message}");
+    let audit = gw.audit.clone();
+    gw.finish();
+    let refusals: Vec<String> = records(&audit)
+        .iter()
+        .filter(|r| r["event"] == "response" && r["decision"] == "refused")
+        .map(|r| r["method"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(refusals, ["tools/call", "prompts/get", "tools/call"]);
+
+    // Warned (the default): the flagged string itself carries the warning.
+    let tmp = TempDir::new().unwrap();
+    let mut gw = Gateway::start(tmp.path(), &[], &[]);
+    gw.initialize();
+    let r = gw.call(json!(1), "structured", json!({"text": INJECTION}));
+    let note = r["result"]["structuredContent"]["items"][0]["note"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"));
+    assert!(
+        note.starts_with("[portcullis warning: this output"),
+        "{note}"
+    );
+    assert!(note.ends_with(INJECTION), "{note}");
+    assert_eq!(text_of(&r), "1 item");
+    let r = gw.request(json!(2), "prompts/get", prompt(INJECTION));
+    let text = r["result"]["messages"][0]["content"]["text"]
+        .as_str()
+        .unwrap();
+    assert!(
+        text.starts_with("[portcullis warning: this output"),
+        "{text}"
+    );
+    let audit = gw.audit.clone();
+    gw.finish();
+    let warned = records(&audit)
+        .iter()
+        .filter(|r| {
+            r["event"] == "response"
+                && r["decision"] == "completed"
+                && r["reason"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("injected instructions (warned)"))
+        })
+        .count();
+    assert_eq!(warned, 2);
+}
+
 /// The gateway's `elicitation/create` for the call of `tool` with id `call`.
 fn question(gw: &mut Gateway, tool: &str) -> Value {
     let q = gw.other(|m| m["method"] == "elicitation/create");

@@ -1065,3 +1065,74 @@ fn http_ask_local_and_remote() {
     let _ = upstream.kill();
     let _ = upstream.wait();
 }
+
+/// With a local server, the server's progress for a request goes on that request's POST
+/// stream when the client accepts SSE (before the response, in order), and on the GET stream
+/// when it does not; a request without a progress token is answered with plain JSON.
+#[test]
+fn http_local_progress_goes_on_the_post_stream() {
+    let tmp = TempDir::new().unwrap();
+    let server = testserver().to_str().unwrap().to_string();
+    let gw = HttpGateway::start(tmp.path(), &["--", &server, "--exit-after", "30"], false);
+    let sid = gw.initialize();
+    let progress_call = |id: i64, token: &str| {
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
+            "name": "progress", "arguments": {"steps": 3}, "_meta": {"progressToken": token}}})
+    };
+
+    let r = gw.post(Some(&sid), &progress_call(1, "p-1"));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("text/event-stream")),
+        "{r:?}"
+    );
+    let messages = r.messages();
+    let steps: Vec<f64> = messages
+        .iter()
+        .filter(|m| m["method"] == "notifications/progress")
+        .map(|m| {
+            assert_eq!(m["params"]["progressToken"], "p-1", "{m}");
+            m["params"]["progress"].as_f64().unwrap()
+        })
+        .collect();
+    assert_eq!(steps, [1.0, 2.0, 3.0], "{r:?}");
+    let last = messages.last().unwrap();
+    assert_eq!(
+        last["id"], 1,
+        "the response comes after its progress: {r:?}"
+    );
+    assert_eq!(text_of(last), "done after 3 steps");
+
+    // A client that takes JSON only: the answer is JSON, the progress goes to the GET stream.
+    let r = gw.send(
+        "POST",
+        &[("Mcp-Session-Id", &sid), ("Accept", "application/json")],
+        &progress_call(2, "p-2").to_string(),
+    );
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("application/json")),
+        "{r:?}"
+    );
+    assert_eq!(text_of(&r.message(&json!(2))), "done after 3 steps");
+    let events = read_get_stream(&gw.addr, &gw.token, &sid, "\"p-2\"");
+    assert!(events.contains("notifications/progress"), "{events}");
+    assert!(
+        !events.contains("\"p-1\""),
+        "progress already sent on its POST stream went to GET too: {events}"
+    );
+
+    // No progress token: plain JSON, as before.
+    let r = gw.post(
+        Some(&sid),
+        &json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                "params": {"name": "echo", "arguments": {"text": "hi"}}}),
+    );
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("application/json")),
+        "{r:?}"
+    );
+    assert_eq!(text_of(&r.message(&json!(3))), "hi");
+}

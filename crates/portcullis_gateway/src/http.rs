@@ -14,9 +14,19 @@
 //!
 //! Trade-offs: the upstream client is `ureq` (the TLS stack the binary already has) run on
 //! blocking threads, so every upstream exchange in flight holds a thread; the in-flight cap
-//! bounds them. With a local server, answers to a POST come back as one JSON body; what the
-//! server sends on its own (notifications, its requests) goes to the session's GET stream, and
-//! is dropped if no GET stream is open or it is more than [`EVENT_BACKLOG`] messages behind.
+//! bounds them. With a local server, answers to a POST come back as one JSON body, unless a
+//! request of it carries a `_meta.progressToken` and the client accepts `text/event-stream`:
+//! then the POST is answered with an SSE stream carrying the server's `notifications/progress`
+//! for that token, then the response, as the streamable HTTP transport says messages related
+//! to a request should go (2025-03-26 to 2025-11-25). Everything else the server sends on its
+//! own (log messages, other notifications, its `sampling`/`elicitation` requests) goes to the
+//! session's GET stream, and is dropped if no GET stream is open or it is more than
+//! [`EVENT_BACKLOG`] messages behind. The reason: a stdio server's messages carry no
+//! `relatedRequestId`, so only a progress token ties a message to a request for certain;
+//! guessing from timing (say, "the one request in flight") would send a message to the wrong
+//! stream as soon as two requests overlap, and a POST stream closes with its response, so a
+//! request from the server put there could lose the answer's context. Progress that finds its
+//! POST stream gone or full falls back to the GET stream.
 //!
 //! A POST holding a call the policy says to ask about (`action = "ask"`) is answered with an
 //! SSE stream: the gateway's `elicitation/create` first, then, once the client answered it
@@ -170,6 +180,9 @@ struct LocalServer {
     waiters: Mutex<HashMap<String, oneshot::Sender<Value>>>,
     events: mpsc::Sender<Bytes>,
     stream: Arc<tokio::sync::Mutex<mpsc::Receiver<Bytes>>>,
+    /// The POST streams waiting for progress, by the [`id_key`] of the progress token. Weak,
+    /// so a stream ends with its last answer; dead entries are swept at each registration.
+    progress: Mutex<HashMap<String, mpsc::WeakSender<Bytes>>>,
     process: tokio::sync::Mutex<Option<ServerProcess>>,
 }
 
@@ -537,7 +550,11 @@ async fn post(front: Arc<Front>, req: Request<Incoming>) -> Response<Body> {
     };
     let sid = session_header(&parts.headers);
     match &front.mode {
-        Mode::Local(command) => post_local(&front, command, sid, body).await,
+        Mode::Local(command) => {
+            let sse = header(&parts.headers, "accept")
+                .is_some_and(|a| a.to_ascii_lowercase().contains("text/event-stream"));
+            post_local(&front, command, sid, body, sse).await
+        }
         Mode::Remote(remote) => post_remote(&front, remote, sid, &parts.headers, body).await,
     }
 }
@@ -561,11 +578,46 @@ fn with_session(mut r: Response<Body>, sid: &str) -> Response<Body> {
     r
 }
 
+/// The progress tokens of the requests in a POST body (one message or a batch), as
+/// [`id_key`]s. The body is parsed again only when it names a progress token at all.
+fn progress_tokens(body: &[u8]) -> Vec<String> {
+    const NEEDLE: &[u8] = b"progressToken";
+    if !body.windows(NEEDLE.len()).any(|w| w == NEEDLE) {
+        return Vec::new();
+    }
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    let token = |m: &Value| {
+        m.get("id")?;
+        m.pointer("/params/_meta/progressToken")
+            .filter(|t| t.is_string() || t.is_number())
+            .map(id_key)
+    };
+    match &value {
+        Value::Array(items) => items.iter().filter_map(token).collect(),
+        m => token(m).into_iter().collect(),
+    }
+}
+
+/// Routes the server's progress for `tokens` to the POST stream `tx`. A token another stream
+/// still holds stays with it (tokens must be unique among requests in flight).
+fn register_progress(local: &LocalServer, tokens: &[String], tx: &mpsc::Sender<Bytes>) {
+    let mut routes = lock(&local.progress);
+    routes.retain(|_, weak| weak.strong_count() > 0);
+    for token in tokens {
+        routes
+            .entry(token.clone())
+            .or_insert_with(|| tx.downgrade());
+    }
+}
+
 async fn post_local(
     front: &Arc<Front>,
     command: &[OsString],
     sid: Option<String>,
     body: Vec<u8>,
+    sse: bool,
 ) -> Response<Body> {
     let (session, sid, created) = match sid {
         Some(sid) => match lock(&front.sessions).get(&sid).cloned() {
@@ -625,6 +677,11 @@ async fn post_local(
         return answer_only(out.to_client);
     }
     let batch = body.trim_ascii_start().starts_with(b"[");
+    let tokens = if sse {
+        progress_tokens(&body)
+    } else {
+        Vec::new()
+    };
     let mut waits = Vec::new();
     if let Some(forward) = out.to_server {
         {
@@ -654,8 +711,9 @@ async fn post_local(
             );
         }
     }
-    if !out.asks.is_empty() {
+    if !out.asks.is_empty() || (!tokens.is_empty() && !waits.is_empty()) {
         let (tx, rx) = mpsc::channel::<Bytes>(64);
+        register_progress(local, &tokens, &tx);
         tokio::spawn(stream_local(
             front.clone(),
             session.clone(),
@@ -687,8 +745,9 @@ async fn post_local(
     )
 }
 
-/// The SSE answer to a POST holding calls the user is asked about (local server): the
-/// gateway's replies and questions first, then each answer as it comes.
+/// The SSE answer to a POST (local server) holding calls the user is asked about, or requests
+/// with a progress token: the gateway's replies and questions first, then each answer as it
+/// comes (with the progress [`deliver`] puts on the stream before it).
 async fn stream_local(
     front: Arc<Front>,
     session: Arc<HttpSession>,
@@ -794,6 +853,7 @@ fn start_local(
             waiters: Mutex::new(HashMap::new()),
             events,
             stream: Arc::new(tokio::sync::Mutex::new(stream)),
+            progress: Mutex::new(HashMap::new()),
             process: tokio::sync::Mutex::new(Some(process)),
         }),
     );
@@ -830,8 +890,9 @@ async fn watch_local(session: std::sync::Weak<HttpSession>) {
     }
 }
 
-/// Delivers a message for a local session's client: to the POST waiting for it, or to the
-/// session's GET stream.
+/// Delivers a message for a local session's client: a response to the POST waiting for it,
+/// progress to the POST stream of the request that holds its token, the rest to the session's
+/// GET stream.
 fn deliver(local: &LocalServer, msg: Value) {
     if msg.get("method").is_none()
         && let Some(id) = msg.get("id").filter(|id| !id.is_null())
@@ -839,6 +900,19 @@ fn deliver(local: &LocalServer, msg: Value) {
     {
         let _ = tx.send(msg);
         return;
+    }
+    if msg.get("method").and_then(Value::as_str) == Some("notifications/progress")
+        && let Some(token) = msg.pointer("/params/progressToken")
+    {
+        let route = lock(&local.progress)
+            .get(&id_key(token))
+            .and_then(mpsc::WeakSender::upgrade);
+        // Sent in order with the answer: both go through this reader, the answer after.
+        if let Some(tx) = route
+            && tx.try_send(sse_event(None, &to_line(&msg))).is_ok()
+        {
+            return;
+        }
     }
     // Nobody listening, or too far behind: the message is dropped, as a closed stream would.
     let _ = local.events.try_send(sse_event(None, &to_line(&msg)));

@@ -19,8 +19,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ServerConfig,
+    CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
+    GetPromptResult, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ServerConfig,
 };
 use rmcp::service::{RequestContext, RoleServer, SubscriptionContext};
 use rmcp::{ErrorData as McpError, ServerHandler, ServiceExt};
@@ -44,6 +45,12 @@ usage: portcullis-testserver [OPTIONS]
   --misbehave hang|crash|garbage|huge
                               stdio: never answer / exit 3 / write non-JSON / write a 32 MiB line
   --exit-after SECS           stop after SECS seconds whatever happens (default 120)
+
+Besides the listed tools, two test hooks can be called by name (they are not listed, so the
+listings stay the same): `structured` {text} answers \"1 item\" as text and the text in
+`structuredContent.items[0].note`; `progress` {steps} sends `steps` (at most 20)
+`notifications/progress` with the call's progress token, if it has one, then answers. The
+prompt `summarize` {text} is served by `prompts/get`, its message quoting the text.
 ";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -503,15 +510,44 @@ impl ServerHandler for TestServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let args = request.arguments.unwrap_or_default();
-        let text = match request.name.as_ref() {
-            "echo" => args
-                .get("text")
+        let arg_text = || {
+            args.get("text")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
-                .to_string(),
+                .to_string()
+        };
+        let text = match request.name.as_ref() {
+            "structured" => {
+                // The text block does not repeat the payload: only `structuredContent` has it.
+                let result: rmcp::model::CallToolResult = from_json(json!({
+                    "content": [{"type": "text", "text": "1 item"}],
+                    "structuredContent": {"items": [{"id": 1, "note": arg_text()}]},
+                    "isError": false
+                }))?;
+                return Ok(result.into());
+            }
+            "progress" => {
+                let steps = args
+                    .get("steps")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(3)
+                    .min(20);
+                if let Some(token) = context.meta.get_progress_token() {
+                    for step in 1..=steps {
+                        let param: ProgressNotificationParam = from_json(json!({
+                            "progressToken": token,
+                            "progress": step,
+                            "total": steps,
+                        }))?;
+                        let _ = context.peer.notify_progress(param).await;
+                    }
+                }
+                format!("done after {steps} steps")
+            }
+            "echo" => arg_text(),
             "add" => {
                 let n = |k: &str| args.get(k).and_then(Value::as_f64).unwrap_or(0.0);
                 (n("a") + n("b")).to_string()
@@ -540,6 +576,31 @@ impl ServerHandler for TestServer {
             "arguments": [{"name": "text", "description": "The text", "required": true}]
         })];
         from_json(self.page("prompts", prompts, request.as_ref()))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        if request.name != "summarize" {
+            return Err(McpError::invalid_params(
+                format!("unknown prompt `{}`", request.name),
+                None,
+            ));
+        }
+        let text = request
+            .arguments
+            .as_ref()
+            .and_then(|a| a.get("text"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let result: GetPromptResult = from_json(json!({
+            "description": "Summarize a text.",
+            "messages": [{"role": "user", "content": {"type": "text",
+                "text": format!("Summarize the text below in three sentences.\n\n{text}")}}]
+        }))?;
+        Ok(result.into())
     }
 
     async fn list_resources(
