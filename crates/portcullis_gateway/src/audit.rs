@@ -590,37 +590,9 @@ pub fn read_records(path: &Path, format: AuditFormat) -> Result<Vec<Record>, Aud
                 Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
                     .map_err(err)?;
             let mut stmt = conn
-                .prepare(
-                    "SELECT seq, time, server, event, method, tool, request_id, arguments, \
-                     decision, rule, reason, latency_us, request_bytes, response_bytes, \
-                     prev_hash, hash FROM audit ORDER BY seq",
-                )
+                .prepare(&format!("SELECT {RECORD_COLUMNS} FROM audit ORDER BY seq"))
                 .map_err(err)?;
-            let rows = stmt
-                .query_map([], |r| {
-                    let arguments: Option<String> = r.get(7)?;
-                    Ok(Record {
-                        seq: r.get::<_, i64>(0)? as u64,
-                        time: r.get(1)?,
-                        server: r.get(2)?,
-                        event: r.get(3)?,
-                        method: r.get(4)?,
-                        tool: r.get(5)?,
-                        request_id: r.get(6)?,
-                        // Unparsable stored arguments become a string, so the hash fails.
-                        arguments: arguments
-                            .map(|a| serde_json::from_str(&a).unwrap_or(Value::String(a))),
-                        decision: r.get(8)?,
-                        rule: r.get(9)?,
-                        reason: r.get(10)?,
-                        latency_us: r.get::<_, Option<i64>>(11)?.map(|v| v as u64),
-                        request_bytes: r.get::<_, Option<i64>>(12)?.map(|v| v as u64),
-                        response_bytes: r.get::<_, Option<i64>>(13)?.map(|v| v as u64),
-                        prev_hash: r.get(14)?,
-                        hash: r.get(15)?,
-                    })
-                })
-                .map_err(err)?;
+            let rows = stmt.query_map([], record_of_row).map_err(err)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(err)
         }
         AuditFormat::Jsonl => {
@@ -729,6 +701,34 @@ impl PinStore {
                 source,
             })
     }
+}
+
+/// The columns of a [`Record`], in the order [`record_of_row`] reads them.
+pub(crate) const RECORD_COLUMNS: &str = "seq, time, server, event, method, tool, request_id, \
+    arguments, decision, rule, reason, latency_us, request_bytes, response_bytes, prev_hash, hash";
+
+/// A record from a row of `SELECT {RECORD_COLUMNS}`. Unparsable stored arguments become a
+/// string, so the record's hash no longer matches and verification says so.
+pub(crate) fn record_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
+    let arguments: Option<String> = r.get(7)?;
+    Ok(Record {
+        seq: r.get::<_, i64>(0)? as u64,
+        time: r.get(1)?,
+        server: r.get(2)?,
+        event: r.get(3)?,
+        method: r.get(4)?,
+        tool: r.get(5)?,
+        request_id: r.get(6)?,
+        arguments: arguments.map(|a| serde_json::from_str(&a).unwrap_or(Value::String(a))),
+        decision: r.get(8)?,
+        rule: r.get(9)?,
+        reason: r.get(10)?,
+        latency_us: r.get::<_, Option<i64>>(11)?.map(|v| v as u64),
+        request_bytes: r.get::<_, Option<i64>>(12)?.map(|v| v as u64),
+        response_bytes: r.get::<_, Option<i64>>(13)?.map(|v| v as u64),
+        prev_hash: r.get(14)?,
+        hash: r.get(15)?,
+    })
 }
 
 #[cfg(test)]

@@ -13,9 +13,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
-use serde_json::Value;
 
-use crate::audit::{AuditError, AuditFormat, Record};
+use crate::audit::{AuditError, AuditFormat, RECORD_COLUMNS, Record, record_of_row};
 
 /// Where following starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,9 +58,6 @@ enum Source {
 
 /// At most this many records are read per poll, so a huge backlog streams in pieces.
 const BATCH: usize = 1000;
-
-const COLUMNS: &str = "seq, time, server, event, method, tool, request_id, arguments, decision, \
-                       rule, reason, latency_us, request_bytes, response_bytes, prev_hash, hash";
 
 impl Follower {
     pub fn open(path: &Path, format: AuditFormat, start: &Start) -> Result<Follower, AuditError> {
@@ -162,32 +158,11 @@ impl Follower {
         };
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+                "SELECT {RECORD_COLUMNS} FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"
             ))
             .map_err(err)?;
         let rows = stmt
-            .query_map(params![*last as i64, BATCH as i64], |r| {
-                let arguments: Option<String> = r.get(7)?;
-                Ok(Record {
-                    seq: r.get::<_, i64>(0)? as u64,
-                    time: r.get(1)?,
-                    server: r.get(2)?,
-                    event: r.get(3)?,
-                    method: r.get(4)?,
-                    tool: r.get(5)?,
-                    request_id: r.get(6)?,
-                    arguments: arguments
-                        .map(|a| serde_json::from_str(&a).unwrap_or(Value::String(a))),
-                    decision: r.get(8)?,
-                    rule: r.get(9)?,
-                    reason: r.get(10)?,
-                    latency_us: r.get::<_, Option<i64>>(11)?.map(|v| v as u64),
-                    request_bytes: r.get::<_, Option<i64>>(12)?.map(|v| v as u64),
-                    response_bytes: r.get::<_, Option<i64>>(13)?.map(|v| v as u64),
-                    prev_hash: r.get(14)?,
-                    hash: r.get(15)?,
-                })
-            })
+            .query_map(params![*last as i64, BATCH as i64], record_of_row)
             .map_err(err)?;
         let records = rows.collect::<Result<Vec<_>, _>>().map_err(err)?;
         if let Some(r) = records.last() {
