@@ -195,6 +195,28 @@ impl Engine {
         lock(&self.audit).append(entry)
     }
 
+    /// Records what happened; a record that cannot be written is said on standard error and
+    /// the message goes on (it was refused or answered already).
+    fn record(&self, entry: Entry) {
+        if let Err(e) = self.append(entry) {
+            warn(&format!("cannot write the audit log: {e}"));
+        }
+    }
+
+    /// Records a call before it goes on (write-ahead). When the record cannot be written, the
+    /// error the client gets instead: the gateway fails closed.
+    fn record_ahead(&self, entry: Entry, id: &Value, method: &str) -> Result<(), Value> {
+        self.append(entry).map(drop).map_err(|e| {
+            warn(&format!("cannot write the audit log: {e}"));
+            error_response(
+                id.clone(),
+                GATEWAY_ERROR,
+                format!("portcullis stopped `{method}`: the audit log cannot be written ({e})"),
+                None,
+            )
+        })
+    }
+
     /// Records a message refused or dropped as a whole (too long, not JSON).
     pub fn audit_message(&self, from: &str, reason: &str, bytes: usize) {
         let entry = Entry {
@@ -207,9 +229,7 @@ impl Engine {
             request_bytes: Some(bytes as u64),
             ..Entry::default()
         };
-        if let Err(e) = self.append(entry) {
-            warn(&format!("cannot write the audit log: {e}"));
-        }
+        self.record(entry);
     }
 
     /// The answer to a client message of `n` bytes, over the size cap (audited).
@@ -683,16 +703,8 @@ impl Session {
                     ..Entry::default()
                 };
                 // Write-ahead: the accepted call is on record before the server sees it.
-                if let Err(e) = engine.append(entry) {
-                    warn(&format!("cannot write the audit log: {e}"));
-                    return Verdict::Reply(error_response(
-                        id.clone(),
-                        GATEWAY_ERROR,
-                        format!(
-                            "portcullis stopped `{method}`: the audit log cannot be written ({e})"
-                        ),
-                        None,
-                    ));
+                if let Err(stop) = engine.record_ahead(entry, id, method) {
+                    return Verdict::Reply(stop);
                 }
                 self.track(id, method, tool, size, false);
                 Verdict::Forward
@@ -724,9 +736,7 @@ impl Session {
             request_bytes: Some(size as u64),
             ..Entry::default()
         };
-        if let Err(e) = self.engine.append(entry) {
-            warn(&format!("cannot write the audit log: {e}"));
-        }
+        self.engine.record(entry);
         let what = tool.map_or(format!("`{method}`"), |t| format!("`{method}` of `{t}`"));
         Verdict::Reply(error_response(
             id.clone(),
@@ -791,14 +801,8 @@ impl Session {
             request_bytes: Some(size as u64),
             ..Entry::default()
         };
-        if let Err(e) = engine.append(entry) {
-            warn(&format!("cannot write the audit log: {e}"));
-            return Verdict::Reply(error_response(
-                id.clone(),
-                GATEWAY_ERROR,
-                format!("portcullis stopped `tools/call`: the audit log cannot be written ({e})"),
-                None,
-            ));
+        if let Err(stop) = engine.record_ahead(entry, id, "tools/call") {
+            return Verdict::Reply(stop);
         }
         let request = json!({
             "jsonrpc": "2.0",
@@ -889,17 +893,9 @@ impl Session {
                     request_bytes: Some(ask.size as u64),
                     ..Entry::default()
                 };
-                if let Err(e) = self.engine.append(entry) {
-                    warn(&format!("cannot write the audit log: {e}"));
+                if let Err(stop) = self.engine.record_ahead(entry, &ask.id, "tools/call") {
                     self.engine.release();
-                    out.to_client.push(error_response(
-                        ask.id.clone(),
-                        GATEWAY_ERROR,
-                        format!(
-                            "portcullis stopped `tools/call`: the audit log cannot be written ({e})"
-                        ),
-                        None,
-                    ));
+                    out.to_client.push(stop);
                     return out;
                 }
                 self.track(
@@ -955,9 +951,7 @@ impl Session {
             request_bytes: Some(w.size as u64),
             ..Entry::default()
         };
-        if let Err(e) = self.engine.append(entry) {
-            warn(&format!("cannot write the audit log: {e}"));
-        }
+        self.engine.record(entry);
         true
     }
 
@@ -1252,9 +1246,7 @@ impl Session {
                     request_bytes: Some(size as u64),
                     ..Entry::default()
                 };
-                if let Err(e) = engine.append(entry) {
-                    warn(&format!("cannot write the audit log: {e}"));
-                }
+                engine.record(entry);
                 to_server.push(error_response(
                     id,
                     -32600,
@@ -1560,10 +1552,8 @@ impl Session {
                 }
                 Err(e) => Some(format!("the pin store cannot be read ({e})")),
             };
-            if !entry.decision.is_empty()
-                && let Err(e) = engine.append(entry)
-            {
-                warn(&format!("cannot write the audit log: {e}"));
+            if !entry.decision.is_empty() {
+                engine.record(entry);
             }
             lock(&self.state)
                 .tools
@@ -1652,9 +1642,7 @@ impl Session {
                 request_bytes: Some(w.size as u64),
                 ..Entry::default()
             };
-            if let Err(e) = self.engine.append(entry) {
-                warn(&format!("cannot write the audit log: {e}"));
-            }
+            self.engine.record(entry);
             out.push(error_response(
                 w.id,
                 GATEWAY_ERROR,
@@ -1700,9 +1688,7 @@ impl Session {
                 request_bytes: Some(p.request_bytes as u64),
                 ..Entry::default()
             };
-            if let Err(e) = self.engine.append(entry) {
-                warn(&format!("cannot write the audit log: {e}"));
-            }
+            self.engine.record(entry);
         }
         Some(error_response(
             p.id,
