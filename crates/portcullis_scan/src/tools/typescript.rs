@@ -499,6 +499,16 @@ impl<'m> Reader<'m> {
     }
 
     /// A zod schema expression as JSON Schema; `None` when it is not one.
+    /// An array of zod schemas (`z.tuple([...])`, `z.union([...])`) as an array of schemas.
+    fn zod_list(&self, scopes: &[FunctionId], list: &'m Expr, depth: usize) -> Node {
+        let schemas: Vec<Node> = self
+            .items(scopes, list, depth + 1)
+            .into_iter()
+            .filter_map(|i| self.zod(scopes, i, depth + 1).map(Schema::node))
+            .collect();
+        Node::new(list.span, Value::Array(schemas))
+    }
+
     fn zod(&self, scopes: &[FunctionId], e: &'m Expr, depth: usize) -> Option<Schema> {
         if depth > MAX_DEPTH || !self.step() {
             return None;
@@ -606,17 +616,8 @@ impl<'m> Reader<'m> {
             "tuple" => {
                 ty(&mut s, "array");
                 if let Some(first) = pos.first() {
-                    let items: Vec<Node> = self
-                        .items(scopes, first, depth + 1)
-                        .into_iter()
-                        .filter_map(|i| self.zod(scopes, i, depth + 1).map(Schema::node))
-                        .collect();
-                    set(
-                        &mut s.members,
-                        "items",
-                        first.span,
-                        Node::new(first.span, Value::Array(items)),
-                    );
+                    let items = self.zod_list(scopes, first, depth);
+                    set(&mut s.members, "items", first.span, items);
                 }
             }
             "object" | "strictObject" | "looseObject" => {
@@ -633,17 +634,8 @@ impl<'m> Reader<'m> {
                     pos.first()
                 };
                 if let Some(list) = list {
-                    let options: Vec<Node> = self
-                        .items(scopes, list, depth + 1)
-                        .into_iter()
-                        .filter_map(|i| self.zod(scopes, i, depth + 1).map(Schema::node))
-                        .collect();
-                    set(
-                        &mut s.members,
-                        "anyOf",
-                        list.span,
-                        Node::new(list.span, Value::Array(options)),
-                    );
+                    let options = self.zod_list(scopes, list, depth);
+                    set(&mut s.members, "anyOf", list.span, options);
                 }
             }
             "optional" | "nullable" | "nullish" => {
