@@ -8,7 +8,8 @@
 //! way (so `2130706433`, `0177.0.0.1`, `0x7f.1` and `127.1` are all `127.0.0.1`) and then
 //! resolved through DNS, every address checked. The trade-off: DNS is checked once, here; a
 //! server that resolves again later may see another answer (rebinding between check and use),
-//! which only a network sandbox can close.
+//! and a server that follows redirects may be sent on to a private address by a public one;
+//! only a network sandbox can close those.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Component, Path, PathBuf};
@@ -517,6 +518,19 @@ fn blocked_v4(v4: Ipv4Addr) -> Option<&'static str> {
 
 /// Checks a URL argument: scheme, host allowlist, then every address the host resolves to.
 pub async fn check_url(value: &str, rule: &UrlRule) -> Result<(), String> {
+    check_url_resolving(value, rule, |name, port| async move {
+        let addrs = tokio::net::lookup_host((name.as_str(), port)).await?;
+        Ok(addrs.map(|a| a.ip()).collect())
+    })
+    .await
+}
+
+/// [`check_url`] with the name lookup given, so tests can say what a name resolves to.
+async fn check_url_resolving<F, Fut>(value: &str, rule: &UrlRule, resolve: F) -> Result<(), String>
+where
+    F: FnOnce(String, u16) -> Fut,
+    Fut: std::future::Future<Output = std::io::Result<Vec<IpAddr>>>,
+{
     if value.contains(['\0', '\n', '\r', '\t']) {
         return Err("the URL contains control characters".into());
     }
@@ -553,9 +567,8 @@ pub async fn check_url(value: &str, rule: &UrlRule) -> Result<(), String> {
                 return Err(format!("host `{name}` is this machine (loopback)"));
             }
             let port = url.port_or_known_default().unwrap_or(443);
-            let lookup = tokio::net::lookup_host((name.as_str(), port));
-            match tokio::time::timeout(Duration::from_secs(3), lookup).await {
-                Ok(Ok(addrs)) => addrs.map(|a| a.ip()).collect(),
+            match tokio::time::timeout(Duration::from_secs(3), resolve(name.clone(), port)).await {
+                Ok(Ok(addrs)) => addrs,
                 Ok(Err(e)) => return Err(format!("host `{name}` cannot be resolved: {e}")),
                 Err(_) => return Err(format!("resolving host `{name}` timed out")),
             }
@@ -789,6 +802,31 @@ mod tests {
             assert!(check_url(bad, &rule).await.is_err(), "{bad} allowed");
         }
         assert!(check_url("https://8.8.8.8/x", &rule).await.is_ok());
+        // Names are judged by every address they resolve to: one private answer among public
+        // ones is enough to refuse (a resolver may hand either to the server).
+        let answers = |ips: &'static [&'static str]| {
+            move |_: String, _: u16| async move {
+                Ok(ips
+                    .iter()
+                    .map(|ip| ip.parse().unwrap())
+                    .collect::<Vec<IpAddr>>())
+            }
+        };
+        for (ips, allowed) in [
+            (&["127.0.0.1"][..], false),
+            (&["93.184.216.34", "10.1.2.3"][..], false),
+            (&["::ffff:169.254.169.254"][..], false),
+            (&["93.184.216.34", "2606:4700::1111"][..], true),
+            (&[][..], false),
+        ] {
+            let verdict = check_url_resolving("https://rebind.test/x", &rule, answers(ips)).await;
+            assert_eq!(verdict.is_ok(), allowed, "{ips:?}: {verdict:?}");
+        }
+        let failing = |_: String, _: u16| async {
+            Err::<Vec<IpAddr>, _>(std::io::Error::other("no such host"))
+        };
+        let verdict = check_url_resolving("https://nowhere.test/", &rule, failing).await;
+        assert!(verdict.unwrap_err().contains("cannot be resolved"));
         let mut hosts = globset::GlobSetBuilder::new();
         hosts.add(globset::Glob::new("*.example.com").unwrap());
         let only = UrlRule {
