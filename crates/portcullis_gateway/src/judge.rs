@@ -15,7 +15,9 @@
 //! `elicitation/create` to the client and awaits [`Session::await_ask`] off its read loop (the
 //! client's answer comes through that loop, and other calls keep flowing meanwhile). The
 //! gateway's own requests carry string ids under [`ASK_ID_PREFIX`], a namespace the server may
-//! not use, so the client's answer is consumed here and never reaches the server.
+//! not use, so the client's answer is consumed here and never reaches the server. A client of
+//! the 2026-07-28 era is asked through an `input_required` result instead (see [`crate::mrtr`]):
+//! nothing is held, the client's retry carries the answer.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
