@@ -1136,7 +1136,12 @@ fn pass_headers(client: &HeaderMap, sid: Option<&str>) -> Vec<(String, String)> 
             .unwrap_or("application/json, text/event-stream")
             .to_string(),
     )];
-    for name in ["mcp-protocol-version", "last-event-id", "mcp-method"] {
+    for name in [
+        "mcp-protocol-version",
+        "last-event-id",
+        "mcp-method",
+        "mcp-name",
+    ] {
         if let Some(v) = header(client, name) {
             out.push((name.to_string(), v.to_string()));
         }

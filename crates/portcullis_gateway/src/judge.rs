@@ -15,7 +15,9 @@
 //! `elicitation/create` to the client and awaits [`Session::await_ask`] off its read loop (the
 //! client's answer comes through that loop, and other calls keep flowing meanwhile). The
 //! gateway's own requests carry string ids under [`ASK_ID_PREFIX`], a namespace the server may
-//! not use, so the client's answer is consumed here and never reaches the server.
+//! not use, so the client's answer is consumed here and never reaches the server. A client of
+//! the 2026-07-28 era is asked through an `input_required` result instead (see [`crate::mrtr`]):
+//! nothing is held, the client's retry carries the answer.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -30,6 +32,7 @@ use crate::audit::{AuditLog, Entry, PinStore};
 use crate::canonical::tool_hash;
 use crate::checks::{self, ArgKinds};
 use crate::inject;
+use crate::mrtr::{self, Binding, Sealer, Stage};
 use crate::policy::{Action, Detection, PinMode, Policy, ServerPolicy, ToolRules};
 use crate::rate::{Bucket, RateSpec};
 use crate::redact;
@@ -79,6 +82,8 @@ pub struct Engine {
     inspect_cap: usize,
     /// Client requests forwarded or being judged and not yet answered, over all sessions.
     in_flight: AtomicUsize,
+    /// Seals the `requestState` of the questions asked through `input_required` (2026-07-28).
+    sealer: Sealer,
 }
 
 struct Rates {
@@ -137,6 +142,7 @@ impl Engine {
             max_in_flight: options.max_in_flight.unwrap_or(policy.max_in_flight).max(1),
             inspect_cap: inject::MAX_INSPECTED_BYTES,
             in_flight: AtomicUsize::new(0),
+            sealer: Sealer::new(),
         })
     }
 
@@ -267,6 +273,9 @@ struct Pending {
     request_bytes: usize,
     /// The gateway's own `tools/list` (after `list_changed`): the answer is not forwarded.
     internal: bool,
+    /// A call the user approved through `input_required` (2026-07-28): if the server asks for
+    /// input in turn, its `requestState` is sealed into the gateway's for this call.
+    sealed: Option<Binding>,
 }
 
 #[derive(Debug, Default)]
@@ -378,6 +387,8 @@ pub fn id_key(id: &Value) -> String {
 
 enum Verdict {
     Forward,
+    /// Goes on to the server changed (a retry without the gateway's answer and state).
+    Rewrite(Value),
     Reply(Value),
     /// Held until the user answers.
     Ask(Box<Ask>),
@@ -462,6 +473,7 @@ impl Session {
                 let count = items.len();
                 let mut forward = Vec::new();
                 let mut replies = Vec::new();
+                let mut rewritten = false;
                 for item in items {
                     match self.judge_client(&item, size).await {
                         Verdict::Forward => {
@@ -470,12 +482,19 @@ impl Session {
                             }
                             forward.push(item);
                         }
+                        Verdict::Rewrite(changed) => {
+                            if let Some(key) = request_key(&changed) {
+                                out.forwarded.push(key);
+                            }
+                            rewritten = true;
+                            forward.push(changed);
+                        }
                         Verdict::Reply(r) => replies.push(r),
                         Verdict::Ask(ask) => out.asks.push(*ask),
                         Verdict::Consumed => {}
                     }
                 }
-                if forward.len() == count {
+                if forward.len() == count && !rewritten {
                     out.to_server = Some(Forward::Unchanged);
                 } else {
                     // The refused members are answered by the gateway (held ones later, on
@@ -494,6 +513,12 @@ impl Session {
                         out.forwarded.push(key);
                     }
                     out.to_server = Some(Forward::Unchanged);
+                }
+                Verdict::Rewrite(changed) => {
+                    if let Some(key) = request_key(&changed) {
+                        out.forwarded.push(key);
+                    }
+                    out.to_server = Some(Forward::Changed(changed));
                 }
                 Verdict::Reply(r) => out.to_client = Some(r),
                 Verdict::Ask(ask) => out.asks.push(*ask),
@@ -619,6 +644,8 @@ impl Session {
         let mut tool = None;
         let mut arguments = None;
         let mut ask = false;
+        // `ask` for a 2026-07-28-era client: through an `input_required` result (see `mrtr`).
+        let mut by_result = None;
         let judged = match method {
             "tools/call" => {
                 let name = params.and_then(|p| p.get("name")).and_then(Value::as_str);
@@ -634,8 +661,16 @@ impl Session {
                             .cloned()
                             .unwrap_or(Value::Null);
                         let rules = engine.server.tool(name);
-                        let verdict = self.judge_tool_call(name, &args, rules).await;
                         ask = rules.action == Action::Ask;
+                        if ask && mrtr::is_modern(params) {
+                            by_result = Some(Binding::new(&engine.name, name, &args));
+                        }
+                        // A retry with the gateway's state was counted when first asked: the
+                        // answer stands for that one call (a state that does not open is
+                        // refused below, so nothing goes on uncounted).
+                        let retry = by_result.is_some()
+                            && params.and_then(|p| p.get("requestState")).is_some();
+                        let verdict = self.judge_tool_call(name, &args, rules, !retry).await;
                         arguments = Some(args);
                         verdict.map(|()| rules.label.clone())
                     }
@@ -685,11 +720,14 @@ impl Session {
         if let Some(a) = &mut redacted {
             redact::redact_value(a);
         }
-        match judged {
-            Ok(rule) if ask => {
+        match (judged, by_result) {
+            (Ok(rule), Some(binding)) => {
+                self.ask_by_result(msg, id, binding, redacted, params, size, &rule)
+            }
+            (Ok(rule), None) if ask => {
                 self.start_ask(msg, id, tool.unwrap_or_default(), redacted, size, &rule)
             }
-            Ok(rule) => {
+            (Ok(rule), None) => {
                 let entry = Entry {
                     server: engine.name.clone(),
                     event: "request".into(),
@@ -709,7 +747,7 @@ impl Session {
                 self.track(id, method, tool, size, false);
                 Verdict::Forward
             }
-            Err(refusal) => self.refused(id, method, tool, redacted, size, refusal),
+            (Err(refusal), _) => self.refused(id, method, tool, redacted, size, refusal),
         }
     }
 
@@ -773,16 +811,13 @@ impl Session {
             )
         };
         if !can_ask {
-            let reason = "`ask` needs a client that supports elicitation, and this client did not \
-                          declare the `elicitation` capability (form mode) in `initialize`, so the \
-                          user cannot be asked; use such a client, or set the rule to allow or deny";
             return self.refused(
                 id,
                 "tools/call",
                 Some(tool),
                 arguments,
                 size,
-                refuse(&rule, reason),
+                refuse(&rule, no_elicitation("in `initialize`")),
             );
         }
         let entry = Entry {
@@ -833,6 +868,153 @@ impl Session {
             size,
             answer: rx,
         }))
+    }
+
+    /// `action = "ask"` for a 2026-07-28-era call (see [`mrtr`]): the call without the
+    /// gateway's `requestState` gets the question in an `input_required` result; the retry with
+    /// it goes on when the user approved (or when it is the server's own round of an approved
+    /// call), without the gateway's answer and state. Everything else is refused.
+    #[allow(clippy::too_many_arguments)]
+    fn ask_by_result(
+        &self,
+        msg: &Value,
+        id: &Value,
+        binding: Binding,
+        arguments: Option<Value>,
+        params: Option<&Value>,
+        size: usize,
+        label: &str,
+    ) -> Verdict {
+        let engine = &*self.engine;
+        let rule = format!("{label} (action = \"ask\")");
+        let tool = binding.tool.clone();
+        let refused = |reason: String| {
+            let refusal = refuse(&rule, reason);
+            self.refused(
+                id,
+                "tools/call",
+                Some(tool.clone()),
+                arguments.clone(),
+                size,
+                refusal,
+            )
+        };
+        let entry = |decision: &str, reason: String| Entry {
+            server: engine.name.clone(),
+            event: "request".into(),
+            method: "tools/call".into(),
+            tool: Some(tool.clone()),
+            request_id: Some(id_key(id)),
+            arguments: arguments.clone(),
+            decision: decision.into(),
+            rule: Some(rule.clone()),
+            reason: Some(reason),
+            request_bytes: Some(size as u64),
+            ..Entry::default()
+        };
+        let state = match params.and_then(|p| p.get("requestState")) {
+            None => None,
+            Some(Value::String(s)) => Some(s.as_str()),
+            Some(_) => return refused("its `requestState` is not a string".into()),
+        };
+        let Some(state) = state else {
+            if !form_elicitation(mrtr::client_capabilities(params)) {
+                return refused(no_elicitation(
+                    "in its requests' `_meta` (`io.modelcontextprotocol/clientCapabilities`)",
+                ));
+            }
+            let sealed = match engine
+                .sealer
+                .seal(Stage::Ask, &binding, None, engine.ask_timeout)
+            {
+                Ok(s) => s,
+                Err(why) => return refused(why),
+            };
+            let asked = entry(
+                "asked",
+                format!(
+                    "answered with input_required, the question under `{}` (good for {} s)",
+                    mrtr::APPROVAL_KEY,
+                    engine.ask_timeout.as_secs_f64()
+                ),
+            );
+            if let Err(stop) = engine.record_ahead(asked, id, "tools/call") {
+                return Verdict::Reply(stop);
+            }
+            let question = question(&engine.name, &tool, arguments.as_ref(), label);
+            return Verdict::Reply(mrtr::input_required(id, question, sealed));
+        };
+        let opened = match engine.sealer.open(state, &binding) {
+            Ok(o) => o,
+            Err(why) => return refused(why),
+        };
+        let (server_state, reason) = match opened.stage {
+            Stage::Ask => {
+                let answer = mrtr::answer(params).ok_or_else(|| {
+                    format!(
+                        "the retry carries no answer to the gateway's question (no `{}` in \
+                         `inputResponses`)",
+                        mrtr::APPROVAL_KEY
+                    )
+                });
+                if let Err(why) = answer.and_then(|a| approval(&a)) {
+                    return refused(why);
+                }
+                (None, "approved by the user (asked through input_required)")
+            }
+            Stage::Resume => (
+                opened.server_state,
+                "a further round of a call the user approved (the server asked for input)",
+            ),
+        };
+        let accepted = entry("accepted", reason.into());
+        if let Err(stop) = engine.record_ahead(accepted, id, "tools/call") {
+            return Verdict::Reply(stop);
+        }
+        let to_server = mrtr::for_server(msg, server_state, opened.stage == Stage::Ask);
+        self.track(id, "tools/call", Some(tool), size, false);
+        if let Some(p) = lock(&self.state).pending.get_mut(&id_key(id)) {
+            p.sealed = Some(binding);
+        }
+        Verdict::Rewrite(to_server)
+    }
+
+    /// The server of a call approved through `input_required` asks for input in turn: its
+    /// `requestState` goes sealed inside the gateway's, so that the retry goes on without
+    /// asking the user again and the server gets its own state back.
+    fn reseal(&self, pending: &Pending, msg: Value, verdict: ServerVerdict) -> ServerVerdict {
+        let Some(binding) = &pending.sealed else {
+            return verdict;
+        };
+        let judged = match &verdict {
+            ServerVerdict::Forward => &msg,
+            ServerVerdict::Modified(v) => v,
+            ServerVerdict::Drop => return verdict,
+        };
+        if !mrtr::is_input_required(judged) {
+            return verdict;
+        }
+        let mut out = match verdict {
+            ServerVerdict::Modified(v) => v,
+            _ => msg,
+        };
+        let engine = &*self.engine;
+        let server_state = mrtr::server_state(&out);
+        match engine
+            .sealer
+            .seal(Stage::Resume, binding, server_state, engine.ask_timeout)
+        {
+            Ok(state) => {
+                mrtr::set_state(&mut out, state);
+                ServerVerdict::Modified(out)
+            }
+            Err(why) => ServerVerdict::Modified(error_response(
+                pending.id.clone(),
+                GATEWAY_ERROR,
+                format!("portcullis stopped the response: {why}"),
+                None,
+            )),
+        }
     }
 
     /// Waits (at most the policy's `ask_timeout_secs`) for the user's answer to `ask` and says
@@ -965,6 +1147,7 @@ impl Session {
                 started: Instant::now(),
                 request_bytes: size,
                 internal,
+                sealed: None,
             },
         );
     }
@@ -1012,6 +1195,7 @@ impl Session {
         name: &str,
         args: &Value,
         rules: &ToolRules,
+        count_rate: bool,
     ) -> Result<(), Refusal> {
         let label = rules.label.as_str();
         if rules.action == Action::Deny {
@@ -1028,7 +1212,9 @@ impl Session {
             }
             info.map(|i| i.kinds.clone())
         };
-        self.take_rate(Some(name), rules.rate)?;
+        if count_rate {
+            self.take_rate(Some(name), rules.rate)?;
+        }
         self.check_arguments(&format!("tool `{name}`"), args, rules, kinds.as_ref())
             .await
     }
@@ -1334,7 +1520,8 @@ impl Session {
                     Some(tool) if pending.method == "tools/call" => engine.server.tool(tool),
                     _ => engine.server.tool(""),
                 };
-                self.judge_response(&pending, rules, &mut msg, size)
+                let verdict = self.judge_response(&pending, rules, &mut msg, size);
+                self.reseal(&pending, msg, verdict)
             }
             (None, None) => {
                 warn("dropped a message from the server with neither `method` nor `id`");
@@ -1731,13 +1918,28 @@ fn is_ask_id(id: &Value) -> bool {
 /// Whether `initialize` params declare form elicitation: `elicitation: {}` (form, as in
 /// 2025-06-18) or `elicitation: {"form": {...}}` (2025-11-25); URL mode alone does not do.
 fn declares_form_elicitation(params: Option<&Value>) -> bool {
-    let Some(cap) = params
-        .and_then(|p| p.pointer("/capabilities/elicitation"))
+    form_elicitation(params.and_then(|p| p.get("capabilities")))
+}
+
+/// Whether client capabilities declare form elicitation (see [`declares_form_elicitation`]).
+fn form_elicitation(capabilities: Option<&Value>) -> bool {
+    let Some(cap) = capabilities
+        .and_then(|c| c.get("elicitation"))
         .and_then(Value::as_object)
     else {
         return false;
     };
     cap.contains_key("form") || !cap.contains_key("url")
+}
+
+/// Why a call under `ask` is refused when the client cannot be asked; `place` says where the
+/// client declares its capabilities in its era.
+fn no_elicitation(place: &str) -> String {
+    format!(
+        "`ask` needs a client that supports elicitation, and this client did not declare the \
+         `elicitation` capability (form mode) {place}, so the user cannot be asked; use such a \
+         client, or set the rule to allow or deny"
+    )
 }
 
 /// The `elicitation/create` params asking the user about one call: the server, the tool and

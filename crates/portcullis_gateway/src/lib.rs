@@ -19,6 +19,7 @@ pub mod follow;
 pub mod http;
 pub mod inject;
 pub mod judge;
+pub mod mrtr;
 pub mod policy;
 pub mod rate;
 pub mod redact;

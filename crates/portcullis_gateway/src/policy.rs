@@ -42,7 +42,8 @@
 //!
 //! [[server.tool]]
 //! name = "delete_*"
-//! action = "ask"           # ask the user (MCP elicitation) before each call; refused on
+//! action = "ask"           # ask the user (MCP elicitation, or an `input_required` result
+//!                          # for a 2026-07-28-era client) before each call; refused on
 //!                          # decline, cancel, timeout, or a client without elicitation
 //!
 //! [[server.tool]]

@@ -51,6 +51,9 @@ listings stay the same): `structured` {text} answers \"1 item\" as text and the 
 `structuredContent.items[0].note`; `progress` {steps} sends `steps` (at most 20)
 `notifications/progress` with the call's progress token, if it has one, then answers. The
 prompt `summarize` {text} is served by `prompts/get`, its message quoting the text.
+A third hook, `confirm` {text}, uses Multi Round-Trip Requests (2026-07-28 era): it answers
+`input_required` with an elicitation under `confirm` and a `requestState` naming the text, and
+answers \"confirmed: TEXT\" to the retry that echoes that state with an accepted answer.
 ";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -520,6 +523,9 @@ impl ServerHandler for TestServer {
                 .to_string()
         };
         let text = match request.name.as_ref() {
+            "confirm" => {
+                return confirm(request.input_responses, request.request_state, arg_text());
+            }
             "structured" => {
                 // The text block does not repeat the payload: only `structuredContent` has it.
                 let result: rmcp::model::CallToolResult = from_json(json!({
@@ -623,4 +629,40 @@ impl ServerHandler for TestServer {
         let templates = vec![json!({"uriTemplate": "file:///logs/{date}", "name": "logs"})];
         from_json(self.page("resourceTemplates", templates, request.as_ref()))
     }
+}
+
+/// The `confirm` hook: one MRTR round, then the answer. The state is checked as a server must
+/// (here by equality: it holds nothing secret).
+fn confirm(
+    responses: Option<rmcp::model::InputResponses>,
+    state: Option<String>,
+    text: String,
+) -> Result<CallToolResponse, McpError> {
+    let expected = format!("confirm-state:{text}");
+    let Some(responses) = responses else {
+        let requests: rmcp::model::InputRequests = from_json(json!({"confirm": {
+            "method": "elicitation/create",
+            "params": {"message": format!("Really confirm `{text}`?"),
+                       "requestedSchema": {"type": "object", "properties": {}}}}}))?;
+        return Ok(rmcp::model::InputRequiredResult::new(Some(requests), Some(expected)).into());
+    };
+    if state.as_deref() != Some(expected.as_str()) {
+        return Err(McpError::invalid_params(
+            format!("confirm: requestState {state:?} is not {expected:?}"),
+            None,
+        ));
+    }
+    let accepted = responses
+        .get("confirm")
+        .and_then(|r| r.get("action"))
+        .and_then(Value::as_str)
+        == Some("accept");
+    let text = if accepted {
+        format!("confirmed: {text}")
+    } else {
+        "not confirmed".to_string()
+    };
+    let result: rmcp::model::CallToolResult =
+        from_json(json!({"content": [{"type": "text", "text": text}], "isError": false}))?;
+    Ok(result.into())
 }
