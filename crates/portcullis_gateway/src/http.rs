@@ -202,6 +202,9 @@ async fn serve(
         source: e,
     })?;
     let engine = Engine::new(engine);
+    // What a session's server orphans comes back to the gateway, to be stopped with it.
+    crate::family::adopt_orphans();
+    let reaper = tokio::spawn(crate::family::reap_forever());
     let mut hosts = vec![host_of(local)];
     if local.ip().is_loopback() {
         hosts.push(format!("localhost:{}", local.port()));
@@ -258,6 +261,9 @@ async fn serve(
     for session in all {
         end_session(&session, "the gateway was stopped").await;
     }
+    // What left a session's tree unseen goes with the gateway.
+    crate::family::stop_all(Duration::from_secs(1)).await;
+    reaper.abort();
     Ok(128 + signal)
 }
 
@@ -868,8 +874,9 @@ fn start_local(
     Ok(session)
 }
 
-/// When a local server exits by itself, stops what it left in its group (which may hold its
-/// output open, so that the reader would never see the end).
+/// Notes what a local server starts (so it is stopped with its session), and when the server
+/// exits by itself, stops what it left (which may hold its output open, so that the reader
+/// would never see the end).
 async fn watch_local(session: std::sync::Weak<HttpSession>) {
     loop {
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -885,6 +892,7 @@ async fn watch_local(session: std::sync::Weak<HttpSession>) {
                     p.kill_group();
                     return;
                 }
+                p.track();
             }
         }
     }

@@ -15,6 +15,7 @@ pub mod canonical;
 pub mod checks;
 pub mod child;
 pub mod datadir;
+pub mod family;
 pub mod follow;
 pub mod http;
 pub mod inject;

@@ -9,7 +9,7 @@
 //! way) and other calls keep flowing. Reads are bounded by the message size cap, so a
 //! hostile peer costs at most that much memory per message. When the server exits, hangs past
 //! the request timeout, or the gateway is stopped, every pending request gets a JSON-RPC error
-//! and the server's whole process group is stopped.
+//! and the server is stopped with every process it started ([`crate::child`]).
 
 use std::ffi::OsString;
 use std::sync::Arc;
@@ -86,6 +86,9 @@ impl Pipes {
 }
 
 async fn relay(options: GatewayOptions) -> Result<i32, RelayError> {
+    // Whatever the server orphans (a `setsid` helper, a daemon) comes back to the gateway.
+    crate::family::adopt_orphans();
+    let reaper = tokio::spawn(crate::family::reap_forever());
     let (mut process, child_in, child_out) = ServerProcess::spawn(&options.command)?;
     let engine = Engine::new(EngineOptions {
         server_name: options.server_name,
@@ -159,6 +162,8 @@ async fn relay(options: GatewayOptions) -> Result<i32, RelayError> {
     server_task.abort();
     // The server, and every process it started, goes with the gateway.
     process.stop(Duration::from_secs(1)).await;
+    crate::family::stop_all(Duration::from_secs(1)).await;
+    reaper.abort();
     drop(pipes);
     server_writer.abort();
     // Every sender is gone once the tasks holding the pipes are: the writer drains and ends.
