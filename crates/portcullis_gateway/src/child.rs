@@ -39,13 +39,16 @@ pub enum SpawnError {
 
 impl ServerProcess {
     /// Starts `command` with piped stdin and stdout and inherited stderr (the client's log of
-    /// this server), in a new process group.
+    /// this server), in a new process group, its environment marked with its family
+    /// ([`family::FAMILY_VAR`]).
     pub fn spawn(
         command: &[OsString],
     ) -> Result<(ServerProcess, ChildStdin, ChildStdout), SpawnError> {
         let (program, args) = command.split_first().ok_or(SpawnError::NoCommand)?;
+        let mark = crate::http::random_id();
         let mut cmd = Command::new(program);
         cmd.args(args)
+            .env(family::FAMILY_VAR, &mark)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
@@ -71,7 +74,7 @@ impl ServerProcess {
         if let Some(pid) = group {
             family::register_spawned(pid);
         }
-        let family = group.map(Family::of_server);
+        let family = group.map(|pid| Family::of_server(pid, &mark));
         Ok((
             ServerProcess {
                 child,

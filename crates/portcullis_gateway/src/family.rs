@@ -12,16 +12,22 @@
 //! gateway's zombies: [`reap_adopted`] collects them (never a server's own pid, which tokio
 //! waits for).
 //!
-//! Trade-offs: a scan reads every `/proc/<pid>/stat`, so scans happen on a tick and at shutdown,
-//! not continuously. With several servers in one gateway (the HTTP front), a process belongs to
-//! a server's family by being seen in its tree: one that leaves the tree (its parent exits)
-//! before any scan saw it belongs to no family, and is stopped when the gateway exits
-//! ([`stop_all`]) rather than when its session ends. A process in uninterruptible sleep may not
+//! With several servers in one gateway (the HTTP front), a process belongs to a server's family
+//! by being seen in its tree, or, once orphaned and adopted by the gateway, by carrying the
+//! server's mark in its environment ([`FAMILY_VAR`], set to a random value per server and
+//! inherited by what it starts): a daemon that double-forks before any scan saw it is still
+//! found. Trade-offs: a scan reads every `/proc/<pid>/stat`, so scans happen on a tick and at
+//! shutdown, not continuously; a process that both leaves the tree unseen and clears its
+//! environment belongs to no family, and is stopped when the gateway exits ([`stop_all`])
+//! rather than when its session ends. A process in uninterruptible sleep may not
 //! freeze; after a bounded number of rounds it is killed anyway. Elsewhere than Linux every
 //! function here does nothing, and only the server's process group is stopped
 //! ([`crate::child`]).
 
 use std::time::Duration;
+
+/// The variable that marks a server's environment (and so its descendants') with its family.
+pub const FAMILY_VAR: &str = "PORTCULLIS_GATEWAY_FAMILY";
 
 /// Makes this process the subreaper of the processes it starts (Linux). Call it once, early,
 /// in a process that is a gateway: it changes where every orphan below this process goes.
@@ -106,17 +112,18 @@ pub struct Family {
 }
 
 impl Family {
-    /// The family of the server with pid `root`, which leads its own process group.
-    pub fn of_server(root: i32) -> Family {
+    /// The family of the server with pid `root`, which leads its own process group and was
+    /// started with `FAMILY_VAR=mark` in its environment.
+    pub fn of_server(root: i32, mark: &str) -> Family {
         Family {
-            inner: imp::Family::new(root, true),
+            inner: imp::Family::new(root, Some(format!("{FAMILY_VAR}={mark}"))),
         }
     }
 
     /// Every descendant of this process (not itself).
     fn descendants_of_self() -> Family {
         Family {
-            inner: imp::Family::new(std::process::id() as i32, false),
+            inner: imp::Family::new(std::process::id() as i32, None),
         }
     }
 
@@ -248,7 +255,11 @@ mod imp {
             return out;
         };
         for entry in dir.flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<i32>().ok())
+            else {
                 continue;
             };
             if let Some(p) = read_stat(pid) {
@@ -263,17 +274,32 @@ mod imp {
         root: i32,
         /// Whether the root itself (a server) is a member, and its group with it.
         with_root: bool,
+        /// `FAMILY_VAR=value`: the environment entry of the server's descendants.
+        mark: Option<Vec<u8>>,
         /// Members seen, by pid, with their start time.
         members: HashMap<i32, u64>,
     }
 
     impl Family {
-        pub fn new(root: i32, with_root: bool) -> Family {
+        /// A server's family (`mark`: its environment entry), or with `None` every descendant
+        /// of `root` but itself.
+        pub fn new(root: i32, mark: Option<String>) -> Family {
             Family {
                 root,
-                with_root,
+                with_root: mark.is_some(),
+                mark: mark.map(String::into_bytes),
                 members: HashMap::new(),
             }
+        }
+
+        /// Whether an orphan the gateway adopted carries this family's mark.
+        fn marked(&self, pid: i32) -> bool {
+            let Some(mark) = &self.mark else { return false };
+            if spawned().as_ref().is_some_and(|s| s.contains(&pid)) {
+                return false;
+            }
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|&b| b == 0).any(|entry| entry == &mark[..]))
         }
 
         /// The members alive now (zombies excluded), remembering new ones and forgetting the
@@ -290,7 +316,8 @@ mod imp {
             for p in procs.values() {
                 let known = self.members.get(&p.pid) == Some(&p.start);
                 let seed = known
-                    || (self.with_root && (p.pid == self.root || p.pgrp == self.root));
+                    || (self.with_root && (p.pid == self.root || p.pgrp == self.root))
+                    || (p.ppid == me && !p.dead() && self.marked(p.pid));
                 if seed && p.pid != me {
                     queue.push(p.pid);
                 }
@@ -391,7 +418,8 @@ mod imp {
 
         #[test]
         fn stat_lines_with_odd_names_parse() {
-            let line = "4242 (a (b) c) S 1 4242 4242 0 -1 4194560 95 0 0 0 0 0 0 0 20 0 1 0 123456 2 3\n";
+            let line =
+                "4242 (a (b) c) S 1 4242 4242 0 -1 4194560 95 0 0 0 0 0 0 0 20 0 1 0 123456 2 3\n";
             let p = parse_stat(line).unwrap();
             assert_eq!(
                 p,
@@ -431,7 +459,7 @@ mod imp {
     pub struct Family;
 
     impl Family {
-        pub fn new(_root: i32, _with_root: bool) -> Family {
+        pub fn new(_root: i32, _mark: Option<String>) -> Family {
             Family
         }
         pub fn scan(&mut self) -> Vec<i32> {
