@@ -11,6 +11,7 @@
 //! audit record it cannot write stops that call with a JSON-RPC error.
 
 pub mod audit;
+mod batch;
 pub mod canonical;
 pub mod checks;
 pub mod child;
