@@ -550,6 +550,9 @@ impl ServerHandler for TestServer {
                 }
                 format!("done after {steps} steps")
             }
+            // Logging and sampling are deprecated (SEP-2577) but still spoken by the eras the
+            // gateway relays; these hooks exist to test it.
+            #[allow(deprecated)]
             "notify" => {
                 let count = args
                     .get("count")
@@ -562,17 +565,16 @@ impl ServerHandler for TestServer {
                         "logger": "testserver",
                         "data": format!("message {n} of {count}"),
                     }))?;
-                    #[allow(deprecated)]
                     let _ = context.peer.notify_logging_message(param).await;
                 }
                 format!("sent {count}")
             }
+            #[allow(deprecated)]
             "sample" => {
                 let params: rmcp::model::CreateMessageRequestParams = from_json(json!({
                     "messages": [{"role": "user", "content": {"type": "text", "text": arg_text()}}],
                     "maxTokens": 16,
                 }))?;
-                #[allow(deprecated)]
                 let result = context.peer.create_message(params).await;
                 match result {
                     Ok(r) => match serde_json::to_value(&r) {
