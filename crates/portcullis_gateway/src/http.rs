@@ -790,7 +790,7 @@ async fn stream_local(
         let _ = tx.send(sse_event(None, &to_line(&ask.request))).await;
         let (front, session, tx) = (front.clone(), session.clone(), tx.clone());
         held.push(tokio::spawn(async move {
-            let answers = settle_ask(&front, &session, ask, &tx).await;
+            let answers = settle_ask(&front, &session, ask, &tx, batch).await;
             if batch {
                 return answers;
             }
@@ -822,21 +822,23 @@ async fn stream_local(
 }
 
 /// Waits for the user's answer about a held call, sends the call on when approved and waits for
-/// its answer; returns the call's answers (its response or refusal). Other messages for the
-/// client (the cancellation of an unanswered question) go to `tx` at once.
+/// its answer; returns the call's answers (its response or refusal). The gateway's messages
+/// about it (its refusal, the cancellation of an unanswered question) go to `tx` at once, in
+/// order, except a refusal that belongs in a `batch`'s array.
 async fn settle_ask(
     front: &Front,
     session: &HttpSession,
     ask: Ask,
     tx: &mpsc::Sender<Bytes>,
+    batch: bool,
 ) -> Vec<Value> {
     let outcome = session.judge.await_ask(ask).await;
     let mut answers = Vec::new();
     for msg in outcome.to_client {
-        if msg.get("method").is_some() {
-            let _ = tx.send(sse_event(None, &to_line(&msg))).await;
-        } else {
+        if batch && msg.get("method").is_none() {
             answers.push(msg);
+        } else {
+            let _ = tx.send(sse_event(None, &to_line(&msg))).await;
         }
     }
     let (Some(call), Some(key)) = (outcome.to_server, outcome.forwarded) else {
