@@ -6,74 +6,22 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/http.rs"]
 mod http;
 mod support;
 
-use assert_cmd::cargo::CommandCargoExt;
+#[cfg(unix)]
+use cli::gone;
+use cli::{portcullis, records, refused, text_of, write_policy};
 use http::{CLIENT_TOKEN, EventStream, HttpGateway, UPSTREAM_TOKEN, WAIT, raw_request};
 use serde_json::{Value, json};
 use support::testserver;
 use tempfile::TempDir;
-
-fn refused(response: &Value) -> bool {
-    response["error"]["code"] == json!(-32001)
-}
-
-fn text_of(response: &Value) -> &str {
-    response["result"]["content"][0]["text"]
-        .as_str()
-        .unwrap_or_else(|| panic!("not a text result: {response}"))
-}
-
-fn write_policy(dir: &Path, text: &str) -> String {
-    let path = dir.join("policy.toml");
-    std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_string()
-}
-
-fn portcullis(args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("portcullis")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn records(audit: &Path) -> Vec<Value> {
-    let out = portcullis(&["audit", "export", "--audit", audit.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-#[cfg(unix)]
-fn gone(pid: &str) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        let out = Command::new("ps")
-            .args(["-o", "stat=", "-p", pid])
-            .output()
-            .unwrap();
-        let stat = String::from_utf8_lossy(&out.stdout);
-        if !out.status.success() || stat.trim().is_empty() || stat.trim().starts_with('Z') {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
-}
 
 // The server is wrapped in `sh` to give it a child that would outlive it.
 #[cfg(unix)]

@@ -7,11 +7,18 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+#[path = "support/cli.rs"]
+mod cli;
+#[path = "support/http.rs"]
+mod http;
 #[path = "support/session.rs"]
 mod session;
 mod support;
 
 use assert_cmd::cargo::CommandCargoExt;
+use cli::{records, text_of, write_policy};
+use http::{EventStream, HttpGateway};
+use serde_json::{Value, json};
 use support::testserver;
 use tempfile::TempDir;
 
@@ -153,43 +160,6 @@ fn stdio_descendants_outside_the_group_end_with_the_gateway() {
 }
 
 // ---- HTTP: sessions own what their server started ----
-
-#[path = "support/http.rs"]
-mod http;
-
-use http::{EventStream, HttpGateway};
-use serde_json::{Value, json};
-
-fn write_policy(dir: &Path, text: &str) -> String {
-    let path = dir.join("policy.toml");
-    std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_string()
-}
-
-fn records(audit: &Path) -> Vec<Value> {
-    let out = Command::cargo_bin("portcullis")
-        .unwrap()
-        .args(["audit", "export", "--audit"])
-        .arg(audit)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn text_of(response: &Value) -> &str {
-    response["result"]["content"][0]["text"]
-        .as_str()
-        .unwrap_or_else(|| panic!("not a text result: {response}"))
-}
 
 #[cfg(target_os = "linux")]
 #[test]
