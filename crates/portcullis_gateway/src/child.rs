@@ -110,7 +110,7 @@ impl ServerProcess {
     }
 
     /// Notes the processes the server has started so far (its family), so that they are
-    /// stopped with it even after they leave its tree. Call it now and then.
+    /// stopped with it even after they leave its tree (it is called while the server stops).
     pub fn track(&mut self) {
         if let Some(f) = &mut self.family {
             f.track();

@@ -16,8 +16,8 @@
 //! by being seen in its tree, or, once orphaned and adopted by the gateway, by carrying the
 //! server's mark in its environment ([`FAMILY_VAR`], set to a random value per server and
 //! inherited by what it starts): a daemon that double-forks before any scan saw it is still
-//! found. Trade-offs: a scan reads every `/proc/<pid>/stat`, so scans happen on a tick and at
-//! shutdown, not continuously; a process that both leaves the tree unseen and clears its
+//! found. Trade-offs: a scan reads every `/proc/<pid>/stat`, so scans happen when a server is
+//! stopped (and while it stops), not continuously; a process that both leaves the tree unseen and clears its
 //! environment belongs to no family, and is stopped when the gateway exits ([`stop_all`])
 //! rather than when its session ends. A process in uninterruptible sleep may not
 //! freeze; after a bounded number of rounds it is killed anyway. Elsewhere than Linux every
@@ -276,6 +276,8 @@ mod imp {
         with_root: bool,
         /// `FAMILY_VAR=value`: the environment entry of the server's descendants.
         mark: Option<Vec<u8>>,
+        /// The root's start time, so that its pid, once reused, is not taken for it.
+        root_start: Option<u64>,
         /// Members seen, by pid, with their start time.
         members: HashMap<i32, u64>,
     }
@@ -288,6 +290,7 @@ mod imp {
                 root,
                 with_root: mark.is_some(),
                 mark: mark.map(String::into_bytes),
+                root_start: read_stat(root).map(|p| p.start),
                 members: HashMap::new(),
             }
         }
@@ -316,7 +319,10 @@ mod imp {
             for p in procs.values() {
                 let known = self.members.get(&p.pid) == Some(&p.start);
                 let seed = known
-                    || (self.with_root && (p.pid == self.root || p.pgrp == self.root))
+                    || (self.with_root
+                        && ((p.pid == self.root && Some(p.start) == self.root_start)
+                            // A group id is not handed out as a pid while the group lives.
+                            || p.pgrp == self.root))
                     || (p.ppid == me && !p.dead() && self.marked(p.pid));
                 if seed && p.pid != me {
                     queue.push(p.pid);

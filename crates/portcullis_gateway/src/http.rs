@@ -932,9 +932,8 @@ fn start_local(
     Ok(session)
 }
 
-/// Notes what a local server starts (so it is stopped with its session), and when the server
-/// exits by itself, stops what it left (which may hold its output open, so that the reader
-/// would never see the end).
+/// When a local server exits by itself, stops what it left (which may hold its output open, so
+/// that the reader would never see the end).
 async fn watch_local(session: std::sync::Weak<HttpSession>) {
     loop {
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -950,7 +949,6 @@ async fn watch_local(session: std::sync::Weak<HttpSession>) {
                     p.kill_group();
                     return;
                 }
-                p.track();
             }
         }
     }
