@@ -13,9 +13,14 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
+#[path = "support/cli.rs"]
+mod cli;
 mod support;
 
 use assert_cmd::cargo::CommandCargoExt;
+use cli::{assert_chain_holds, portcullis, records, refused, text_of, write_policy};
+#[cfg(unix)]
+use cli::{gone, running};
 use serde_json::{Value, json};
 use support::testserver;
 use tempfile::TempDir;
@@ -218,54 +223,6 @@ impl Drop for Gateway {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn text_of(response: &Value) -> &str {
-    response["result"]["content"][0]["text"]
-        .as_str()
-        .unwrap_or_else(|| panic!("not a text result: {response}"))
-}
-
-fn refused(response: &Value) -> bool {
-    response["error"]["code"] == json!(-32001)
-}
-
-fn portcullis(args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("portcullis")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn records(audit: &Path) -> Vec<Value> {
-    let out = portcullis(&["audit", "export", "--audit", audit.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn assert_chain_holds(audit: &Path) {
-    let out = portcullis(&["audit", "verify", "--audit", audit.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn write_policy(dir: &Path, text: &str) -> String {
-    let path = dir.join("policy.toml");
-    std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_string()
 }
 
 #[test]
@@ -938,30 +895,6 @@ fn requests_over_the_in_flight_cap_are_refused_not_queued() {
     assert!(recs.iter().any(|r| r["decision"] == "refused"
         && r["rule"] == "gateway limits (max_in_flight)"
         && r["request_id"] == "4"));
-}
-
-/// Whether process `pid` still runs (a zombie waiting to be reaped does not).
-#[cfg(unix)]
-fn running(pid: &str) -> bool {
-    let out = Command::new("ps")
-        .args(["-o", "stat=", "-p", pid])
-        .output()
-        .unwrap();
-    let stat = String::from_utf8_lossy(&out.stdout);
-    out.status.success() && !stat.trim().is_empty() && !stat.trim().starts_with('Z')
-}
-
-/// Waits (bounded) for `pid` to be gone; whether it went.
-#[cfg(unix)]
-fn gone(pid: &str) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if !running(pid) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
 }
 
 /// A server command that first starts a child meant to outlive it, and writes its pid.

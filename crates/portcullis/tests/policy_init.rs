@@ -3,67 +3,28 @@
 //! test server (allowed tools answer, tools the dump did not show and destructive ones are
 //! refused).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/session.rs"]
 mod session;
 mod support;
 
-use assert_cmd::cargo::CommandCargoExt;
+use cli::{FakeHome, ok};
 use serde_json::json;
 use session::{Session, refused, text_of};
 use support::testserver;
 
-fn portcullis(home: &Path, cwd: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("portcullis").unwrap();
-    cmd.current_dir(cwd).env("HOME", home);
-    for var in [
-        "XDG_CONFIG_HOME",
-        "XDG_DATA_HOME",
-        "CODEX_HOME",
-        "CLAUDE_CONFIG_DIR",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
-fn ok(mut cmd: Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-struct Setup {
-    _tmp: tempfile::TempDir,
-    home: PathBuf,
-    project: PathBuf,
-}
-
-fn setup(config: serde_json::Value) -> Setup {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = std::fs::canonicalize(tmp.path()).unwrap();
-    let home = root.join("home");
-    let project = root.join("project");
+fn setup(config: serde_json::Value) -> FakeHome {
+    let s = FakeHome::new();
+    let home = &s.home;
     std::fs::create_dir_all(home.join(".cursor")).unwrap();
     std::fs::create_dir_all(home.join("projects")).unwrap();
-    std::fs::create_dir_all(&project).unwrap();
     std::fs::write(
         home.join(".cursor/mcp.json"),
         serde_json::to_string_pretty(&config).unwrap(),
     )
     .unwrap();
-    Setup {
-        _tmp: tmp,
-        home,
-        project,
-    }
+    s
 }
 
 #[test]
@@ -76,7 +37,7 @@ fn generated_policy_loads_and_the_gateway_enforces_it() {
     }}));
     // The dump format `inspect --save` writes.
     let dump = s.project.join("test-tools.json");
-    let mut inspect = portcullis(&s.home, &s.project);
+    let mut inspect = s.portcullis();
     inspect
         .args(["inspect", "--timeout", "20", "--list", "--save"])
         .arg(&dump)
@@ -86,7 +47,7 @@ fn generated_policy_loads_and_the_gateway_enforces_it() {
     ok(inspect);
 
     let policy = s.project.join("policy.toml");
-    let mut init = portcullis(&s.home, &s.project);
+    let mut init = s.portcullis();
     init.args(["policy", "init", "-o", "policy.toml", "--tools"])
         .arg(format!("test={}", dump.display()));
     ok(init);
@@ -107,14 +68,14 @@ fn generated_policy_loads_and_the_gateway_enforces_it() {
     assert!(!text.contains("/v1"), "values are not copied: {text}");
 
     // Not replaced without --force.
-    let mut again = portcullis(&s.home, &s.project);
+    let mut again = s.portcullis();
     again.args(["policy", "init", "-o", "policy.toml"]);
     let out = again.output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(&policy).unwrap(), text);
 
     // The gateway runs under it: the dump's tools answer, a tool it did not show is refused.
-    let mut gateway = portcullis(&s.home, &s.project);
+    let mut gateway = s.portcullis();
     gateway
         .args([
             "gateway",
@@ -168,7 +129,7 @@ fn destructive_tools_are_denied_and_dumps_match_by_server_name() {
         .unwrap(),
     )
     .unwrap();
-    let mut init = portcullis(&s.home, &s.project);
+    let mut init = s.portcullis();
     init.args(["policy", "init", "cursor", "--tools"])
         .arg(&dump);
     let out = init.output().unwrap();
@@ -190,7 +151,7 @@ fn destructive_tools_are_denied_and_dumps_match_by_server_name() {
     assert!(text.contains("annotated `destructiveHint: true`"), "{text}");
     std::fs::write(s.project.join("policy.toml"), &text).unwrap();
 
-    let mut gateway = portcullis(&s.home, &s.project);
+    let mut gateway = s.portcullis();
     gateway
         .args([
             "gateway",

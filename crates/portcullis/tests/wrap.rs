@@ -6,41 +6,25 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/session.rs"]
 mod session;
 mod support;
 
-use assert_cmd::cargo::CommandCargoExt;
+use cli::{FakeHome, ok};
 use portcullis_scan::document::{self, Format, Node};
 use serde_json::json;
 use session::Session;
 use support::testserver;
-use tempfile::TempDir;
 
 const TOKEN: &str = "ghp_Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa";
 const GATEWAY: &str = "/opt/bin/portcullis";
 
-struct Home {
-    _tmp: TempDir,
-    home: PathBuf,
-    project: PathBuf,
-}
+/// The fake HOME of these tests, with their helpers.
+type Home = FakeHome;
 
-impl Home {
-    fn new() -> Home {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = std::fs::canonicalize(tmp.path()).unwrap();
-        let home = root.join("home");
-        let project = root.join("project");
-        std::fs::create_dir_all(&home).unwrap();
-        std::fs::create_dir_all(&project).unwrap();
-        Home {
-            _tmp: tmp,
-            home,
-            project,
-        }
-    }
-
+impl FakeHome {
     fn write(&self, rel: &str, text: &str) -> PathBuf {
         let path = if let Some(rest) = rel.strip_prefix("./") {
             self.project.join(rest)
@@ -53,35 +37,13 @@ impl Home {
     }
 
     fn run(&self, args: &[&str]) -> std::process::Output {
-        let mut cmd = Command::cargo_bin("portcullis").unwrap();
-        cmd.args(args)
-            .current_dir(&self.project)
-            .env("HOME", &self.home);
-        for var in [
-            "XDG_CONFIG_HOME",
-            "XDG_DATA_HOME",
-            "CODEX_HOME",
-            "CLAUDE_CONFIG_DIR",
-            "APPDATA",
-            "USERPROFILE",
-            "CLINE_DIR",
-            "CLINE_MCP_SETTINGS_PATH",
-            "OPENCODE_CONFIG",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.output().unwrap()
+        self.portcullis().args(args).output().unwrap()
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "portcullis {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        let mut cmd = self.portcullis();
+        cmd.args(args);
+        ok(cmd)
     }
 }
 

@@ -19,28 +19,35 @@
 //! then the POST is answered with an SSE stream carrying the server's `notifications/progress`
 //! for that token, then the response, as the streamable HTTP transport says messages related
 //! to a request should go (2025-03-26 to 2025-11-25). Everything else the server sends on its
-//! own (log messages, other notifications, its `sampling`/`elicitation` requests) goes to the
-//! session's GET stream, and is dropped if no GET stream is open or it is more than
-//! [`EVENT_BACKLOG`] messages behind. The reason: a stdio server's messages carry no
-//! `relatedRequestId`, so only a progress token ties a message to a request for certain;
-//! guessing from timing (say, "the one request in flight") would send a message to the wrong
-//! stream as soon as two requests overlap, and a POST stream closes with its response, so a
-//! request from the server put there could lose the answer's context. Progress that finds its
-//! POST stream gone or full falls back to the GET stream.
+//! own (log messages, other notifications, its `sampling`/`elicitation`/`roots` requests) goes to
+//! the session's GET stream through a [`Backlog`]: numbered events (the SSE `id`), kept until a
+//! GET stream reads them and a while after, so a client that opens its GET stream late misses
+//! nothing and one that reconnects with `Last-Event-ID` gets what it lost. The backlog holds at
+//! most [`EVENT_BACKLOG`] events; when all of them are still unread, a new notification is
+//! dropped (warned about and audited once per run of drops), and a server request that no GET
+//! stream read within half the request timeout, or that finds the backlog full, is answered
+//! with a JSON-RPC error (and audited), so the server never waits for an answer that cannot
+//! come and can still answer the call it was working on. The reason for the GET stream: a stdio
+//! server's messages carry no `relatedRequestId`, so only a progress token ties a message to a
+//! request for certain; guessing from timing (say, "the one request in flight") would send a
+//! message to the wrong stream as soon as two requests overlap, and a POST stream closes with
+//! its response, so a request from the server put there could lose the answer's context.
+//! Progress that finds its POST stream gone or full falls back to the GET stream. A new GET
+//! stream replaces an open one (a client reconnecting may not have seen the old one fail).
 //!
 //! A POST holding a call the policy says to ask about (`action = "ask"`) is answered with an
 //! SSE stream: the gateway's `elicitation/create` first, then, once the client answered it
 //! with a POST of its own, the call's response (or its refusal).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::ffi::OsString;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
-use std::time::Duration;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
@@ -50,7 +57,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::io::BufReader;
-use tokio::sync::{OwnedMutexGuard, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::child::ServerProcess;
 use crate::judge::{
@@ -59,7 +66,8 @@ use crate::judge::{
 };
 use crate::relay::{LineRead, RelayError, ToServer, read_line_limited, stop_signal, write_server};
 
-/// Messages a local server sends on its own, held for the session's GET stream.
+/// Messages a local server sends on its own, held for the session's GET stream (read or not:
+/// the read ones stay for a `Last-Event-ID` resumption until newer ones push them out).
 pub const EVENT_BACKLOG: usize = 256;
 
 /// What the HTTP gateway fronts.
@@ -178,8 +186,8 @@ struct LocalServer {
     to_server: mpsc::Sender<ToServer>,
     /// Requests forwarded and not yet answered, by id key.
     waiters: Mutex<HashMap<String, oneshot::Sender<Value>>>,
-    events: mpsc::Sender<Bytes>,
-    stream: Arc<tokio::sync::Mutex<mpsc::Receiver<Bytes>>>,
+    /// What goes to the session's GET stream.
+    backlog: Arc<Backlog>,
     /// The POST streams waiting for progress, by the [`id_key`] of the progress token. Weak,
     /// so a stream ends with its last answer; dead entries are swept at each registration.
     progress: Mutex<HashMap<String, mpsc::WeakSender<Bytes>>>,
@@ -202,6 +210,9 @@ async fn serve(
         source: e,
     })?;
     let engine = Engine::new(engine);
+    // What a session's server orphans comes back to the gateway, to be stopped with it.
+    crate::family::adopt_orphans();
+    let reaper = tokio::spawn(crate::family::reap_forever());
     let mut hosts = vec![host_of(local)];
     if local.ip().is_loopback() {
         hosts.push(format!("localhost:{}", local.port()));
@@ -258,6 +269,9 @@ async fn serve(
     for session in all {
         end_session(&session, "the gateway was stopped").await;
     }
+    // What left a session's tree unseen goes with the gateway.
+    crate::family::stop_all(Duration::from_secs(1)).await;
+    reaper.abort();
     Ok(128 + signal)
 }
 
@@ -296,8 +310,13 @@ fn host_of(addr: SocketAddr) -> String {
 enum Body {
     Full(Option<Bytes>),
     Stream(mpsc::Receiver<Bytes>),
-    /// A local session's GET stream: holding the guard makes it the only one.
-    Events(OwnedMutexGuard<mpsc::Receiver<Bytes>>),
+    /// A local session's GET stream, reading the backlog from `cursor` on while it is the
+    /// session's newest.
+    Events {
+        backlog: Arc<Backlog>,
+        reader: u64,
+        cursor: u64,
+    },
 }
 
 impl http_body::Body for Body {
@@ -311,7 +330,11 @@ impl http_body::Body for Body {
         let poll = match self.get_mut() {
             Body::Full(b) => Poll::Ready(b.take()),
             Body::Stream(rx) => rx.poll_recv(cx),
-            Body::Events(rx) => rx.poll_recv(cx),
+            Body::Events {
+                backlog,
+                reader,
+                cursor,
+            } => backlog.poll(*reader, cursor, cx),
         };
         poll.map(|o| o.map(|b| Ok(Frame::data(b))))
     }
@@ -721,6 +744,7 @@ async fn post_local(
             out.asks,
             waits,
             tx,
+            batch,
         ));
         return with_session(sse_response(rx), &sid);
     }
@@ -746,8 +770,9 @@ async fn post_local(
 }
 
 /// The SSE answer to a POST (local server) holding calls the user is asked about, or requests
-/// with a progress token: the gateway's replies and questions first, then each answer as it
-/// comes (with the progress [`deliver`] puts on the stream before it).
+/// with a progress token: the gateway's questions first, then each answer as it comes (with the
+/// progress [`deliver`] puts on the stream before it). A batch's answers (the gateway's replies
+/// included) go out as one array once all are in, as JSON-RPC answers a batch.
 async fn stream_local(
     front: Arc<Front>,
     session: Arc<HttpSession>,
@@ -755,55 +780,99 @@ async fn stream_local(
     asks: Vec<Ask>,
     waits: Vec<(String, oneshot::Receiver<Value>)>,
     tx: mpsc::Sender<Bytes>,
+    batch: bool,
 ) {
-    if let Some(reply) = &replies {
+    if !batch && let Some(reply) = &replies {
         let _ = tx.send(sse_event(None, &to_line(reply))).await;
     }
+    let mut held = Vec::new();
     for ask in asks {
         let _ = tx.send(sse_event(None, &to_line(&ask.request))).await;
         let (front, session, tx) = (front.clone(), session.clone(), tx.clone());
-        tokio::spawn(async move {
-            let outcome = session.judge.await_ask(ask).await;
-            for msg in &outcome.to_client {
-                let _ = tx.send(sse_event(None, &to_line(msg))).await;
+        held.push(tokio::spawn(async move {
+            let answers = settle_ask(&front, &session, ask, &tx, batch).await;
+            if batch {
+                return answers;
             }
-            let (Some(call), Some(key)) = (outcome.to_server, outcome.forwarded) else {
-                return;
-            };
-            let Some(local) = &session.local else { return };
-            let (wtx, wrx) = oneshot::channel();
-            lock(&local.waiters).insert(key.clone(), wtx);
-            if local
-                .to_server
-                .send(ToServer::Line(to_line(&call)))
-                .await
-                .is_err()
-            {
-                lock(&local.waiters).remove(&key);
-                for e in session.judge.fail(&[key], "the server has exited") {
-                    let _ = tx.send(sse_event(None, &to_line(&e))).await;
-                }
-                return;
+            for a in answers {
+                let _ = tx.send(sse_event(None, &to_line(&a))).await;
             }
-            await_local(&front, &session, key, wrx, &tx).await;
-        });
+            Vec::new()
+        }));
     }
+    let mut answers = Vec::new();
     for (key, rx) in waits {
-        await_local(&front, &session, key, rx, &tx).await;
+        let got = await_local(&front, &session, key, rx).await;
+        if batch {
+            answers.extend(got);
+        } else {
+            for a in got {
+                let _ = tx.send(sse_event(None, &to_line(&a))).await;
+            }
+        }
+    }
+    if batch {
+        // Each held call settles within the ask timeout, then the request timeout.
+        for task in held {
+            answers.extend(task.await.unwrap_or_default());
+        }
+        let all = combine(replies, answers, true);
+        let _ = tx.send(sse_event(None, &to_line(&all))).await;
     }
 }
 
-/// Waits for a local server's answer to the request with key `key` and streams it.
+/// Waits for the user's answer about a held call, sends the call on when approved and waits for
+/// its answer; returns the call's answers (its response or refusal). The gateway's messages
+/// about it (its refusal, the cancellation of an unanswered question) go to `tx` at once, in
+/// order, except a refusal that belongs in a `batch`'s array.
+async fn settle_ask(
+    front: &Front,
+    session: &HttpSession,
+    ask: Ask,
+    tx: &mpsc::Sender<Bytes>,
+    batch: bool,
+) -> Vec<Value> {
+    let outcome = session.judge.await_ask(ask).await;
+    let mut answers = Vec::new();
+    for msg in outcome.to_client {
+        if batch && msg.get("method").is_none() {
+            answers.push(msg);
+        } else {
+            let _ = tx.send(sse_event(None, &to_line(&msg))).await;
+        }
+    }
+    let (Some(call), Some(key)) = (outcome.to_server, outcome.forwarded) else {
+        return answers;
+    };
+    let Some(local) = &session.local else {
+        return answers;
+    };
+    let (wtx, wrx) = oneshot::channel();
+    lock(&local.waiters).insert(key.clone(), wtx);
+    if local
+        .to_server
+        .send(ToServer::Line(to_line(&call)))
+        .await
+        .is_err()
+    {
+        lock(&local.waiters).remove(&key);
+        answers.extend(session.judge.fail(&[key], "the server has exited"));
+        return answers;
+    }
+    answers.extend(await_local(front, session, key, wrx).await);
+    answers
+}
+
+/// Waits for a local server's answer to the request with key `key`.
 async fn await_local(
     front: &Front,
     session: &HttpSession,
     key: String,
     rx: oneshot::Receiver<Value>,
-    tx: &mpsc::Sender<Bytes>,
-) {
+) -> Vec<Value> {
     // The sweeper answers what times out; this bound only guards against a lost waiter.
     let limit = front.engine.timeout() + Duration::from_secs(5);
-    let answers = match tokio::time::timeout(limit, rx).await {
+    match tokio::time::timeout(limit, rx).await {
         Ok(Ok(v)) => vec![v],
         _ => {
             if let Some(local) = &session.local {
@@ -811,9 +880,6 @@ async fn await_local(
             }
             session.judge.fail(&[key], "no answer came back")
         }
-    };
-    for a in answers {
-        let _ = tx.send(sse_event(None, &to_line(&a))).await;
     }
 }
 
@@ -845,14 +911,12 @@ fn start_local(
 ) -> Result<Arc<HttpSession>, RelayError> {
     let (process, stdin, stdout) = ServerProcess::spawn(command)?;
     let (to_server, server_rx) = mpsc::channel::<ToServer>(1024);
-    let (events, stream) = mpsc::channel::<Bytes>(EVENT_BACKLOG);
     let session = HttpSession::new(
         front.engine.session(),
         Some(LocalServer {
             to_server,
             waiters: Mutex::new(HashMap::new()),
-            events,
-            stream: Arc::new(tokio::sync::Mutex::new(stream)),
+            backlog: Arc::new(Backlog::new()),
             progress: Mutex::new(HashMap::new()),
             process: tokio::sync::Mutex::new(Some(process)),
         }),
@@ -868,8 +932,8 @@ fn start_local(
     Ok(session)
 }
 
-/// When a local server exits by itself, stops what it left in its group (which may hold its
-/// output open, so that the reader would never see the end).
+/// When a local server exits by itself, stops what it left (which may hold its output open, so
+/// that the reader would never see the end).
 async fn watch_local(session: std::sync::Weak<HttpSession>) {
     loop {
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -892,8 +956,9 @@ async fn watch_local(session: std::sync::Weak<HttpSession>) {
 
 /// Delivers a message for a local session's client: a response to the POST waiting for it,
 /// progress to the POST stream of the request that holds its token, the rest to the session's
-/// GET stream.
-fn deliver(local: &LocalServer, msg: Value) {
+/// GET stream (its backlog).
+fn deliver(session: &HttpSession, msg: Value) {
+    let Some(local) = &session.local else { return };
     if msg.get("method").is_none()
         && let Some(id) = msg.get("id").filter(|id| !id.is_null())
         && let Some(tx) = lock(&local.waiters).remove(&id_key(id))
@@ -914,8 +979,176 @@ fn deliver(local: &LocalServer, msg: Value) {
             return;
         }
     }
-    // Nobody listening, or too far behind: the message is dropped, as a closed stream would.
-    let _ = local.events.try_send(sse_event(None, &to_line(&msg)));
+    let wait = session.judge.engine().timeout() / 2;
+    match local.backlog.push(msg, wait) {
+        Pushed::Kept | Pushed::Dropped { first: false } => {}
+        Pushed::Dropped { first: true } => {
+            let why = format!(
+                "dropped the server's notifications: the client's GET stream is {EVENT_BACKLOG} messages behind (or none is open)"
+            );
+            warn(&why);
+            session.judge.engine().audit_message("server", &why, 0);
+        }
+        Pushed::Bounced(request) => bounce(
+            session,
+            local,
+            &request,
+            &format!(
+                "the client's GET stream is {EVENT_BACKLOG} messages behind (or none is open)"
+            ),
+        ),
+    }
+}
+
+/// Answers a server request the client cannot get with an error (and audits it).
+fn bounce(session: &HttpSession, local: &LocalServer, request: &Value, why: &str) {
+    if let Some(reply) = session.judge.undelivered(request, why) {
+        let _ = local.to_server.try_send(ToServer::Line(to_line(&reply)));
+    }
+}
+
+/// What became of a message for the GET stream.
+#[derive(Debug, PartialEq)]
+enum Pushed {
+    Kept,
+    /// A notification, dropped; `first` for the first of a run of drops.
+    Dropped {
+        first: bool,
+    },
+    /// A request that cannot be held: to be answered with an error.
+    Bounced(Value),
+}
+
+/// A local session's GET stream (see the module doc): numbered events, kept until read and a
+/// while after, at most [`EVENT_BACKLOG`] of them.
+struct Backlog {
+    state: Mutex<BacklogState>,
+}
+
+struct BacklogState {
+    /// Oldest first, ids increasing (not always consecutive: expired requests leave gaps).
+    events: VecDeque<Held>,
+    /// The id the next event gets.
+    next_id: u64,
+    /// Every event with a smaller id was handed to a GET stream.
+    read_upto: u64,
+    /// The GET stream reading now; an older one ends when it is next polled.
+    reader: u64,
+    waker: Option<Waker>,
+    closed: bool,
+    dropping: bool,
+}
+
+struct Held {
+    id: u64,
+    event: Bytes,
+    /// A server request, and until when it may wait for a GET stream to read it.
+    request: Option<(Value, Instant)>,
+}
+
+impl Backlog {
+    fn new() -> Backlog {
+        Backlog {
+            state: Mutex::new(BacklogState {
+                events: VecDeque::new(),
+                next_id: 1,
+                read_upto: 1,
+                reader: 0,
+                waker: None,
+                closed: false,
+                dropping: false,
+            }),
+        }
+    }
+
+    /// Holds `msg` for the GET stream; a request may wait `wait` for a GET stream to read it.
+    fn push(&self, msg: Value, wait: Duration) -> Pushed {
+        let request = msg.get("method").is_some() && msg.get("id").is_some_and(|i| !i.is_null());
+        let mut st = lock(&self.state);
+        let full = st.events.len() >= EVENT_BACKLOG;
+        if full && st.events.front().is_some_and(|h| h.id < st.read_upto) {
+            // The oldest was read already: it makes room (a resumption from before it loses it).
+            st.events.pop_front();
+        } else if full || st.closed {
+            if request {
+                return Pushed::Bounced(msg);
+            }
+            let first = !st.dropping;
+            st.dropping = true;
+            return Pushed::Dropped { first };
+        }
+        st.dropping = false;
+        let id = st.next_id;
+        st.next_id += 1;
+        let event = sse_event(Some(&id.to_string()), &to_line(&msg));
+        st.events.push_back(Held {
+            id,
+            event,
+            request: request.then(|| (msg, Instant::now() + wait)),
+        });
+        if let Some(w) = st.waker.take() {
+            w.wake();
+        }
+        Pushed::Kept
+    }
+
+    /// A new GET stream: it becomes the reader, from after `last_event_id` when the client
+    /// resumes, else from the first event no stream has read. Returns (reader, cursor).
+    fn open(&self, last_event_id: Option<&str>) -> (u64, u64) {
+        let mut st = lock(&self.state);
+        st.reader += 1;
+        if let Some(w) = st.waker.take() {
+            w.wake();
+        }
+        let cursor = match last_event_id.and_then(|v| v.trim().parse::<u64>().ok()) {
+            Some(last) => last.saturating_add(1).min(st.next_id),
+            None => st.read_upto,
+        };
+        (st.reader, cursor)
+    }
+
+    fn poll(&self, reader: u64, cursor: &mut u64, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        let mut st = lock(&self.state);
+        if st.reader != reader || st.closed {
+            return Poll::Ready(None);
+        }
+        let at = st.events.partition_point(|h| h.id < *cursor);
+        if let Some(h) = st.events.get(at) {
+            *cursor = h.id + 1;
+            let event = h.event.clone();
+            st.read_upto = st.read_upto.max(*cursor);
+            return Poll::Ready(Some(event));
+        }
+        st.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Takes out the requests no GET stream read in time, to be answered with errors.
+    fn expire(&self) -> Vec<Value> {
+        let now = Instant::now();
+        let mut st = lock(&self.state);
+        let read_upto = st.read_upto;
+        let mut out = Vec::new();
+        st.events.retain_mut(|h| match &mut h.request {
+            Some((_, deadline)) if h.id >= read_upto && *deadline <= now => {
+                if let Some((msg, _)) = h.request.take() {
+                    out.push(msg);
+                }
+                false
+            }
+            _ => true,
+        });
+        out
+    }
+
+    /// The session ended: its GET stream ends.
+    fn close(&self) {
+        let mut st = lock(&self.state);
+        st.closed = true;
+        if let Some(w) = st.waker.take() {
+            w.wake();
+        }
+    }
 }
 
 async fn read_local(
@@ -947,8 +1180,8 @@ async fn read_local(
             None => None,
         };
         match value {
-            Some(Value::Array(items)) => items.into_iter().for_each(|m| deliver(local, m)),
-            Some(m) => deliver(local, m),
+            Some(Value::Array(items)) => items.into_iter().for_each(|m| deliver(&session, m)),
+            Some(m) => deliver(&session, m),
             None => {}
         }
     }
@@ -961,16 +1194,18 @@ async fn read_local(
         }
     }
     for reply in session.judge.fail_all("the server exited before answering") {
-        deliver(local, reply);
+        deliver(&session, reply);
     }
     lock(&local.waiters).clear();
+    local.backlog.close();
 }
 
 async fn end_session(session: &HttpSession, why: &str) {
     if let Some(local) = &session.local {
         for reply in session.judge.fail_all(why) {
-            deliver(local, reply);
+            deliver(session, reply);
         }
+        local.backlog.close();
         let _ = local.to_server.send(ToServer::Close).await;
         if let Some(mut process) = local.process.lock().await.take() {
             process.stop(Duration::from_secs(1)).await;
@@ -993,7 +1228,15 @@ async fn sweep_timeouts(front: Arc<Front>) {
                 let _ = local.to_server.try_send(ToServer::Line(to_line(cancel)));
             }
             for reply in to_client {
-                deliver(local, reply);
+                deliver(&session, reply);
+            }
+            let wait = session.judge.engine().timeout() / 2;
+            for request in local.backlog.expire() {
+                let why = format!(
+                    "no GET stream read it within {} s (the client must keep its GET stream open to get the server's requests)",
+                    wait.as_secs_f64()
+                );
+                bounce(&session, local, &request, &why);
             }
         }
     }
@@ -1575,13 +1818,12 @@ async fn get(front: Arc<Front>, req: Request<Incoming>) -> Response<Body> {
                     "no server for this session",
                 );
             };
-            let Ok(guard) = local.stream.clone().try_lock_owned() else {
-                return plain(
-                    StatusCode::CONFLICT,
-                    "this session already has its GET stream open",
-                );
-            };
-            let mut r = Response::new(Body::Events(guard));
+            let (reader, cursor) = local.backlog.open(header(req.headers(), "last-event-id"));
+            let mut r = Response::new(Body::Events {
+                backlog: local.backlog.clone(),
+                reader,
+                cursor,
+            });
             r.headers_mut().insert(
                 http::header::CONTENT_TYPE,
                 HeaderValue::from_static("text/event-stream"),
@@ -1779,6 +2021,91 @@ mod tests {
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+
+    fn poll_once(b: &Backlog, reader: u64, cursor: &mut u64) -> Option<String> {
+        let mut cx = Context::from_waker(Waker::noop());
+        match b.poll(reader, cursor, &mut cx) {
+            Poll::Ready(Some(e)) => Some(String::from_utf8_lossy(&e).into_owned()),
+            Poll::Ready(None) => Some("END".into()),
+            Poll::Pending => None,
+        }
+    }
+
+    #[test]
+    fn the_backlog_keeps_resumes_and_bounds() {
+        let note = |n: usize| serde_json::json!({"jsonrpc": "2.0", "method": "notifications/message", "params": {"n": n}});
+        let wait = Duration::from_secs(60);
+        let b = Backlog::new();
+        // Nobody reads yet: kept.
+        for n in 0..3 {
+            assert_eq!(b.push(note(n), wait), Pushed::Kept);
+        }
+        let (reader, mut cursor) = b.open(None);
+        let first = poll_once(&b, reader, &mut cursor).unwrap();
+        assert!(
+            first.starts_with("id: 1\n") && first.contains("\"n\":0"),
+            "{first}"
+        );
+        assert!(
+            poll_once(&b, reader, &mut cursor)
+                .unwrap()
+                .starts_with("id: 2\n")
+        );
+        // The client reconnects having seen only event 1: 2 and 3 again; the old stream ends.
+        let (again, mut resumed) = b.open(Some("1"));
+        assert_eq!(poll_once(&b, reader, &mut cursor).as_deref(), Some("END"));
+        assert!(
+            poll_once(&b, again, &mut resumed)
+                .unwrap()
+                .starts_with("id: 2\n")
+        );
+        assert!(
+            poll_once(&b, again, &mut resumed)
+                .unwrap()
+                .starts_with("id: 3\n")
+        );
+        assert_eq!(poll_once(&b, again, &mut resumed), None);
+        // A new stream without an id starts after what was read.
+        let (third, mut fresh) = b.open(None);
+        assert_eq!(poll_once(&b, third, &mut fresh), None);
+        // Full of unread events: notifications are dropped (the first of a run says so),
+        // requests come back to be answered; read ones make room.
+        for n in 3..EVENT_BACKLOG {
+            assert_eq!(b.push(note(n), wait), Pushed::Kept);
+        }
+        assert_eq!(b.push(note(0), wait), Pushed::Kept, "event 1 was read");
+        assert_eq!(b.push(note(0), wait), Pushed::Kept, "event 2 was read");
+        assert_eq!(b.push(note(0), wait), Pushed::Kept, "event 3 was read");
+        assert_eq!(b.push(note(0), wait), Pushed::Dropped { first: true });
+        assert_eq!(b.push(note(0), wait), Pushed::Dropped { first: false });
+        let request =
+            serde_json::json!({"jsonrpc": "2.0", "id": 7, "method": "sampling/createMessage"});
+        assert_eq!(
+            b.push(request.clone(), wait),
+            Pushed::Bounced(request.clone())
+        );
+        b.close();
+        assert_eq!(poll_once(&b, third, &mut fresh).as_deref(), Some("END"));
+    }
+
+    #[test]
+    fn unread_requests_expire() {
+        let b = Backlog::new();
+        let request =
+            serde_json::json!({"jsonrpc": "2.0", "id": "s1", "method": "sampling/createMessage"});
+        assert_eq!(b.push(request.clone(), Duration::ZERO), Pushed::Kept);
+        assert_eq!(b.expire(), vec![request.clone()]);
+        assert!(b.expire().is_empty());
+        // Read in time: it does not expire.
+        assert_eq!(b.push(request.clone(), Duration::ZERO), Pushed::Kept);
+        let (reader, mut cursor) = b.open(None);
+        assert!(
+            poll_once(&b, reader, &mut cursor)
+                .unwrap()
+                .starts_with("id: 2\n")
+        );
+        assert!(b.expire().is_empty());
     }
 
     #[test]

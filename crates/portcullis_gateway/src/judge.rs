@@ -1854,6 +1854,30 @@ impl Session {
             .collect()
     }
 
+    /// Records that the server's request `msg` cannot reach the client (`why`) and returns the
+    /// error to answer the server with, so it does not wait for an answer that cannot come.
+    /// `None` for a message that is not a request.
+    pub fn undelivered(&self, msg: &Value, why: &str) -> Option<Value> {
+        let id = msg.get("id").filter(|id| !id.is_null())?.clone();
+        let method = msg.get("method").and_then(Value::as_str)?;
+        let entry = Entry {
+            server: self.engine.name.clone(),
+            event: "server-request".into(),
+            method: method.into(),
+            request_id: Some(id.to_string()),
+            decision: "failed".into(),
+            reason: Some(format!("not delivered to the client: {why}")),
+            ..Entry::default()
+        };
+        self.engine.record(entry);
+        Some(error_response(
+            id,
+            GATEWAY_ERROR,
+            format!("portcullis could not deliver `{method}` to the client: {why}"),
+            None,
+        ))
+    }
+
     fn fail_one(&self, p: Pending, why: &str) -> Option<Value> {
         self.untrack(Some(&p));
         if p.internal {

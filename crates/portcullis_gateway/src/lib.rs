@@ -11,10 +11,12 @@
 //! audit record it cannot write stops that call with a JSON-RPC error.
 
 pub mod audit;
+mod batch;
 pub mod canonical;
 pub mod checks;
 pub mod child;
 pub mod datadir;
+pub mod family;
 pub mod follow;
 pub mod http;
 pub mod inject;

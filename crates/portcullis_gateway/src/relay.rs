@@ -6,10 +6,11 @@
 //! reads the server, and one writer per direction owns each pipe (so lines never interleave).
 //! Requests stay in flight concurrently; a call held while the user is asked (`action =
 //! "ask"`) waits in a task of its own, so the client loop keeps reading (the answer comes that
-//! way) and other calls keep flowing. Reads are bounded by the message size cap, so a
+//! way) and other calls keep flowing. A batch the gateway answers in part, or that holds such a
+//! call, is answered with one array once every answer is in ([`crate::batch`]). Reads are bounded by the message size cap, so a
 //! hostile peer costs at most that much memory per message. When the server exits, hangs past
 //! the request timeout, or the gateway is stopped, every pending request gets a JSON-RPC error
-//! and the server's whole process group is stopped.
+//! and the server is stopped with every process it started ([`crate::child`]).
 
 use std::ffi::OsString;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader, BufWriter};
 use tokio::sync::mpsc;
 
+use crate::batch::Batches;
 use crate::child::{ServerProcess, SpawnError};
 use crate::judge::{Engine, EngineOptions, Forward, Session, to_line, warn};
 
@@ -73,11 +75,30 @@ struct Pipes {
     session: Session,
     to_client: mpsc::Sender<Vec<u8>>,
     to_server: mpsc::Sender<ToServer>,
+    /// The client's batches whose answers are being gathered.
+    batches: Batches,
 }
 
 impl Pipes {
+    /// Sends a message to the client, or keeps it for the batch it answers.
     async fn client(&self, value: &serde_json::Value) {
+        if self.batches.any() {
+            for msg in self.batches.route(value.clone()) {
+                let _ = self.to_client.send(to_line(&msg)).await;
+            }
+            return;
+        }
         let _ = self.to_client.send(to_line(value)).await;
+    }
+
+    /// Sends the server's line to the client as it came, unless a batch is gathering.
+    async fn client_raw(&self, line: Vec<u8>) {
+        if self.batches.any()
+            && let Ok(value) = serde_json::from_slice::<serde_json::Value>(&line)
+        {
+            return self.client(&value).await;
+        }
+        let _ = self.to_client.send(line).await;
     }
 
     async fn server(&self, value: &serde_json::Value) {
@@ -86,6 +107,9 @@ impl Pipes {
 }
 
 async fn relay(options: GatewayOptions) -> Result<i32, RelayError> {
+    // Whatever the server orphans (a `setsid` helper, a daemon) comes back to the gateway.
+    crate::family::adopt_orphans();
+    let reaper = tokio::spawn(crate::family::reap_forever());
     let (mut process, child_in, child_out) = ServerProcess::spawn(&options.command)?;
     let engine = Engine::new(EngineOptions {
         server_name: options.server_name,
@@ -101,6 +125,7 @@ async fn relay(options: GatewayOptions) -> Result<i32, RelayError> {
         session: engine.session(),
         to_client,
         to_server,
+        batches: Batches::default(),
     });
 
     let client_writer = tokio::spawn(write_lines(client_rx, tokio::io::stdout()));
@@ -157,8 +182,14 @@ async fn relay(options: GatewayOptions) -> Result<i32, RelayError> {
     sweeper.abort();
     client_task.abort();
     server_task.abort();
+    // Batches still waiting for an answer go out with what they have.
+    for batch in pipes.batches.drain() {
+        let _ = pipes.to_client.send(to_line(&batch)).await;
+    }
     // The server, and every process it started, goes with the gateway.
     process.stop(Duration::from_secs(1)).await;
+    crate::family::stop_all(Duration::from_secs(1)).await;
+    reaper.abort();
     drop(pipes);
     server_writer.abort();
     // Every sender is gone once the tasks holding the pipes are: the writer drains and ends.
@@ -290,13 +321,32 @@ async fn client_loop(pipes: Arc<Pipes>) {
             Ok(LineRead::Eof) | Err(_) => return,
             Ok(LineRead::TooLong(n)) => pipes.client(&engine.too_long_from_client(n)).await,
             Ok(LineRead::Line) => {
-                let out = pipes.session.client_message(&buf).await;
+                let mut out = pipes.session.client_message(&buf).await;
+                // A batch answered in part here, or holding a call: its answers are gathered
+                // before any can come back (so before the rest goes to the server).
+                let gathered = if buf.trim_ascii_start().starts_with(b"[")
+                    && (out.to_client.is_some() || !out.asks.is_empty())
+                {
+                    let answers = match out.to_client.take() {
+                        Some(serde_json::Value::Array(items)) => items,
+                        Some(v) => vec![v],
+                        None => Vec::new(),
+                    };
+                    let mut keys = out.forwarded.clone();
+                    keys.extend(out.asks.iter().map(|a| a.call_key()));
+                    pipes.batches.open(answers, keys)
+                } else {
+                    Vec::new()
+                };
                 match out.to_server {
                     Some(Forward::Unchanged) => {
                         let _ = pipes.to_server.send(ToServer::Line(buf.clone())).await;
                     }
                     Some(Forward::Changed(v)) => pipes.server(&v).await,
                     None => {}
+                }
+                for batch in gathered {
+                    let _ = pipes.to_client.send(to_line(&batch)).await;
                 }
                 if let Some(reply) = out.to_client {
                     pipes.client(&reply).await;
@@ -335,9 +385,7 @@ async fn server_loop(pipes: Arc<Pipes>, out: tokio::process::ChildStdout) {
                     pipes.server(msg).await;
                 }
                 match out.to_client {
-                    Some(Forward::Unchanged) => {
-                        let _ = pipes.to_client.send(buf.clone()).await;
-                    }
+                    Some(Forward::Unchanged) => pipes.client_raw(buf.clone()).await,
                     Some(Forward::Changed(v)) => pipes.client(&v).await,
                     None => {}
                 }

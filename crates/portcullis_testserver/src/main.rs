@@ -46,12 +46,15 @@ usage: portcullis-testserver [OPTIONS]
                               stdio: never answer / exit 3 / write non-JSON / write a 32 MiB line
   --exit-after SECS           stop after SECS seconds whatever happens (default 120)
 
-Besides the listed tools, two test hooks can be called by name (they are not listed, so the
+Besides the listed tools, test hooks can be called by name (they are not listed, so the
 listings stay the same): `structured` {text} answers \"1 item\" as text and the text in
 `structuredContent.items[0].note`; `progress` {steps} sends `steps` (at most 20)
-`notifications/progress` with the call's progress token, if it has one, then answers. The
-prompt `summarize` {text} is served by `prompts/get`, its message quoting the text.
-A third hook, `confirm` {text}, uses Multi Round-Trip Requests (2026-07-28 era): it answers
+`notifications/progress` with the call's progress token, if it has one, then answers;
+`notify` {count} sends `count` (at most 400) `notifications/message` log messages, then
+answers; `sample` {text} asks the client for a `sampling/createMessage` and answers with the
+text it got, or `error: ` and the error. The prompt `summarize` {text} is served by
+`prompts/get`, its message quoting the text.
+Another hook, `confirm` {text}, uses Multi Round-Trip Requests (2026-07-28 era): it answers
 `input_required` with an elicitation under `confirm` and a `requestState` naming the text, and
 answers \"confirmed: TEXT\" to the retry that echoes that state with an accepted answer.
 ";
@@ -552,6 +555,44 @@ impl ServerHandler for TestServer {
                     }
                 }
                 format!("done after {steps} steps")
+            }
+            // Logging and sampling are deprecated (SEP-2577) but still spoken by the eras the
+            // gateway relays; these hooks exist to test it.
+            #[allow(deprecated)]
+            "notify" => {
+                let count = args
+                    .get("count")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(1)
+                    .min(400);
+                for n in 1..=count {
+                    let param: rmcp::model::LoggingMessageNotificationParam = from_json(json!({
+                        "level": "info",
+                        "logger": "testserver",
+                        "data": format!("message {n} of {count}"),
+                    }))?;
+                    let _ = context.peer.notify_logging_message(param).await;
+                }
+                format!("sent {count}")
+            }
+            #[allow(deprecated)]
+            "sample" => {
+                let params: rmcp::model::CreateMessageRequestParams = from_json(json!({
+                    "messages": [{"role": "user", "content": {"type": "text", "text": arg_text()}}],
+                    "maxTokens": 16,
+                }))?;
+                let result = context.peer.create_message(params).await;
+                match result {
+                    Ok(r) => match serde_json::to_value(&r) {
+                        Ok(v) => v
+                            .pointer("/content/text")
+                            .and_then(Value::as_str)
+                            .unwrap_or("(no text)")
+                            .to_string(),
+                        Err(e) => format!("error: {e}"),
+                    },
+                    Err(e) => format!("error: {e}"),
+                }
             }
             "echo" => arg_text(),
             "add" => {

@@ -49,6 +49,12 @@ impl Session {
         stdin.flush().expect("flush");
     }
 
+    /// The next message, or `None` after `timeout` (or at the end of the output).
+    pub fn next(&mut self, timeout: Duration) -> Option<Value> {
+        let line = self.lines.recv_timeout(timeout).ok()?;
+        Some(serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+    }
+
     /// The response to request `id`, skipping anything else; panics after 30 s.
     pub fn request(&mut self, id: i64, method: &str, params: Value) -> Value {
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
