@@ -23,8 +23,10 @@ pub mod policy;
 pub mod rate;
 pub mod redact;
 pub mod relay;
+pub mod remote;
 pub mod starter;
 pub mod time;
+pub mod upstream;
 
 pub use audit::{AuditFormat, AuditLog};
 pub use policy::Policy;
