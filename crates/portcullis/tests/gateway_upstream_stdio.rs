@@ -238,10 +238,16 @@ action = "deny"
     assert_eq!(init["result"]["protocolVersion"], "2025-06-18", "{init}");
     let tools = gw.request(2, "tools/list", json!({}));
     assert_eq!(tools["result"]["tools"].as_array().unwrap().len(), 2);
-    assert_eq!(text_of(&gw.call(3, "echo", json!({"text": "hello"}))), "hello");
+    assert_eq!(
+        text_of(&gw.call(3, "echo", json!({"text": "hello"}))),
+        "hello"
+    );
     let r = gw.call(4, "add", json!({"a": 1, "b": 2}));
     assert!(refused(&r), "{r}");
-    assert!(r["error"]["message"].as_str().unwrap().contains("add"), "{r}");
+    assert!(
+        r["error"]["message"].as_str().unwrap().contains("add"),
+        "{r}"
+    );
     // Several calls in flight at once, with progress on the POST's SSE stream.
     for id in 10..20 {
         gw.send(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
@@ -300,7 +306,10 @@ action = "deny"
                "clientInfo": {"name": "t", "version": "1"}}),
     );
     assert!(refused(&r), "{r}");
-    assert!(r["error"]["message"].as_str().unwrap().contains("401"), "{r}");
+    assert!(
+        r["error"]["message"].as_str().unwrap().contains("401"),
+        "{r}"
+    );
     assert_eq!(gw.finish(), Some(0));
 
     let audit = audit_text(tmp.path());
