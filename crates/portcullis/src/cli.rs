@@ -53,14 +53,17 @@ pub enum Command {
     /// Read and check the gateway's audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// Rewrite a client's MCP configuration so its stdio servers run through the gateway.
+    /// Rewrite a client's MCP configuration so its servers run through the gateway.
     ///
     /// Each stdio server (or each one named with --server) becomes `portcullis gateway --name
     /// NAME [--policy FILE] -- COMMAND ARGS...`; `env`, secrets, comments and every other key
-    /// stay where they were. A backup is written beside the file first
-    /// (`<file>.portcullis-<time>-<hash>.bak`, never overwritten). Wrapping twice changes
-    /// nothing; remote (URL) servers are left as they are and reported. With no TARGET: every
-    /// user configuration found, and the project configurations in the current folder.
+    /// stay where they were. Each streamable-HTTP server becomes a stdio entry running
+    /// `portcullis gateway --name NAME --upstream URL`, its `headers` renamed `env` (values
+    /// in place, read with --upstream-header-env, never on the command line); SSE, WebSocket
+    /// and OAuth-signed-in servers are left as they are and reported. A backup is written
+    /// beside the file first (`<file>.portcullis-<time>-<hash>.bak`, never overwritten).
+    /// Wrapping twice changes nothing. With no TARGET: every user configuration found, and
+    /// the project configurations in the current folder.
     Wrap(WrapArgs),
     /// Undo `portcullis wrap`: the file exactly as it was when it has not changed since,
     /// otherwise the wrapped entries unwrapped in place.
