@@ -431,6 +431,9 @@ fn sse_event(stream: &mut TcpStream, message: &Value) {
     let _ = stream.flush();
 }
 
+/// The streams waiting for the client's answer to a request of the server's, by id.
+type Waiting = Mutex<Vec<(String, Sender<Value>)>>;
+
 /// What the scripted server saw.
 #[derive(Default)]
 struct Seen {
@@ -451,7 +454,7 @@ fn scripted_upstream() -> (String, Arc<Seen>) {
     let seen = Arc::new(Seen::default());
     let state = seen.clone();
     // Answers to the server's own requests, by id, for the stream waiting on them.
-    let waiting: Arc<Mutex<Vec<(String, Sender<Value>)>>> = Arc::new(Mutex::new(Vec::new()));
+    let waiting: Arc<Waiting> = Arc::new(Mutex::new(Vec::new()));
     std::thread::spawn(move || {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
@@ -468,7 +471,7 @@ fn scripted_upstream() -> (String, Arc<Seen>) {
     (url, seen)
 }
 
-fn serve_one(stream: &mut TcpStream, seen: &Seen, waiting: &Mutex<Vec<(String, Sender<Value>)>>) {
+fn serve_one(stream: &mut TcpStream, seen: &Seen, waiting: &Waiting) {
     let Some(req) = read_request(stream) else {
         return;
     };
