@@ -658,3 +658,54 @@ fn header_values_given_on_the_command_line_are_checked() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid header name"));
 }
+
+#[test]
+fn the_get_stream_brings_a_rug_pull_and_the_gateway_lists_again() {
+    let tmp = TempDir::new().unwrap();
+    let mut server = Command::new(testserver())
+        .args(["--transport", "http", "--exit-after", "60", "--rug-pull"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let mut gw = StdioGateway::start(tmp.path(), &["--upstream", url.trim()], &[]);
+    gw.initialize();
+    // Give the GET stream a moment to open: the change is said only there.
+    std::thread::sleep(Duration::from_millis(500));
+    let tools = gw.request(2, "tools/list", json!({}));
+    assert_eq!(tools["result"]["tools"].as_array().unwrap().len(), 2);
+    gw.until("the server's list_changed, from its GET stream", |v| {
+        v["method"] == "notifications/tools/list_changed"
+    });
+    // The gateway lists the tools itself (its answer is judged, not shown) and finds the
+    // changed definition: calls to it are refused from then on.
+    let deadline = Instant::now() + WAIT;
+    let mut id = 10;
+    loop {
+        let r = gw.call(id, "add", json!({"a": 1, "b": 2}));
+        if refused(&r) {
+            let message = r["error"]["message"].as_str().unwrap();
+            assert!(message.contains("tool pins"), "{message}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the changed tool was never blocked: {r}"
+        );
+        id += 1;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(text_of(&gw.call(100, "echo", json!({"text": "hi"}))), "hi");
+    // The gateway's own listing never reached the client.
+    assert!(!gw.seen.iter().any(|v| {
+        v.get("id")
+            .is_some_and(|id| id.is_string() && id.as_str().unwrap().starts_with("portcullis"))
+    }));
+    assert_eq!(gw.finish(), Some(0));
+    let _ = server.kill();
+    let _ = server.wait();
+}

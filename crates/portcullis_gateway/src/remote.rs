@@ -236,7 +236,13 @@ async fn client_loop(link: Arc<Link>, get_stream: Arc<Mutex<Option<tokio::task::
                 if method == "initialize"
                     && let Some(id) = value.as_ref().and_then(|v| v.get("id"))
                 {
-                    lock(&link.conn).init = Some(id_key(id));
+                    {
+                        // A new session: the old one's id and version go with it.
+                        let mut conn = lock(&link.conn);
+                        conn.init = Some(id_key(id));
+                        conn.session_id = None;
+                        conn.version = None;
+                    }
                     // The next message needs the session id this one's answer brings.
                     post(&link, body, value, out.forwarded).await;
                     continue;
@@ -387,7 +393,9 @@ async fn finish_post(link: &Arc<Link>, head: Result<UpResponse, String>, forward
         relay_sse(link, pump(up.reader), &forwarded).await;
         return;
     }
-    if up.status == 202 || forwarded.is_empty() {
+    // Read whatever else comes back, even for messages of no request of the client's: the
+    // answers to the gateway's own requests (its listings for the pins) are judged too.
+    if up.status == 202 {
         link.clients(&link.session.fail(
             &forwarded,
             "the upstream accepted the request but sent no response",
