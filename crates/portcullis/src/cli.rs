@@ -43,6 +43,9 @@ pub enum Command {
     /// on tool calls, pinning tool definitions, redacting secrets in responses and recording
     /// every call in a hash-chained audit log. Nothing but protocol goes to standard output.
     ///
+    /// With `--upstream URL` alone, the client still starts portcullis as a stdio server, and
+    /// portcullis relays each message to that remote streamable-HTTP server.
+    ///
     /// With `--listen 127.0.0.1:PORT` the gateway serves MCP streamable HTTP at `/mcp` instead,
     /// in front of `--upstream URL` or of `-- COMMAND ARGS...` (one server per session), with
     /// a bearer token and Host/Origin checks.
@@ -50,14 +53,17 @@ pub enum Command {
     /// Read and check the gateway's audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// Rewrite a client's MCP configuration so its stdio servers run through the gateway.
+    /// Rewrite a client's MCP configuration so its servers run through the gateway.
     ///
     /// Each stdio server (or each one named with --server) becomes `portcullis gateway --name
     /// NAME [--policy FILE] -- COMMAND ARGS...`; `env`, secrets, comments and every other key
-    /// stay where they were. A backup is written beside the file first
-    /// (`<file>.portcullis-<time>-<hash>.bak`, never overwritten). Wrapping twice changes
-    /// nothing; remote (URL) servers are left as they are and reported. With no TARGET: every
-    /// user configuration found, and the project configurations in the current folder.
+    /// stay where they were. Each streamable-HTTP server becomes a stdio entry running
+    /// `portcullis gateway --name NAME --upstream URL`, its `headers` renamed `env` (values
+    /// in place, read with --upstream-header-env, never on the command line); SSE, WebSocket
+    /// and OAuth-signed-in servers are left as they are and reported. A backup is written
+    /// beside the file first (`<file>.portcullis-<time>-<hash>.bak`, never overwritten).
+    /// Wrapping twice changes nothing. With no TARGET: every user configuration found, and
+    /// the project configurations in the current folder.
     Wrap(WrapArgs),
     /// Undo `portcullis wrap`: the file exactly as it was when it has not changed since,
     /// otherwise the wrapped entries unwrapped in place.
@@ -366,20 +372,23 @@ pub struct GatewayArgs {
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
 
-    /// HTTP mode: front this streamable-HTTP MCP endpoint instead of starting a server.
-    #[arg(
-        long,
-        value_name = "URL",
-        requires = "listen",
-        conflicts_with = "command"
-    )]
+    /// Front this streamable-HTTP MCP endpoint instead of starting a server: over stdio (the
+    /// client starts the gateway), or over HTTP with --listen.
+    #[arg(long, value_name = "URL", conflicts_with = "command")]
     pub upstream: Option<String>,
 
-    /// HTTP mode: a header for the upstream, `Name: value` (repeatable). Never logged.
+    /// A header for the upstream, `Name: value` (repeatable). Never logged, but visible to
+    /// other users in the process list: give secrets with --upstream-header-env.
     #[arg(long, value_name = "HEADER", requires = "upstream")]
     pub upstream_header: Vec<String>,
 
-    /// HTTP mode: send `Authorization: Bearer` with the value of this variable to the upstream.
+    /// A header for the upstream whose value is read from an environment variable,
+    /// `Name: VAR` (repeatable), e.g. `Authorization: GITHUB_AUTH` with GITHUB_AUTH set to
+    /// `Bearer ...`.
+    #[arg(long, value_name = "HEADER", requires = "upstream")]
+    pub upstream_header_env: Vec<String>,
+
+    /// Send `Authorization: Bearer` with the value of this variable to the upstream.
     #[arg(long, value_name = "VAR", requires = "upstream")]
     pub upstream_bearer_env: Option<String>,
 

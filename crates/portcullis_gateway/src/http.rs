@@ -12,9 +12,8 @@
 //! gateway keeps one judge session per id; with a local server, the gateway is the session
 //! owner: `initialize` starts a server and a new random id, DELETE stops it.
 //!
-//! Trade-offs: the upstream client is `ureq` (the TLS stack the binary already has) run on
-//! blocking threads, so every upstream exchange in flight holds a thread; the in-flight cap
-//! bounds them. With a local server, answers to a POST come back as one JSON body, unless a
+//! Trade-offs: the upstream client is [`crate::upstream`] (blocking `ureq` exchanges, bounded
+//! by a number of slots: see there). With a local server, answers to a POST come back as one JSON body, unless a
 //! request of it carries a `_meta.progressToken` and the client accepts `text/event-stream`:
 //! then the POST is answered with an SSE stream carrying the server's `notifications/progress`
 //! for that token, then the response, as the streamable HTTP transport says messages related
@@ -42,7 +41,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::ffi::OsString;
-use std::io::Read;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -65,6 +63,7 @@ use crate::judge::{
     id_key, lock, to_line, warn,
 };
 use crate::relay::{LineRead, RelayError, ToServer, read_line_limited, stop_signal, write_server};
+use crate::upstream::{Remote, SseParser, UpResponse, pump, read_all};
 
 /// Messages a local server sends on its own, held for the session's GET stream (read or not:
 /// the read ones stay for a `Last-Event-ID` resumption until newer ones push them out).
@@ -110,14 +109,8 @@ pub fn run_http(
     code
 }
 
-struct Remote {
-    agent: ureq::Agent,
-    url: String,
-    headers: Vec<(String, String)>,
-}
-
 enum Mode {
-    Remote(Remote),
+    Remote(Arc<Remote>),
     Local(Vec<OsString>),
 }
 
@@ -228,23 +221,13 @@ async fn serve(
             .map(|o| o.trim_end_matches('/').to_ascii_lowercase()),
     );
     let mode = match options.upstream {
-        Upstream::Url { url, headers } => Mode::Remote(Remote {
-            agent: ureq::Agent::config_builder()
-                .timeout_connect(Some(Duration::from_secs(10)))
-                .timeout_recv_response(Some(engine.timeout()))
-                .max_redirects(0)
-                .http_status_as_error(false)
-                .user_agent(concat!("portcullis-gateway/", env!("CARGO_PKG_VERSION")))
-                .tls_config(
-                    ureq::tls::TlsConfig::builder()
-                        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-                        .build(),
-                )
-                .build()
-                .new_agent(),
+        // Slots: every request in flight, a GET stream per session, a few internal exchanges.
+        Upstream::Url { url, headers } => Mode::Remote(Arc::new(Remote::new(
             url,
             headers,
-        }),
+            engine.timeout(),
+            engine.max_in_flight() + options.max_sessions.max(1) + 8,
+        ))),
         Upstream::Command(command) => Mode::Local(command),
     };
     let front = Arc::new(Front {
@@ -1244,130 +1227,17 @@ async fn sweep_timeouts(front: Arc<Front>) {
 
 // ---- remote ----
 
-/// What came back from the upstream: status, the headers that matter, and the body reader.
-struct UpResponse {
-    status: u16,
-    content_type: String,
-    session: Option<String>,
-    reader: Box<dyn Read + Send>,
-}
-
-fn mask_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(u) => {
-            format!(
-                "{}://{}{}",
-                u.scheme(),
-                u.host_str().unwrap_or(""),
-                u.port().map(|p| format!(":{p}")).unwrap_or_default()
-            ) + u.path()
-        }
-        Err(_) => "the upstream URL".into(),
-    }
-}
-
-/// One exchange with the upstream, on a blocking thread.
+/// One exchange with the upstream (see [`Remote::exchange`]).
 async fn upstream(
     front: &Arc<Front>,
     method: Method,
     headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
 ) -> Result<UpResponse, String> {
-    let front = front.clone();
-    tokio::task::spawn_blocking(move || {
-        let Mode::Remote(remote) = &front.mode else {
-            return Err("no upstream".to_string());
-        };
-        let extra = remote.headers.iter().chain(headers.iter());
-        let result = match (method, body) {
-            (Method::POST, Some(body)) => {
-                let mut r = remote.agent.post(&remote.url);
-                for (k, v) in extra {
-                    r = r.header(k, v);
-                }
-                r.send(&body[..])
-            }
-            (Method::DELETE, _) => {
-                let mut r = remote.agent.delete(&remote.url);
-                for (k, v) in extra {
-                    r = r.header(k, v);
-                }
-                r.call()
-            }
-            _ => {
-                let mut r = remote.agent.get(&remote.url);
-                for (k, v) in extra {
-                    r = r.header(k, v);
-                }
-                r.call()
-            }
-        };
-        let response = result.map_err(|e| {
-            let why = match e {
-                ureq::Error::Timeout(_) => "timed out".to_string(),
-                ureq::Error::HostNotFound => "the host name does not resolve".to_string(),
-                ureq::Error::ConnectionFailed => "the connection was refused or failed".to_string(),
-                ureq::Error::Io(e) => e.to_string(),
-                other => other.to_string(),
-            };
-            format!(
-                "cannot reach the upstream server {}: {why}",
-                mask_url(&remote.url)
-            )
-        })?;
-        let h = response.headers();
-        let get = |name: &str| {
-            h.get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        Ok(UpResponse {
-            status: response.status().as_u16(),
-            content_type: get("content-type").unwrap_or_default().to_ascii_lowercase(),
-            session: get("mcp-session-id"),
-            reader: Box::new(response.into_body().into_reader()),
-        })
-    })
-    .await
-    .unwrap_or_else(|e| Err(format!("the upstream exchange failed: {e}")))
-}
-
-/// Reads a whole body, at most `max` bytes (`Err` past it).
-async fn read_all(mut reader: Box<dyn Read + Send>, max: usize) -> Result<Vec<u8>, String> {
-    tokio::task::spawn_blocking(move || {
-        let mut out = Vec::new();
-        (&mut reader)
-            .take(max as u64 + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| format!("cannot read the upstream's answer: {e}"))?;
-        if out.len() > max {
-            return Err(format!(
-                "the upstream's answer is over the gateway's limit of {max} bytes"
-            ));
-        }
-        Ok(out)
-    })
-    .await
-    .unwrap_or_else(|e| Err(e.to_string()))
-}
-
-/// Pumps a body into chunks on a blocking thread; stops when the receiver goes.
-fn pump(mut reader: Box<dyn Read + Send>) -> mpsc::Receiver<Bytes> {
-    let (tx, rx) = mpsc::channel::<Bytes>(16);
-    tokio::task::spawn_blocking(move || {
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            match reader.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => {
-                    if tx.blocking_send(Bytes::copy_from_slice(&buf[..n])).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    });
-    rx
+    let Mode::Remote(remote) = &front.mode else {
+        return Err("no upstream".to_string());
+    };
+    remote.exchange(method, headers, body).await
 }
 
 /// The client's headers the upstream needs (never the client's `Authorization`: that token is
@@ -1429,7 +1299,7 @@ fn remote_session(
 
 async fn post_remote(
     front: &Arc<Front>,
-    _remote: &Remote,
+    _remote: &Arc<Remote>,
     sid: Option<String>,
     headers: &HeaderMap,
     body: Vec<u8>,
@@ -1893,128 +1763,9 @@ async fn delete(front: Arc<Front>, req: Request<Incoming>) -> Response<Body> {
     }
 }
 
-// ---- SSE ----
-
-#[derive(Debug, Default, PartialEq)]
-struct Event {
-    id: Option<String>,
-    data: String,
-}
-
-/// An incremental `text/event-stream` reader: feed chunks, get whole events. A line or event
-/// over `max` bytes is dropped (and `overflowed` set), never buffered whole.
-struct SseParser {
-    line: Vec<u8>,
-    data: String,
-    id: Option<String>,
-    max: usize,
-    skipping: bool,
-    overflowed: bool,
-}
-
-impl SseParser {
-    fn new(max: usize) -> SseParser {
-        SseParser {
-            line: Vec::new(),
-            data: String::new(),
-            id: None,
-            max,
-            skipping: false,
-            overflowed: false,
-        }
-    }
-
-    fn feed(&mut self, chunk: &[u8]) -> Vec<Event> {
-        let mut events = Vec::new();
-        for part in chunk.split_inclusive(|&b| b == b'\n') {
-            let complete = part.ends_with(b"\n");
-            if !self.skipping {
-                if self.line.len() + part.len() > self.max + 2 {
-                    self.skipping = true;
-                    self.overflowed = true;
-                    self.line.clear();
-                    self.data.clear();
-                } else {
-                    self.line.extend_from_slice(part);
-                }
-            }
-            if !complete {
-                continue;
-            }
-            if self.skipping {
-                self.skipping = false;
-                continue;
-            }
-            let mut line = std::mem::take(&mut self.line);
-            while matches!(line.last(), Some(b'\n' | b'\r')) {
-                line.pop();
-            }
-            if line.is_empty() {
-                if !self.data.is_empty() || self.id.is_some() {
-                    events.push(Event {
-                        id: self.id.take(),
-                        data: std::mem::take(&mut self.data),
-                    });
-                }
-                continue;
-            }
-            let text = String::from_utf8_lossy(&line);
-            let (field, value) = match text.split_once(':') {
-                Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
-                None => (&*text, ""),
-            };
-            match field {
-                "data" => {
-                    if self.data.len() + value.len() > self.max {
-                        self.overflowed = true;
-                        self.data.clear();
-                    } else {
-                        if !self.data.is_empty() {
-                            self.data.push('\n');
-                        }
-                        self.data.push_str(value);
-                    }
-                }
-                "id" => self.id = Some(value.to_string()),
-                _ => {}
-            }
-        }
-        events
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sse_events_across_chunks_and_limits() {
-        let mut p = SseParser::new(64);
-        assert!(
-            p.feed(b"id: 7\r\nevent: message\r\ndata: {\"a\"")
-                .is_empty()
-        );
-        let e = p.feed(b":1}\r\n\r\ndata: x\n");
-        assert_eq!(
-            e,
-            vec![Event {
-                id: Some("7".into()),
-                data: "{\"a\":1}".into()
-            }]
-        );
-        let e = p.feed(b"data: y\n\n");
-        assert_eq!(e[0].data, "x\ny");
-        let long = format!("data: {}\n\ndata: ok\n\n", "z".repeat(100));
-        let e = p.feed(long.as_bytes());
-        assert!(p.overflowed);
-        assert_eq!(
-            e,
-            vec![Event {
-                id: None,
-                data: "ok".into()
-            }]
-        );
-    }
 
     #[test]
     fn bearer_comparison() {

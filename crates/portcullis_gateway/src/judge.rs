@@ -166,6 +166,11 @@ impl Engine {
         self.in_flight.load(Ordering::Acquire)
     }
 
+    /// How many requests may wait for an answer at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight
+    }
+
     /// The largest message either side may send, in bytes.
     pub fn max_message(&self) -> usize {
         self.max_message

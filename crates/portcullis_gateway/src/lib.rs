@@ -1,6 +1,8 @@
 //! The portcullis runtime gateway: a policy-enforcing MCP proxy with a tamper-evident audit log.
 //!
-//! The gateway sits between an MCP client and one server and relays raw JSON-RPC (as
+//! The gateway sits between an MCP client and one server (a stdio server it starts, or a remote
+//! streamable-HTTP one: [`remote`] over stdio, [`http`] over HTTP, both through the one client
+//! in [`upstream`]) and relays raw JSON-RPC (as
 //! `serde_json::Value`, never re-modelled, so unknown fields, ids, notifications, progress,
 //! cancellation and batches pass unchanged). It looks only at the messages it must judge
 //! (`tools/call`, `resources/read`, `prompts/get`, `tools/list` results, server-initiated
@@ -26,8 +28,10 @@ pub mod policy;
 pub mod rate;
 pub mod redact;
 pub mod relay;
+pub mod remote;
 pub mod starter;
 pub mod time;
+pub mod upstream;
 
 pub use audit::{AuditFormat, AuditLog};
 pub use policy::Policy;

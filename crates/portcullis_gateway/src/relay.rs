@@ -218,7 +218,10 @@ pub(crate) async fn stop_signal() -> i32 {
     2
 }
 
-async fn write_lines<W: tokio::io::AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Vec<u8>>, out: W) {
+pub(crate) async fn write_lines<W: tokio::io::AsyncWrite + Unpin>(
+    mut rx: mpsc::Receiver<Vec<u8>>,
+    out: W,
+) {
     let mut out = BufWriter::with_capacity(1 << 16, out);
     while let Some(mut line) = rx.recv().await {
         line.push(b'\n');

@@ -1,5 +1,6 @@
-//! `portcullis wrap` and `portcullis unwrap`: run a client's stdio MCP servers through the
-//! gateway by rewriting the client's configuration, and restore it.
+//! `portcullis wrap` and `portcullis unwrap`: run a client's MCP servers (stdio, and remote
+//! streamable-HTTP ones: see [`edit`]) through the gateway by rewriting the client's
+//! configuration, and restore it.
 //!
 //! Every rewrite keeps a backup next to the file, named
 //! `<file>.portcullis-<UTC time>[-n]-<hash>.bak`, created new and never overwritten; `<hash>`
