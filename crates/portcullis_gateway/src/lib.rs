@@ -24,6 +24,7 @@ pub mod rate;
 pub mod redact;
 pub mod relay;
 pub mod starter;
+mod stdio;
 pub mod time;
 
 pub use audit::{AuditFormat, AuditLog};
