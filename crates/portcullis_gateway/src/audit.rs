@@ -182,6 +182,8 @@ enum Backend {
 /// How long a deferred record may wait for a write-ahead record to carry it before the
 /// background thread commits it alone.
 pub const LINGER: Duration = Duration::from_millis(2);
+/// How long after the last deferred record the background thread keeps looking by itself.
+const KEEP_AWAKE: Duration = Duration::from_millis(50);
 /// A queue this long is committed by the caller at once: memory stays bounded under load.
 const MAX_QUEUE: usize = 512;
 /// Records committed between two background WAL checkpoints (about one page each at most).
@@ -196,6 +198,8 @@ struct Inner {
     oldest: Option<Instant>,
     /// The background thread waits for work with no deadline: a queued record must wake it.
     idle: bool,
+    /// When the last deferred record was queued.
+    last_queued: Option<Instant>,
     /// Why the last background commit failed; fails every append until a commit succeeds.
     failed: Option<String>,
     committed_since_checkpoint: u64,
@@ -306,6 +310,7 @@ impl AuditLog {
                 queue: Vec::new(),
                 oldest: None,
                 idle: false,
+                last_queued: None,
                 failed: None,
                 committed_since_checkpoint: 0,
                 stop: false,
@@ -353,8 +358,10 @@ impl AuditLog {
             });
         }
         inner.queue.push((entry, crate::time::now_rfc3339()));
+        let now = Instant::now();
+        inner.last_queued = Some(now);
         if inner.queue.len() == 1 {
-            inner.oldest = Some(Instant::now());
+            inner.oldest = Some(now);
         }
         if inner.queue.len() >= MAX_QUEUE {
             commit(&self.shared.path, &mut inner, None)?;
@@ -543,6 +550,18 @@ fn background(shared: &Shared, checkpointer: Option<Connection>) {
             continue;
         }
         match inner.oldest.map(|t| t.elapsed()) {
+            // While records keep coming, look every LINGER instead of being woken for each:
+            // a wake-up per call cost the caller a system call and a context switch.
+            None if inner
+                .last_queued
+                .is_some_and(|t| t.elapsed() < KEEP_AWAKE) =>
+            {
+                inner = shared
+                    .wake
+                    .wait_timeout(inner, LINGER)
+                    .map(|(guard, _)| guard)
+                    .unwrap_or_else(|e| e.into_inner().0);
+            }
             None => {
                 inner.idle = true;
                 inner = shared.wake.wait(inner).unwrap_or_else(|e| e.into_inner());

@@ -10,6 +10,12 @@
 //! hostile peer costs at most that much memory per message. When the server exits, hangs past
 //! the request timeout, or the gateway is stopped, every pending request gets a JSON-RPC error
 //! and the server's whole process group is stopped.
+//!
+//! The server's messages are judged in order on its read loop, but the content checks of a
+//! large response (redaction, injected instructions) run on worker threads, and
+//! `forward_in_order` keeps the server's order towards the client: only a response may pass
+//! a response still being checked. The gateway's own standard input and output are polled on
+//! the runtime when they are pipes or sockets (`stdio.rs`), with no thread hand-off per line.
 
 use std::ffi::OsString;
 use std::sync::Arc;
