@@ -90,7 +90,6 @@ fn a_response_being_checked_is_passed_only_by_responses() {
         }
         order.push(what);
     }
-    drop(send);
     let _ = child.kill();
     let _ = child.wait();
 

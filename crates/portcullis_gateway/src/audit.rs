@@ -552,10 +552,7 @@ fn background(shared: &Shared, checkpointer: Option<Connection>) {
         match inner.oldest.map(|t| t.elapsed()) {
             // While records keep coming, look every LINGER instead of being woken for each:
             // a wake-up per call cost the caller a system call and a context switch.
-            None if inner
-                .last_queued
-                .is_some_and(|t| t.elapsed() < KEEP_AWAKE) =>
-            {
+            None if inner.last_queued.is_some_and(|t| t.elapsed() < KEEP_AWAKE) => {
                 inner = shared
                     .wake
                     .wait_timeout(inner, LINGER)
@@ -820,13 +817,18 @@ mod tests {
             value.as_object_mut().unwrap().remove("hash");
             to_canonical(&value)
         };
-        let mut full = seal(entry(7), Some(&(6, "ab".repeat(32))), "2024-01-01T00:00:00.000001Z".into());
+        let mut full = seal(
+            entry(7),
+            Some(&(6, "ab".repeat(32))),
+            "2024-01-01T00:00:00.000001Z".into(),
+        );
         full.reason = Some("quote \" backslash \\ tab \t nul \u{0} é \u{202e} 😀".into());
         full.rule = Some("r".into());
         full.latency_us = Some(u64::MAX);
         full.request_bytes = Some(0);
         full.response_bytes = Some(12);
-        full.arguments = Some(json!({"z": [1, -2.5, 1e300, null, true, {"b": "\n", "a": {}}], "a": "x"}));
+        full.arguments =
+            Some(json!({"z": [1, -2.5, 1e300, null, true, {"b": "\n", "a": {}}], "a": "x"}));
         let mut empty = seal(Entry::default(), None, String::new());
         empty.arguments = None;
         for r in [&full, &empty] {

@@ -1423,7 +1423,6 @@ impl Session {
             }
         }
     }
-
 }
 
 /// The content checks of a response need only the engine, so that they may run off the

@@ -335,9 +335,15 @@ const MAX_WAITING_BYTES: usize = 64 << 20;
 
 /// A message from the server, judged, on its way to the client.
 enum Incoming {
-    Ready { response: bool, line: Vec<u8> },
+    Ready {
+        response: bool,
+        line: Vec<u8>,
+    },
     /// A large response whose content checks are still to run ([`crate::judge::Vetting`]).
-    Vet { raw: Vec<u8>, vetting: Vetting },
+    Vet {
+        raw: Vec<u8>,
+        vetting: Box<Vetting>,
+    },
 }
 
 /// Reads the server, judges each message in order (the session's state follows the stream),
@@ -374,7 +380,7 @@ async fn read_server(pipes: &Pipes, out: tokio::process::ChildStdout, tx: mpsc::
                 let incoming = match (out.vetting, out.to_client) {
                     (Some(vetting), _) => Incoming::Vet {
                         raw: buf.clone(),
-                        vetting,
+                        vetting: Box::new(vetting),
                     },
                     (None, Some(Forward::Unchanged)) => Incoming::Ready {
                         response,
@@ -405,7 +411,7 @@ enum SlotState {
     /// To send (`None`: nothing, the checks dropped it).
     Ready(Option<Vec<u8>>),
     /// Waiting for a worker.
-    Queued { raw: Vec<u8>, vetting: Vetting },
+    Queued { raw: Vec<u8>, vetting: Box<Vetting> },
     /// Being checked by the worker with this task id; the request id answers a worker that
     /// failed.
     Running(tokio::task::Id, serde_json::Value),
@@ -437,8 +443,8 @@ async fn forward_in_order(mut rx: mpsc::Receiver<Incoming>, to_client: mpsc::Sen
         if !open && queue.is_empty() {
             return;
         }
-        let room = queue.is_empty()
-            || (queue.len() < MAX_WAITING && waiting_bytes < MAX_WAITING_BYTES);
+        let room =
+            queue.is_empty() || (queue.len() < MAX_WAITING && waiting_bytes < MAX_WAITING_BYTES);
         tokio::select! {
             incoming = rx.recv(), if open && room => match incoming {
                 Some(incoming) => {

@@ -98,10 +98,7 @@ impl<T: IntoBlocking + AsyncWrite + Unpin> AsyncWrite for Restored<T> {
         }
     }
 
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         match self.inner.as_mut() {
             Some(inner) => Pin::new(inner).poll_shutdown(cx),
             None => Poll::Ready(Ok(())),
