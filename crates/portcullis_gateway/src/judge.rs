@@ -383,6 +383,54 @@ pub struct ServerOutcome {
     pub to_client: Option<Forward>,
     /// What the gateway sends to the server (refusals of its requests, its own listings).
     pub to_server: Vec<Value>,
+    /// Only from [`Session::server_message_deferred`]: the response's content checks, still to
+    /// run; what they return goes to the client in the message's place (`to_client` is `None`).
+    pub vetting: Option<Vetting>,
+    /// The message is one response (not a batch, a notification or a request).
+    pub is_response: bool,
+}
+
+/// Responses at least this large have their content checks (redaction, injected instructions,
+/// marking) deferred by [`Session::server_message_deferred`]; smaller ones cost less than
+/// handing them to another thread.
+pub const DEFER_RESPONSE_BYTES: usize = 8 << 10;
+
+/// The content checks of one response, taken off the transport's read loop. Everything that
+/// must follow the order of the stream (the pending table, pins) is done before it is made;
+/// it holds only the response and what the checks need.
+pub struct Vetting {
+    engine: Arc<Engine>,
+    pending: Pending,
+    message: Value,
+    size: usize,
+}
+
+impl std::fmt::Debug for Vetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vetting")
+            .field("pending", &self.pending)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Vetting {
+    /// The id of the request this responds to.
+    pub fn request_id(&self) -> &Value {
+        &self.pending.id
+    }
+
+    /// Runs the checks (and records the response); what goes to the client, if anything.
+    pub fn run(mut self) -> Option<Forward> {
+        let engine = &*self.engine;
+        let rules = engine.response_rules(&self.pending);
+        match engine.judge_response(&self.pending, rules, &mut self.message, self.size) {
+            ServerVerdict::Forward => Some(Forward::Unchanged),
+            ServerVerdict::Modified(v) => Some(Forward::Changed(v)),
+            ServerVerdict::Drop => None,
+            ServerVerdict::Vet(v) => v.run(),
+        }
+    }
 }
 
 /// The key of a request id in the pending table: its JSON text, so `1` and `"1"` differ.
@@ -405,6 +453,8 @@ enum ServerVerdict {
     Forward,
     Modified(Value),
     Drop,
+    /// A response whose content checks are left to the transport (see [`Vetting`]).
+    Vet(Box<Vetting>),
 }
 
 struct Refusal {
@@ -994,7 +1044,7 @@ impl Session {
         let judged = match &verdict {
             ServerVerdict::Forward => &msg,
             ServerVerdict::Modified(v) => v,
-            ServerVerdict::Drop => return verdict,
+            ServerVerdict::Drop | ServerVerdict::Vet(_) => return verdict,
         };
         if !mrtr::is_input_required(judged) {
             return verdict;
@@ -1365,6 +1415,18 @@ impl Session {
 
     /// Judges one message (a JSON-RPC object or batch) from the server.
     pub fn server_message(&self, raw: &[u8]) -> ServerOutcome {
+        self.server_message_with(raw, false)
+    }
+
+    /// Like [`Session::server_message`], but the content checks of a large response (one
+    /// message, at least [`DEFER_RESPONSE_BYTES`]) come back as [`ServerOutcome::vetting`],
+    /// for the transport to run off its read loop. The session's state is updated here, in
+    /// the order of the stream, as for any message.
+    pub fn server_message_deferred(&self, raw: &[u8]) -> ServerOutcome {
+        self.server_message_with(raw, true)
+    }
+
+    fn server_message_with(&self, raw: &[u8], defer: bool) -> ServerOutcome {
         let mut out = ServerOutcome::default();
         if raw.iter().all(u8::is_ascii_whitespace) {
             return out;
@@ -1384,13 +1446,22 @@ impl Session {
                 let mut forward = Vec::new();
                 let mut changed = false;
                 for item in items {
-                    match self.judge_server(item.clone(), size, &mut out.to_server) {
+                    // A batch is judged whole here: its members leave together.
+                    match self.judge_server(item.clone(), size, false, &mut out.to_server) {
                         ServerVerdict::Forward => forward.push(item),
                         ServerVerdict::Modified(v) => {
                             changed = true;
                             forward.push(v);
                         }
                         ServerVerdict::Drop => changed = true,
+                        ServerVerdict::Vet(v) => match v.run() {
+                            Some(Forward::Unchanged) => forward.push(item),
+                            Some(Forward::Changed(v)) => {
+                                changed = true;
+                                forward.push(v);
+                            }
+                            None => changed = true,
+                        },
                     }
                 }
                 if !changed {
@@ -1399,11 +1470,15 @@ impl Session {
                     out.to_client = Some(Forward::Changed(Value::Array(forward)));
                 }
             }
-            value => match self.judge_server(value, raw.len(), &mut out.to_server) {
-                ServerVerdict::Forward => out.to_client = Some(Forward::Unchanged),
-                ServerVerdict::Modified(v) => out.to_client = Some(Forward::Changed(v)),
-                ServerVerdict::Drop => {}
-            },
+            value => {
+                out.is_response = value.get("method").is_none() && value.get("id").is_some();
+                match self.judge_server(value, raw.len(), defer, &mut out.to_server) {
+                    ServerVerdict::Forward => out.to_client = Some(Forward::Unchanged),
+                    ServerVerdict::Modified(v) => out.to_client = Some(Forward::Changed(v)),
+                    ServerVerdict::Drop => {}
+                    ServerVerdict::Vet(v) => out.vetting = Some(*v),
+                }
+            }
         }
         out
     }
@@ -1412,6 +1487,7 @@ impl Session {
         &self,
         mut msg: Value,
         size: usize,
+        defer: bool,
         to_server: &mut Vec<Value>,
     ) -> ServerVerdict {
         let engine = &*self.engine;
@@ -1521,17 +1597,36 @@ impl Session {
                 ) {
                     return ServerVerdict::Forward;
                 }
-                let rules = match &pending.tool {
-                    Some(tool) if pending.method == "tools/call" => engine.server.tool(tool),
-                    _ => engine.server.tool(""),
-                };
-                let verdict = self.judge_response(&pending, rules, &mut msg, size);
+                // A call approved through `input_required` is judged here whatever its size:
+                // the server's own `input_required` needs the session to be resealed.
+                if defer && size >= DEFER_RESPONSE_BYTES && pending.sealed.is_none() {
+                    return ServerVerdict::Vet(Box::new(Vetting {
+                        engine: self.engine.clone(),
+                        pending,
+                        message: msg,
+                        size,
+                    }));
+                }
+                let rules = engine.response_rules(&pending);
+                let verdict = engine.judge_response(&pending, rules, &mut msg, size);
                 self.reseal(&pending, msg, verdict)
             }
             (None, None) => {
                 warn("dropped a message from the server with neither `method` nor `id`");
                 ServerVerdict::Drop
             }
+        }
+    }
+}
+
+/// The content checks of a response need only the engine, so that they may run off the
+/// session's read loop ([`Vetting`]).
+impl Engine {
+    /// The rules that apply to the response to `pending`.
+    fn response_rules(&self, pending: &Pending) -> &ToolRules {
+        match &pending.tool {
+            Some(tool) if pending.method == "tools/call" => self.server.tool(tool),
+            _ => self.server.tool(""),
         }
     }
 
@@ -1542,7 +1637,7 @@ impl Session {
         msg: &mut Value,
         size: usize,
     ) -> ServerVerdict {
-        let engine = &*self.engine;
+        let engine = self;
         let mut entry = Entry {
             server: engine.name.clone(),
             event: "response".into(),
@@ -1682,7 +1777,7 @@ impl Session {
         verdict: ServerVerdict,
     ) -> ServerVerdict {
         // Off the critical path: committed with the next accepted call, or within ms (audit.rs).
-        if let Err(e) = lock(&self.engine.audit).append_deferred(entry) {
+        if let Err(e) = lock(&self.audit).append_deferred(entry) {
             warn(&format!("cannot write the audit log: {e}"));
             return ServerVerdict::Modified(error_response(
                 pending.id.clone(),
@@ -1693,7 +1788,9 @@ impl Session {
         }
         verdict
     }
+}
 
+impl Session {
     /// Pins every tool of a `tools/list` result; returns the next page's cursor.
     fn record_pins(&self, msg: &Value) -> Option<String> {
         let engine = &*self.engine;

@@ -30,6 +30,7 @@ pub mod redact;
 pub mod relay;
 pub mod remote;
 pub mod starter;
+mod stdio;
 pub mod time;
 pub mod upstream;
 

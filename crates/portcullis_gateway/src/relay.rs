@@ -7,10 +7,17 @@
 //! Requests stay in flight concurrently; a call held while the user is asked (`action =
 //! "ask"`) waits in a task of its own, so the client loop keeps reading (the answer comes that
 //! way) and other calls keep flowing. A batch the gateway answers in part, or that holds such a
-//! call, is answered with one array once every answer is in ([`crate::batch`]). Reads are bounded by the message size cap, so a
-//! hostile peer costs at most that much memory per message. When the server exits, hangs past
+//! call, is answered with one array once every answer is in ([`crate::batch`]). Reads are
+//! bounded by the message size cap, so a hostile peer costs at most that much memory per
+//! message. When the server exits, hangs past
 //! the request timeout, or the gateway is stopped, every pending request gets a JSON-RPC error
 //! and the server is stopped with every process it started ([`crate::child`]).
+//!
+//! The server's messages are judged in order on its read loop, but the content checks of a
+//! large response (redaction, injected instructions) run on worker threads, and
+//! `forward_in_order` keeps the server's order towards the client: only a response may pass
+//! a response still being checked. The gateway's own standard input and output are polled on
+//! the runtime when they are pipes or sockets (`stdio.rs`), with no thread hand-off per line.
 
 use std::ffi::OsString;
 use std::sync::Arc;
@@ -21,7 +28,7 @@ use tokio::sync::mpsc;
 
 use crate::batch::Batches;
 use crate::child::{ServerProcess, SpawnError};
-use crate::judge::{Engine, EngineOptions, Forward, Session, to_line, warn};
+use crate::judge::{Engine, EngineOptions, Forward, Session, Vetting, to_line, warn};
 
 pub use crate::judge::{GATEWAY_ERROR, REFUSED};
 
@@ -61,7 +68,8 @@ pub fn run_stdio(options: GatewayOptions) -> Result<i32, RelayError> {
         .build()
         .map_err(RelayError::Runtime)?;
     let code = runtime.block_on(relay(options));
-    // Reading standard input blocks a thread that cannot be interrupted: do not wait for it.
+    // Standard input read on the blocking pool (a terminal, a file: see stdio.rs) holds a
+    // thread that cannot be interrupted: do not wait for it.
     runtime.shutdown_timeout(Duration::from_millis(100));
     code
 }
@@ -128,7 +136,7 @@ async fn relay(options: GatewayOptions) -> Result<i32, RelayError> {
         batches: Batches::default(),
     });
 
-    let client_writer = tokio::spawn(write_lines(client_rx, tokio::io::stdout()));
+    let client_writer = tokio::spawn(write_lines(client_rx, crate::stdio::stdout()));
     let server_writer = tokio::spawn(write_server(server_rx, child_in));
     let mut client_task = tokio::spawn(client_loop(pipes.clone()));
     let mut server_task = tokio::spawn(server_loop(pipes.clone(), child_out));
@@ -316,7 +324,7 @@ pub(crate) async fn read_line_limited<R: AsyncBufRead + Unpin>(
 }
 
 async fn client_loop(pipes: Arc<Pipes>) {
-    let mut reader = BufReader::with_capacity(1 << 16, tokio::io::stdin());
+    let mut reader = BufReader::with_capacity(1 << 16, crate::stdio::stdin());
     let mut buf = Vec::new();
     let engine = pipes.session.engine().clone();
     loop {
@@ -374,7 +382,42 @@ async fn client_loop(pipes: Arc<Pipes>) {
 
 // ---- server to client ----
 
+/// At most this many messages from the server wait for their turn to go to the client...
+const MAX_WAITING: usize = 1024;
+/// ...and at most this many bytes of them (one message is always taken, whatever its size).
+const MAX_WAITING_BYTES: usize = 64 << 20;
+
+/// A message from the server, judged, on its way to the client.
+enum Incoming {
+    Ready {
+        response: bool,
+        line: Vec<u8>,
+    },
+    /// A large response whose content checks are still to run ([`crate::judge::Vetting`]).
+    Vet {
+        raw: Vec<u8>,
+        vetting: Box<Vetting>,
+    },
+}
+
+/// Reads the server, judges each message in order (the session's state follows the stream),
+/// and hands the outcome to [`forward_in_order`]; returns once all of it went to the client.
 async fn server_loop(pipes: Arc<Pipes>, out: tokio::process::ChildStdout) {
+    let (tx, rx) = mpsc::channel(256);
+    let mut forwarder = AbortOnDrop(tokio::spawn(forward_in_order(rx, pipes.clone())));
+    read_server(&pipes, out, tx).await;
+    let _ = (&mut forwarder.0).await;
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn read_server(pipes: &Pipes, out: tokio::process::ChildStdout, tx: mpsc::Sender<Incoming>) {
     let mut reader = BufReader::with_capacity(1 << 16, out);
     let mut buf = Vec::new();
     let engine = pipes.session.engine().clone();
@@ -383,18 +426,184 @@ async fn server_loop(pipes: Arc<Pipes>, out: tokio::process::ChildStdout) {
             Ok(LineRead::Eof) | Err(_) => return,
             Ok(LineRead::TooLong(n)) => engine.too_long_from_server(n),
             Ok(LineRead::Line) => {
-                let out = pipes.session.server_message(&buf);
+                let out = pipes.session.server_message_deferred(&buf);
                 for msg in &out.to_server {
                     pipes.server(msg).await;
                 }
-                match out.to_client {
-                    Some(Forward::Unchanged) => pipes.client_raw(buf.clone()).await,
-                    Some(Forward::Changed(v)) => pipes.client(&v).await,
-                    None => {}
+                let response = out.is_response;
+                let incoming = match (out.vetting, out.to_client) {
+                    (Some(vetting), _) => Incoming::Vet {
+                        raw: buf.clone(),
+                        vetting: Box::new(vetting),
+                    },
+                    (None, Some(Forward::Unchanged)) => Incoming::Ready {
+                        response,
+                        line: buf.clone(),
+                    },
+                    (None, Some(Forward::Changed(v))) => Incoming::Ready {
+                        response,
+                        line: to_line(&v),
+                    },
+                    (None, None) => continue,
+                };
+                if tx.send(incoming).await.is_err() {
+                    return;
                 }
             }
         }
     }
+}
+
+/// One message in [`forward_in_order`]'s queue.
+struct Slot {
+    response: bool,
+    bytes: usize,
+    state: SlotState,
+}
+
+enum SlotState {
+    /// To send (`None`: nothing, the checks dropped it).
+    Ready(Option<Vec<u8>>),
+    /// Waiting for a worker.
+    Queued { raw: Vec<u8>, vetting: Box<Vetting> },
+    /// Being checked by the worker with this task id; the request id answers a worker that
+    /// failed.
+    Running(tokio::task::Id, serde_json::Value),
+}
+
+/// Sends the server's messages to the client in the order the server sent them, while the
+/// content checks of large responses run on worker threads, so one large response does not
+/// stall the runtime (the client's requests, the timeouts) nor the reading of the server.
+///
+/// The one exception to the order: a response may pass responses still being checked, and
+/// only those. JSON-RPC lets responses to different requests arrive in any order, so a small
+/// answer need not wait for a large one. A notification or a server request never passes
+/// anything, and nothing passes it: progress for a request, a `list_changed`, a sampling
+/// request keep their place relative to every response around them (so no progress
+/// notification can arrive after its request's response).
+async fn forward_in_order(mut rx: mpsc::Receiver<Incoming>, pipes: Arc<Pipes>) {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
+    let mut queue: std::collections::VecDeque<Slot> = std::collections::VecDeque::new();
+    let mut jobs: tokio::task::JoinSet<Option<Vec<u8>>> = tokio::task::JoinSet::new();
+    let mut waiting_bytes = 0usize;
+    let mut open = true;
+    loop {
+        start_checks(&mut queue, &mut jobs, workers);
+        for line in take_sendable(&mut queue, &mut waiting_bytes) {
+            // Through the batches being gathered, if any (an answer may belong to one).
+            pipes.client_raw(line).await;
+        }
+        if pipes.to_client.is_closed() {
+            return;
+        }
+        if !open && queue.is_empty() {
+            return;
+        }
+        let room =
+            queue.is_empty() || (queue.len() < MAX_WAITING && waiting_bytes < MAX_WAITING_BYTES);
+        tokio::select! {
+            incoming = rx.recv(), if open && room => match incoming {
+                Some(incoming) => {
+                    let slot = match incoming {
+                        Incoming::Ready { response, line } => Slot {
+                            response,
+                            bytes: line.len(),
+                            state: SlotState::Ready(Some(line)),
+                        },
+                        Incoming::Vet { raw, vetting } => Slot {
+                            response: true,
+                            bytes: raw.len(),
+                            state: SlotState::Queued { raw, vetting },
+                        },
+                    };
+                    waiting_bytes += slot.bytes;
+                    queue.push_back(slot);
+                }
+                None => open = false,
+            },
+            Some(done) = jobs.join_next_with_id(), if !jobs.is_empty() => {
+                let (id, line) = match done {
+                    Ok((id, line)) => (id, line),
+                    Err(e) => (e.id(), None),
+                };
+                for slot in queue.iter_mut() {
+                    if let SlotState::Running(running, request) = &slot.state
+                        && *running == id
+                    {
+                        let line = match line {
+                            Some(line) => line,
+                            // The checks failed (a bug, not the input): fail closed.
+                            None => to_line(&crate::judge::error_response(
+                                request.clone(),
+                                GATEWAY_ERROR,
+                                "portcullis could not check the response (an internal error); it was not forwarded".into(),
+                                None,
+                            )),
+                        };
+                        slot.state = SlotState::Ready(Some(line));
+                        break;
+                    }
+                }
+            },
+        }
+    }
+}
+
+/// Starts the queued checks, oldest first, while fewer than `workers` run.
+fn start_checks(
+    queue: &mut std::collections::VecDeque<Slot>,
+    jobs: &mut tokio::task::JoinSet<Option<Vec<u8>>>,
+    workers: usize,
+) {
+    for slot in queue.iter_mut() {
+        if jobs.len() >= workers {
+            return;
+        }
+        if !matches!(slot.state, SlotState::Queued { .. }) {
+            continue;
+        }
+        let placeholder = SlotState::Ready(None);
+        let SlotState::Queued { raw, vetting } = std::mem::replace(&mut slot.state, placeholder)
+        else {
+            continue;
+        };
+        let request = vetting.request_id().clone();
+        let handle = jobs.spawn_blocking(move || match vetting.run() {
+            Some(Forward::Unchanged) => Some(raw),
+            Some(Forward::Changed(v)) => Some(to_line(&v)),
+            None => None,
+        });
+        slot.state = SlotState::Running(handle.id(), request);
+    }
+}
+
+/// Takes, in order, what may go to the client now (see [`forward_in_order`]).
+fn take_sendable(
+    queue: &mut std::collections::VecDeque<Slot>,
+    waiting_bytes: &mut usize,
+) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < queue.len() {
+        let slot = &queue[i];
+        let ready = matches!(slot.state, SlotState::Ready(_));
+        // Everything before a later slot is a response being checked, or it would have gone.
+        if ready && (i == 0 || slot.response) {
+            if let Some(slot) = queue.remove(i) {
+                *waiting_bytes -= slot.bytes;
+                if let SlotState::Ready(Some(line)) = slot.state {
+                    out.push(line);
+                }
+            }
+            continue;
+        }
+        if !slot.response {
+            // Waits for what is before it, and so does everything after it.
+            break;
+        }
+        i += 1;
+    }
+    out
 }
 
 // ---- failures ----
@@ -423,6 +632,70 @@ async fn fail_pending(pipes: &Pipes, why: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Slots for [`take_sendable`]: `R`/`N` a ready response/notification, `r` a response
+    /// being checked.
+    fn slots(spec: &str, ids: &mut Vec<tokio::task::Id>) -> std::collections::VecDeque<Slot> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        spec.chars()
+            .enumerate()
+            .map(|(i, c)| {
+                let line = format!("{c}{i}").into_bytes();
+                let state = if c == 'r' {
+                    let id = rt.spawn(async {}).id();
+                    ids.push(id);
+                    SlotState::Running(id, serde_json::Value::from(i))
+                } else {
+                    SlotState::Ready(Some(line))
+                };
+                Slot {
+                    response: c != 'N',
+                    bytes: 1,
+                    state,
+                }
+            })
+            .collect()
+    }
+
+    fn sent(lines: Vec<Vec<u8>>) -> Vec<String> {
+        lines
+            .into_iter()
+            .map(|l| String::from_utf8(l).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn only_responses_pass_responses_being_checked() {
+        let mut ids = Vec::new();
+        let mut q = slots("rRNRrR", &mut ids);
+        let mut bytes = q.len();
+        // R1 passes r0; N2 waits for r0, and R3 and R5 wait behind N2.
+        assert_eq!(sent(take_sendable(&mut q, &mut bytes)), ["R1"]);
+        assert_eq!(q.len(), 5);
+        // r0 done: it goes, then N2 and R3; R5 passes r4.
+        q[0].state = SlotState::Ready(Some(b"R0".to_vec()));
+        assert_eq!(
+            sent(take_sendable(&mut q, &mut bytes)),
+            ["R0", "N2", "R3", "R5"]
+        );
+        assert_eq!(q.len(), 1);
+        assert_eq!(bytes, 1);
+        // A check that dropped its response sends nothing and holds nothing up.
+        q[0].state = SlotState::Ready(None);
+        assert!(take_sendable(&mut q, &mut bytes).is_empty());
+        assert!(q.is_empty());
+
+        let mut q = slots("rrRN", &mut ids);
+        let mut bytes = q.len();
+        assert_eq!(sent(take_sendable(&mut q, &mut bytes)), ["R2"]);
+        // The notification waits for both checks, in order.
+        q[1].state = SlotState::Ready(Some(b"R1".to_vec()));
+        assert_eq!(sent(take_sendable(&mut q, &mut bytes)), ["R1"]);
+        q[0].state = SlotState::Ready(Some(b"R0".to_vec()));
+        assert_eq!(sent(take_sendable(&mut q, &mut bytes)), ["R0", "N3"]);
+    }
 
     #[tokio::test(flavor = "current_thread")]
     async fn bounded_lines() {

@@ -143,7 +143,7 @@ async fn relay(options: RemoteOptions) -> i32 {
         outbox,
         conn: Mutex::new(Conn::default()),
     });
-    let writer = tokio::spawn(write_lines(client_rx, tokio::io::stdout()));
+    let writer = tokio::spawn(write_lines(client_rx, crate::stdio::stdout()));
     let dispatcher = tokio::spawn(dispatch(link.clone(), outbox_rx));
     let sweeper = tokio::spawn(sweep_timeouts(link.clone()));
     let get_stream = Arc::new(Mutex::new(None::<tokio::task::JoinHandle<()>>));
@@ -196,7 +196,7 @@ async fn end_session(link: &Link) {
 // ---- client to server ----
 
 async fn client_loop(link: Arc<Link>, get_stream: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>) {
-    let mut reader = BufReader::with_capacity(1 << 16, tokio::io::stdin());
+    let mut reader = BufReader::with_capacity(1 << 16, crate::stdio::stdin());
     let mut buf = Vec::new();
     let engine = link.engine().clone();
     loop {

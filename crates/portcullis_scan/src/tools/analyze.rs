@@ -16,9 +16,10 @@
 //! description, every schema string); a payload split across fields is judged on the tool as a
 //! whole and reported at the field holding the strongest evidence.
 
+use std::cell::LazyCell;
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexSet};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use super::normalize::{Encoding, Normalized, normalize};
 use super::{Field, FieldKind, excerpt};
@@ -76,8 +77,17 @@ pub struct Evidence {
     pub strength: u8,
 }
 
+/// The capacity of each regex's lazy DFA cache. The largest alternations here (private data,
+/// above all) need more states than the default 2 MiB holds: the cache then thrashes and the
+/// search falls back to the PikeVM, 50 to 100 times slower (about 0.5 ms a sentence). This
+/// only chooses the engine; what matches is the same.
+const DFA_CACHE_BYTES: usize = 8 << 20;
+
 fn re(p: &str) -> Regex {
-    Regex::new(p).expect("valid regex")
+    RegexBuilder::new(p)
+        .dfa_size_limit(DFA_CACHE_BYTES)
+        .build()
+        .expect("valid regex")
 }
 
 static SENTENCES: LazyLock<Regex> = LazyLock::new(|| {
@@ -335,7 +345,7 @@ static OVERRIDE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static SECRECY: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSet::new([
+    RegexSetBuilder::new([
         r"(?i)\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t|without|no\s+need\s+to|avoid)\s+(?:\w+\s+){0,3}?(?:tell|telling|inform|informing|notify|notifying|mention|mentioning|alert|alerting|warn|warning|ask|asking|let)\b[^.\n]{0,60}\b(?:users?|humans?|anyone|operator|them|him|her)\b",
         r"(?i)\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|without)\s+(?:\w+\s+){0,2}?(?:reveal|revealing|disclose|disclosing|show|showing|display|displaying|mention|mentioning|explain|explaining|acknowledge)\s+(?:this|these|that|it|the\s+(?:instruction|step|action|change|operation|note|process|request|redirect\w*|command))\b",
         r"(?i)\bwithout\s+(?:the\s+)?(?:user'?s?\s+|their\s+)?(?:knowledge|consent|awareness|noticing)\b",
@@ -358,6 +368,8 @@ static SECRECY: LazyLock<RegexSet> = LazyLock::new(|| {
         r"(?:不要|不得|切勿|无需|勿)(?:告诉|告知|通知|提醒)\S{0,4}用户|向用户\S{0,2}(?:隐瞒|保密)|用户\S{0,6}(?:无需|不需要|不必)(?:知道|告知)|ユーザー\S{0,4}(?:への報告|に報告|に伝え|に知らせ)\S{0,4}(?:は不要|ないで|しない)",
         r"(?i)\b(?:ne\s+(?:le\s+|lui\s+)?dis\s+(?:pas|rien)|n'en\s+dis\s+rien|sans\s+le\s+dire|no\s+(?:le\s+)?digas|sin\s+decir|nichts\s+davon\s+sagen|sag\w*\s+(?:dem\s+\w+\s+)?nichts|n[ãa]o\s+(?:conte|diga))\b",
     ])
+    .dfa_size_limit(DFA_CACHE_BYTES)
+    .build()
     .expect("valid regexes")
 });
 
@@ -735,9 +747,13 @@ pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evi
         .collect();
     let normalized: Vec<Normalized> = fields.iter().map(|f| normalize(f.text)).collect();
     let mut out = Vec::new();
-    let any_secrecy = normalized
-        .iter()
-        .any(|n| SECRECY.is_match(&n.matching_text()));
+    // Read only when an order to change arguments needs it: a search of every field whole,
+    // which on text with a non-ASCII character runs on the slow engine (Unicode `\b`).
+    let any_secrecy = LazyCell::new(|| {
+        normalized
+            .iter()
+            .any(|n| SECRECY.is_match(&n.matching_text()))
+    });
     let mut directive_fields = Vec::new();
     for (i, (field, n)) in fields.iter().zip(&normalized).enumerate() {
         if field.kind == FieldKind::SchemaKey || field.text.len() < 6 {
@@ -849,7 +865,7 @@ pub fn analyze(fields: &[Field<'_>], own_name: &str, others: &[&str]) -> Vec<Evi
                 }
                 if CHANGE_ARGS.is_match(s.text)
                     && (USER_OVERRIDE.is_match(s.text)
-                        || any_secrecy
+                        || *any_secrecy
                         || dest.is_some() && !field.kind.in_schema())
                 {
                     out.push(ev(Cue::ChangeArguments, strength, None));
