@@ -185,6 +185,9 @@ fn make_room(front: &Front) -> bool {
     true
 }
 
+/// A POST stream waiting for progress, and the client's own token when the gateway renamed it.
+type ProgressRoute = (mpsc::WeakSender<Bytes>, Option<Value>);
+
 /// A stdio server started for one session.
 struct LocalServer {
     to_server: mpsc::Sender<ToServer>,
@@ -195,7 +198,7 @@ struct LocalServer {
     /// The POST streams waiting for progress, by the [`id_key`] of the progress token, with the
     /// client's own token when the gateway renamed it (shared server). Weak, so a stream ends
     /// with its last answer; dead entries are swept at each registration.
-    progress: Mutex<HashMap<String, (mpsc::WeakSender<Bytes>, Option<Value>)>>,
+    progress: Mutex<HashMap<String, ProgressRoute>>,
     /// The open `subscriptions/listen` streams (2026-07-28 era), by the [`id_key`] of the
     /// listen request's id as the server knows it, with the client's own id.
     subscriptions: Mutex<HashMap<String, (Value, mpsc::Sender<Bytes>)>>,
@@ -594,7 +597,7 @@ async fn post(front: Arc<Front>, req: Request<Incoming>) -> Response<Body> {
             // Checked before routing: a request goes where its body says, never its headers.
             let era = match stateless::check_headers(&parts.headers, &body) {
                 Ok(era) => era,
-                Err(refusal) => return refusal,
+                Err(refusal) => return json_response(StatusCode::BAD_REQUEST, &refusal),
             };
             if era == stateless::Era::Modern {
                 return stateless::post(&front, command, body, sse).await;
@@ -1003,10 +1006,10 @@ fn deliver(session: &HttpSession, msg: Value) {
             if let Some(own) = own {
                 msg["params"]["progressToken"] = own;
             }
-            if tx.try_send(sse_event(None, &to_line(&msg))).is_ok() {
-                return;
+            if tx.try_send(sse_event(None, &to_line(&msg))).is_err() {
+                deliver_rest(session, local, msg);
             }
-            return deliver_rest(session, local, msg);
+            return;
         }
     }
     if stateless::to_subscription(session, local, &msg) {

@@ -127,7 +127,7 @@ pub(super) fn no_get_or_delete(method: &str) -> Response<Body> {
 /// The era of a POST, after checking its transport headers against its body: 400 with error
 /// -32020 when they disagree. `Mcp-Method`, `Mcp-Name` and `MCP-Protocol-Version` are required
 /// of a modern-era request; on a legacy one, each present is checked too.
-pub(super) fn check_headers(headers: &HeaderMap, body: &[u8]) -> Result<Era, Response<Body>> {
+pub(super) fn check_headers(headers: &HeaderMap, body: &[u8]) -> Result<Era, Value> {
     let Ok(msg) = serde_json::from_slice::<Value>(body) else {
         // Not JSON: the legacy path answers that as it always did.
         return Ok(Era::Legacy);
@@ -150,14 +150,11 @@ pub(super) fn check_headers(headers: &HeaderMap, body: &[u8]) -> Result<Era, Res
     let modern = era == Era::Modern;
     let id = msg.get("id").cloned().unwrap_or(Value::Null);
     let mismatch = |why: String| {
-        json_response(
-            StatusCode::BAD_REQUEST,
-            &error_response(
-                id.clone(),
-                HEADER_MISMATCH,
-                format!("portcullis refused the request: {why}"),
-                None,
-            ),
+        error_response(
+            id.clone(),
+            HEADER_MISMATCH,
+            format!("portcullis refused the request: {why}"),
+            None,
         )
     };
     match (single(headers, "mcp-method").map_err(&mismatch)?, method) {
