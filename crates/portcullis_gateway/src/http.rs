@@ -10,7 +10,10 @@
 //!
 //! Sessions: with an upstream URL, its `Mcp-Session-Id` is passed through unchanged and the
 //! gateway keeps one judge session per id; with a local server, the gateway is the session
-//! owner: `initialize` starts a server and a new random id, DELETE stops it.
+//! owner: `initialize` starts a server and a new random id, DELETE stops it. Clients of the
+//! 2026-07-28 (stateless) era, with a local server, have no session: their POSTs go to one
+//! shared server process, their transport headers are checked against the body (-32020), and
+//! `subscriptions/listen` gets a long-lived SSE stream; see [`stateless`].
 //!
 //! Trade-offs: the upstream client is `ureq` (the TLS stack the binary already has) run on
 //! blocking threads, so every upstream exchange in flight holds a thread; the in-flight cap
