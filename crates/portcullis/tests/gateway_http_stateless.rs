@@ -134,7 +134,10 @@ fn stateless_clients_share_one_judged_server() {
     // The policy holds in this era too.
     let no = call(&gw, json!(3), "echo", json!({"text": "hi"}));
     assert!(refused(&no), "{no}");
-    assert!(no.to_string().contains("deny") || no.to_string().contains("denied"), "{no}");
+    assert!(
+        no.to_string().contains("deny") || no.to_string().contains("denied"),
+        "{no}"
+    );
 
     // Two clients at once, with the same ids: each gets its own answers.
     let gw_ref = &gw;

@@ -1266,8 +1266,7 @@ async fn sweep_timeouts(front: Arc<Front>) {
     let tick = (timeout / 4).clamp(Duration::from_millis(20), Duration::from_secs(1));
     loop {
         tokio::time::sleep(tick).await;
-        let mut sessions: Vec<Arc<HttpSession>> =
-            lock(&front.sessions).values().cloned().collect();
+        let mut sessions: Vec<Arc<HttpSession>> = lock(&front.sessions).values().cloned().collect();
         sessions.extend(front.modern.current());
         for session in sessions {
             let Some(local) = &session.local else {

@@ -272,10 +272,7 @@ pub fn is_modern(params: Option<&Value>) -> bool {
 /// The protocol version a 2026-07-28-era request names in its `_meta` (`None` for a request
 /// of the `initialize` era or one without it).
 pub fn modern_version(params: Option<&Value>) -> Option<&str> {
-    let v = params?
-        .get("_meta")?
-        .get(PROTOCOL_VERSION_META)?
-        .as_str()?;
+    let v = params?.get("_meta")?.get(PROTOCOL_VERSION_META)?.as_str()?;
     (!INITIALIZE_ERA.contains(&v)).then_some(v)
 }
 

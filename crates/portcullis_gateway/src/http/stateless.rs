@@ -39,7 +39,7 @@ use super::{
     Body, Front, HttpSession, LocalServer, answer_only, await_local, bounce, combine, end_session,
     json_response, plain, sse_event, sse_response, start_local,
 };
-use crate::judge::{GATEWAY_ERROR, Forward, error_response, id_key, lock, to_line, warn};
+use crate::judge::{Forward, GATEWAY_ERROR, error_response, id_key, lock, to_line, warn};
 use crate::mrtr;
 use crate::relay::{RelayError, ToServer};
 
@@ -78,7 +78,10 @@ impl Shared {
     ) -> Result<Arc<HttpSession>, RelayError> {
         let mut slot = lock(&self.server);
         if let Some(s) = slot.as_ref()
-            && !s.local.as_ref().is_none_or(|l| l.ended.load(Ordering::SeqCst))
+            && !s
+                .local
+                .as_ref()
+                .is_none_or(|l| l.ended.load(Ordering::SeqCst))
         {
             return Ok(s.clone());
         }
@@ -141,8 +144,7 @@ pub(super) fn check_headers(headers: &HeaderMap, body: &[u8]) -> Result<Era, Val
     let meta_version = mrtr::modern_version(params);
     let era = if method == Some("initialize") {
         Era::Legacy
-    } else if method == Some("server/discover") || meta_version.is_some() || names_modern(headers)
-    {
+    } else if method == Some("server/discover") || meta_version.is_some() || names_modern(headers) {
         Era::Modern
     } else {
         Era::Legacy
@@ -159,7 +161,9 @@ pub(super) fn check_headers(headers: &HeaderMap, body: &[u8]) -> Result<Era, Val
     };
     match (single(headers, "mcp-method").map_err(&mismatch)?, method) {
         (None, Some(m)) if modern => {
-            return Err(mismatch(format!("no Mcp-Method header (the body says `{m}`)")));
+            return Err(mismatch(format!(
+                "no Mcp-Method header (the body says `{m}`)"
+            )));
         }
         (Some(h), Some(m)) if h != m => {
             return Err(mismatch(format!(
@@ -303,7 +307,11 @@ pub(super) async fn post(
         );
     };
     let own_id = msg.get("id").filter(|i| !i.is_null()).cloned();
-    let Some(method) = msg.get("method").and_then(Value::as_str).map(str::to_string) else {
+    let Some(method) = msg
+        .get("method")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
         return json_response(
             StatusCode::BAD_REQUEST,
             &error_response(
@@ -376,7 +384,8 @@ pub(super) async fn post(
     };
     if method == "subscriptions/listen" {
         let (tx, events) = mpsc::channel::<Bytes>(64);
-        lock(&local.subscriptions).insert(key.clone(), (own.cloned().unwrap_or_default(), tx.clone()));
+        lock(&local.subscriptions)
+            .insert(key.clone(), (own.cloned().unwrap_or_default(), tx.clone()));
         tokio::spawn(listen(session.clone(), key, wire, own_id, rx, tx));
         return sse_response(events);
     }
