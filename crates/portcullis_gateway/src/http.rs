@@ -10,7 +10,10 @@
 //!
 //! Sessions: with an upstream URL, its `Mcp-Session-Id` is passed through unchanged and the
 //! gateway keeps one judge session per id; with a local server, the gateway is the session
-//! owner: `initialize` starts a server and a new random id, DELETE stops it.
+//! owner: `initialize` starts a server and a new random id, DELETE stops it. Clients of the
+//! 2026-07-28 (stateless) era, with a local server, have no session: their POSTs go to one
+//! shared server process, their transport headers are checked against the body (-32020), and
+//! `subscriptions/listen` gets a long-lived SSE stream; see [`stateless`].
 //!
 //! Trade-offs: the upstream client is [`crate::upstream`] (blocking `ureq` exchanges, bounded
 //! by a number of slots: see there). With a local server, answers to a POST come back as one JSON body, unless a
@@ -64,6 +67,8 @@ use crate::judge::{
 };
 use crate::relay::{LineRead, RelayError, ToServer, read_line_limited, stop_signal, write_server};
 use crate::upstream::{Remote, SseParser, UpResponse, pump, read_all};
+
+mod stateless;
 
 /// Messages a local server sends on its own, held for the session's GET stream (read or not:
 /// the read ones stay for a `Last-Event-ID` resumption until newer ones push them out).
@@ -124,6 +129,8 @@ struct Front {
     sessions: Mutex<HashMap<String, Arc<HttpSession>>>,
     /// Remote mode, servers without sessions: one judge session for every request.
     stateless: Arc<HttpSession>,
+    /// Local mode, clients of the 2026-07-28 era: their one shared server (see [`stateless`]).
+    modern: stateless::Shared,
 }
 
 struct HttpSession {
@@ -174,6 +181,9 @@ fn make_room(front: &Front) -> bool {
     true
 }
 
+/// A POST stream waiting for progress, and the client's own token when the gateway renamed it.
+type ProgressRoute = (mpsc::WeakSender<Bytes>, Option<Value>);
+
 /// A stdio server started for one session.
 struct LocalServer {
     to_server: mpsc::Sender<ToServer>,
@@ -181,9 +191,16 @@ struct LocalServer {
     waiters: Mutex<HashMap<String, oneshot::Sender<Value>>>,
     /// What goes to the session's GET stream.
     backlog: Arc<Backlog>,
-    /// The POST streams waiting for progress, by the [`id_key`] of the progress token. Weak,
-    /// so a stream ends with its last answer; dead entries are swept at each registration.
-    progress: Mutex<HashMap<String, mpsc::WeakSender<Bytes>>>,
+    /// The POST streams waiting for progress, by the [`id_key`] of the progress token, with the
+    /// client's own token when the gateway renamed it (shared server). Weak, so a stream ends
+    /// with its last answer; dead entries are swept at each registration.
+    progress: Mutex<HashMap<String, ProgressRoute>>,
+    /// The open `subscriptions/listen` streams (2026-07-28 era), by the [`id_key`] of the
+    /// listen request's id as the server knows it, with the client's own id.
+    subscriptions: Mutex<HashMap<String, (Value, mpsc::Sender<Bytes>)>>,
+    /// Set once the server's output ended or the session was ended: a shared server is then
+    /// started again on next use.
+    ended: std::sync::atomic::AtomicBool,
     process: tokio::sync::Mutex<Option<ServerProcess>>,
 }
 
@@ -239,6 +256,7 @@ async fn serve(
         origins,
         max_sessions: options.max_sessions.max(1),
         sessions: Mutex::new(HashMap::new()),
+        modern: stateless::Shared::default(),
     });
     ready(local);
     let sweeper = tokio::spawn(sweep_timeouts(front.clone()));
@@ -250,6 +268,9 @@ async fn serve(
     // Stop every local server (and its process group) before leaving.
     let all: Vec<Arc<HttpSession>> = lock(&front.sessions).drain().map(|(_, s)| s).collect();
     for session in all {
+        end_session(&session, "the gateway was stopped").await;
+    }
+    if let Some(session) = front.modern.take() {
         end_session(&session, "the gateway was stopped").await;
     }
     // What left a session's tree unseen goes with the gateway.
@@ -559,6 +580,14 @@ async fn post(front: Arc<Front>, req: Request<Incoming>) -> Response<Body> {
         Mode::Local(command) => {
             let sse = header(&parts.headers, "accept")
                 .is_some_and(|a| a.to_ascii_lowercase().contains("text/event-stream"));
+            // Checked before routing: a request goes where its body says, never its headers.
+            let era = match stateless::check_headers(&parts.headers, &body) {
+                Ok(era) => era,
+                Err(refusal) => return json_response(StatusCode::BAD_REQUEST, &refusal),
+            };
+            if era == stateless::Era::Modern {
+                return stateless::post(&front, command, body, sse).await;
+            }
             post_local(&front, command, sid, body, sse).await
         }
         Mode::Remote(remote) => post_remote(&front, remote, sid, &parts.headers, body).await,
@@ -610,11 +639,11 @@ fn progress_tokens(body: &[u8]) -> Vec<String> {
 /// still holds stays with it (tokens must be unique among requests in flight).
 fn register_progress(local: &LocalServer, tokens: &[String], tx: &mpsc::Sender<Bytes>) {
     let mut routes = lock(&local.progress);
-    routes.retain(|_, weak| weak.strong_count() > 0);
+    routes.retain(|_, (weak, _)| weak.strong_count() > 0);
     for token in tokens {
         routes
             .entry(token.clone())
-            .or_insert_with(|| tx.downgrade());
+            .or_insert_with(|| (tx.downgrade(), None));
     }
 }
 
@@ -901,6 +930,8 @@ fn start_local(
             waiters: Mutex::new(HashMap::new()),
             backlog: Arc::new(Backlog::new()),
             progress: Mutex::new(HashMap::new()),
+            subscriptions: Mutex::new(HashMap::new()),
+            ended: std::sync::atomic::AtomicBool::new(false),
             process: tokio::sync::Mutex::new(Some(process)),
         }),
     );
@@ -954,14 +985,27 @@ fn deliver(session: &HttpSession, msg: Value) {
     {
         let route = lock(&local.progress)
             .get(&id_key(token))
-            .and_then(mpsc::WeakSender::upgrade);
+            .and_then(|(weak, own)| Some((weak.upgrade()?, own.clone())));
         // Sent in order with the answer: both go through this reader, the answer after.
-        if let Some(tx) = route
-            && tx.try_send(sse_event(None, &to_line(&msg))).is_ok()
-        {
+        if let Some((tx, own)) = route {
+            let mut msg = msg;
+            if let Some(own) = own {
+                msg["params"]["progressToken"] = own;
+            }
+            if tx.try_send(sse_event(None, &to_line(&msg))).is_err() {
+                deliver_rest(session, local, msg);
+            }
             return;
         }
     }
+    if stateless::to_subscription(session, local, &msg) {
+        return;
+    }
+    deliver_rest(session, local, msg);
+}
+
+/// The GET stream's part of [`deliver`].
+fn deliver_rest(session: &HttpSession, local: &LocalServer, msg: Value) {
     let wait = session.judge.engine().timeout() / 2;
     match local.backlog.push(msg, wait) {
         Pushed::Kept | Pushed::Dropped { first: false } => {}
@@ -1176,18 +1220,22 @@ async fn read_local(
             sessions.remove(&sid);
         }
     }
+    local.ended.store(true, std::sync::atomic::Ordering::SeqCst);
     for reply in session.judge.fail_all("the server exited before answering") {
         deliver(&session, reply);
     }
     lock(&local.waiters).clear();
+    lock(&local.subscriptions).clear();
     local.backlog.close();
 }
 
 async fn end_session(session: &HttpSession, why: &str) {
     if let Some(local) = &session.local {
+        local.ended.store(true, std::sync::atomic::Ordering::SeqCst);
         for reply in session.judge.fail_all(why) {
             deliver(session, reply);
         }
+        lock(&local.subscriptions).clear();
         local.backlog.close();
         let _ = local.to_server.send(ToServer::Close).await;
         if let Some(mut process) = local.process.lock().await.take() {
@@ -1201,7 +1249,8 @@ async fn sweep_timeouts(front: Arc<Front>) {
     let tick = (timeout / 4).clamp(Duration::from_millis(20), Duration::from_secs(1));
     loop {
         tokio::time::sleep(tick).await;
-        let sessions: Vec<Arc<HttpSession>> = lock(&front.sessions).values().cloned().collect();
+        let mut sessions: Vec<Arc<HttpSession>> = lock(&front.sessions).values().cloned().collect();
+        sessions.extend(front.modern.current());
         for session in sessions {
             let Some(local) = &session.local else {
                 continue;
@@ -1675,6 +1724,9 @@ async fn relay_events(
 async fn get(front: Arc<Front>, req: Request<Incoming>) -> Response<Body> {
     let sid = session_header(req.headers());
     match &front.mode {
+        Mode::Local(_) if sid.is_none() && stateless::names_modern(req.headers()) => {
+            stateless::no_get_or_delete("GET")
+        }
         Mode::Local(_) => {
             let Some(session) = sid.and_then(|s| lock(&front.sessions).get(&s).cloned()) else {
                 return plain(
@@ -1732,6 +1784,12 @@ async fn get(front: Arc<Front>, req: Request<Incoming>) -> Response<Body> {
 }
 
 async fn delete(front: Arc<Front>, req: Request<Incoming>) -> Response<Body> {
+    if matches!(front.mode, Mode::Local(_))
+        && session_header(req.headers()).is_none()
+        && stateless::names_modern(req.headers())
+    {
+        return stateless::no_get_or_delete("DELETE");
+    }
     let Some(sid) = session_header(req.headers()) else {
         return plain(StatusCode::BAD_REQUEST, "DELETE needs an Mcp-Session-Id");
     };

@@ -198,6 +198,7 @@ impl Engine {
                 asks: HashMap::new(),
                 ask_token: crate::http::random_id(),
                 ask_seq: 0,
+                era: None,
             }),
         }
     }
@@ -301,6 +302,9 @@ struct State {
     /// Makes this session's ask ids unguessable (see [`ASK_ID_PREFIX`]).
     ask_token: String,
     ask_seq: u64,
+    /// The 2026-07-28-era version the client's requests name, once one did: the gateway's own
+    /// requests then carry it in `_meta`, as that era's server needs.
+    era: Option<String>,
 }
 
 /// A call held for the user's answer, as the session keeps it.
@@ -686,6 +690,12 @@ impl Session {
             let state = lock(&self.state);
             state.pending.contains_key(&key) || state.asks.values().any(|w| w.call_key == key)
         };
+        if let Some(v) = mrtr::modern_version(params) {
+            let mut state = lock(&self.state);
+            if state.era.as_deref() != Some(v) {
+                state.era = Some(v.to_string());
+            }
+        }
         if taken {
             return Verdict::Reply(error_response(
                 id.clone(),
@@ -1857,15 +1867,21 @@ impl Session {
     /// After `notifications/tools/list_changed`, the gateway lists the tools itself, so pins
     /// are checked even if the client never lists again. Returns the request to send.
     fn relist(&self, cursor: Option<String>) -> Value {
-        let id = {
+        let (id, era) = {
             let mut state = lock(&self.state);
             state.internal_seq += 1;
-            json!(format!("portcullis-pins-{}", state.internal_seq))
+            (
+                json!(format!("portcullis-pins-{}", state.internal_seq)),
+                state.era.clone(),
+            )
         };
-        let params = match cursor {
+        let mut params = match cursor {
             Some(c) => json!({"cursor": c}),
             None => json!({}),
         };
+        if let Some(v) = era {
+            params["_meta"] = mrtr::request_meta(&v);
+        }
         self.track(&id, "tools/list", None, 0, true);
         json!({"jsonrpc": "2.0", "id": id, "method": "tools/list", "params": params})
     }
@@ -1881,7 +1897,10 @@ impl Session {
             let keys: Vec<String> = state
                 .pending
                 .iter()
-                .filter(|(_, p)| p.started.elapsed() >= timeout)
+                // A `subscriptions/listen` stays open by design (2026-07-28): no timeout.
+                .filter(|(_, p)| {
+                    p.method != "subscriptions/listen" && p.started.elapsed() >= timeout
+                })
                 .map(|(k, _)| k.clone())
                 .collect();
             keys.iter()

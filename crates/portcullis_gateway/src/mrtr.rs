@@ -269,6 +269,29 @@ pub fn is_modern(params: Option<&Value>) -> bool {
         .is_some_and(|v| !INITIALIZE_ERA.contains(&v))
 }
 
+/// The protocol version a 2026-07-28-era request names in its `_meta` (`None` for a request
+/// of the `initialize` era or one without it).
+pub fn modern_version(params: Option<&Value>) -> Option<&str> {
+    let v = params?.get("_meta")?.get(PROTOCOL_VERSION_META)?.as_str()?;
+    (!INITIALIZE_ERA.contains(&v)).then_some(v)
+}
+
+/// Whether `version` is one of the 2026-07-28 era or later (any but the `initialize` era's).
+pub fn is_modern_version(version: &str) -> bool {
+    !INITIALIZE_ERA.contains(&version)
+}
+
+/// The `_meta` the gateway's own requests carry in the 2026-07-28 era (the server has no
+/// `initialize` to learn the version from): the version, no capabilities, the gateway's name.
+pub fn request_meta(version: &str) -> Value {
+    json!({
+        PROTOCOL_VERSION_META: version,
+        CLIENT_CAPABILITIES_META: {},
+        "io.modelcontextprotocol/clientInfo":
+            {"name": "portcullis-gateway", "version": env!("CARGO_PKG_VERSION")},
+    })
+}
+
 /// The client capabilities a 2026-07-28-era request declares in its `_meta`.
 pub fn client_capabilities(params: Option<&Value>) -> Option<&Value> {
     params?.get("_meta")?.get(CLIENT_CAPABILITIES_META)

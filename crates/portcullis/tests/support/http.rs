@@ -357,6 +357,11 @@ impl EventStream {
         EventStream::open(gw, "GET", sid, &extra, "")
     }
 
+    /// POSTs `body` without a session, with these extra headers (2026-07-28 era).
+    pub fn post_with(gw: &HttpGateway, extra: &[(&str, &str)], body: &Value) -> EventStream {
+        EventStream::open(gw, "POST", "", extra, &body.to_string())
+    }
+
     fn open(
         gw: &HttpGateway,
         method: &str,
@@ -369,11 +374,14 @@ impl EventStream {
         let mut head = format!(
             "{method} /mcp HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
              Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n\
-             Mcp-Session-Id: {sid}\r\nContent-Length: {}\r\nConnection: close\r\n",
+             Content-Length: {}\r\nConnection: close\r\n",
             gw.addr,
             gw.token,
             body.len()
         );
+        if !sid.is_empty() {
+            head.push_str(&format!("Mcp-Session-Id: {sid}\r\n"));
+        }
         for (k, v) in extra {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
