@@ -4,9 +4,8 @@
 //! control every header (Host, Origin, Authorization). Every server has a bounded lifetime and
 //! every wait a deadline.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[path = "support/cli.rs"]
@@ -20,7 +19,7 @@ use cli::gone;
 use cli::{portcullis, records, refused, text_of, write_policy};
 use http::{CLIENT_TOKEN, EventStream, HttpGateway, UPSTREAM_TOKEN, WAIT, raw_request};
 use serde_json::{Value, json};
-use support::testserver;
+use support::{http_testserver, testserver};
 use tempfile::TempDir;
 
 // The server is wrapped in `sh` to give it a child that would outlive it.
@@ -205,25 +204,8 @@ action = "deny"
 fn http_in_front_of_a_remote_server() {
     let tmp = TempDir::new().unwrap();
     // The test server over HTTP, requiring its own token.
-    let mut server = Command::new(testserver())
-        .args([
-            "--transport",
-            "http",
-            "--exit-after",
-            "30",
-            "--require-token",
-            UPSTREAM_TOKEN,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut url)
-        .unwrap();
-    let url = url.trim().to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let (mut server, url) =
+        http_testserver(&["--exit-after", "30", "--require-token", UPSTREAM_TOKEN]);
     let policy = write_policy(
         tmp.path(),
         r#"
@@ -423,16 +405,7 @@ fn read_get_stream(addr: &str, token: &str, sid: &str, until: &str) -> String {
 #[test]
 fn http_upstream_get_stream_and_rug_pull() {
     let tmp = TempDir::new().unwrap();
-    let mut server = Command::new(testserver())
-        .args(["--transport", "http", "--exit-after", "30", "--rug-pull"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut url)
-        .unwrap();
+    let (mut server, url) = http_testserver(&["--exit-after", "30", "--rug-pull"]);
     let gw = HttpGateway::start(tmp.path(), &["--upstream", url.trim()], true);
     let sid = gw.initialize();
     // The server's own stream: `list_changed` comes on it, judged by the gateway, which then
@@ -601,16 +574,7 @@ fn http_ask_local_and_remote() {
     );
     drop(gw);
 
-    let mut upstream = Command::new(testserver())
-        .args(["--transport", "http", "--exit-after", "60"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    BufReader::new(upstream.stdout.take().unwrap())
-        .read_line(&mut url)
-        .unwrap();
+    let (mut upstream, url) = http_testserver(&["--exit-after", "60"]);
     let remote = TempDir::new().unwrap();
     let policy = write_policy(remote.path(), HTTP_ASK_POLICY);
     let gw = HttpGateway::start(

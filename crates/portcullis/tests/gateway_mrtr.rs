@@ -18,7 +18,7 @@ mod support;
 
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::{Value, json};
-use support::testserver;
+use support::{http_testserver, testserver};
 use tempfile::TempDir;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -93,16 +93,7 @@ impl Drop for Http {
 }
 
 fn http_gateway(dir: &Path, ask_timeout_secs: f64) -> (Http, PathBuf) {
-    let mut upstream = Command::new(testserver())
-        .args(["--transport", "http", "--exit-after", "60"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    BufReader::new(upstream.stdout.take().unwrap())
-        .read_line(&mut url)
-        .unwrap();
+    let (upstream, url) = http_testserver(&["--exit-after", "60"]);
     let audit = dir.join("audit.jsonl");
     let mut gateway = Command::cargo_bin("portcullis")
         .unwrap()

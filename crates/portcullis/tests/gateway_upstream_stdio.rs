@@ -17,7 +17,7 @@ mod support;
 
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::{Value, json};
-use support::testserver;
+use support::http_testserver;
 use tempfile::TempDir;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -176,27 +176,8 @@ fn write_policy(dir: &Path, text: &str) -> String {
 }
 
 /// The test MCP server over HTTP, requiring `UPSTREAM_TOKEN`; returns it and its URL.
-fn http_testserver() -> (Child, String) {
-    let mut server = Command::new(testserver())
-        .args([
-            "--transport",
-            "http",
-            "--exit-after",
-            "60",
-            "--require-token",
-            UPSTREAM_TOKEN,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut url)
-        .unwrap();
-    let url = url.trim().to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    (server, url)
+fn token_testserver() -> (Child, String) {
+    http_testserver(&["--exit-after", "60", "--require-token", UPSTREAM_TOKEN])
 }
 
 fn audit_text(dir: &Path) -> String {
@@ -206,7 +187,7 @@ fn audit_text(dir: &Path) -> String {
 #[test]
 fn stdio_front_to_an_http_upstream_in_both_eras() {
     let tmp = TempDir::new().unwrap();
-    let (mut server, url) = http_testserver();
+    let (mut server, url) = token_testserver();
     let policy = write_policy(
         tmp.path(),
         r#"
@@ -662,16 +643,7 @@ fn header_values_given_on_the_command_line_are_checked() {
 #[test]
 fn the_get_stream_brings_a_rug_pull_and_the_gateway_lists_again() {
     let tmp = TempDir::new().unwrap();
-    let mut server = Command::new(testserver())
-        .args(["--transport", "http", "--exit-after", "60", "--rug-pull"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut url)
-        .unwrap();
+    let (mut server, url) = http_testserver(&["--exit-after", "60", "--rug-pull"]);
     let mut gw = StdioGateway::start(tmp.path(), &["--upstream", url.trim()], &[]);
     gw.initialize();
     // Give the GET stream a moment to open: the change is said only there.

@@ -13,7 +13,7 @@ mod support;
 use assert_cmd::cargo::{CommandCargoExt, cargo_bin};
 use serde_json::json;
 use session::Session;
-use support::testserver;
+use support::http_testserver;
 
 const TOKEN: &str = "remote-upstream-token-0123456789abcdef";
 
@@ -40,26 +40,7 @@ fn portcullis(home: &Path, args: &[&str]) -> String {
 fn wrapped_remote_entry_runs_through_the_gateway_and_unwraps_exactly() {
     let tmp = tempfile::tempdir().unwrap();
     let home = std::fs::canonicalize(tmp.path()).unwrap();
-    let mut server = Command::new(testserver())
-        .args([
-            "--transport",
-            "http",
-            "--exit-after",
-            "60",
-            "--require-token",
-            TOKEN,
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
-        &mut url,
-    )
-    .unwrap();
-    let url = url.trim().to_string();
+    let (mut server, url) = http_testserver(&["--exit-after", "60", "--require-token", TOKEN]);
 
     let config = home.join(".cursor/mcp.json");
     std::fs::create_dir_all(config.parent().unwrap()).unwrap();

@@ -72,3 +72,24 @@ fn newest(dir: &Path) -> std::time::SystemTime {
     }
     latest
 }
+
+/// The test server over streamable HTTP on 127.0.0.1, with `args` added (`--exit-after`,
+/// `--require-token`, `--rug-pull`...); returns it and the URL it serves.
+#[allow(dead_code)] // Not every test file that includes this module starts one.
+pub fn http_testserver(args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut server = Command::new(testserver())
+        .args(["--transport", "http"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the test server");
+    let mut url = String::new();
+    std::io::BufReader::new(server.stdout.take().expect("its stdout"))
+        .read_line(&mut url)
+        .expect("the test server's URL");
+    let url = url.trim().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    (server, url)
+}
