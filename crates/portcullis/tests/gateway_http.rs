@@ -16,7 +16,7 @@ mod support;
 
 #[cfg(unix)]
 use cli::gone;
-use cli::{portcullis, records, refused, text_of, write_policy};
+use cli::{portcullis, records, records_when, refused, text_of, write_policy};
 use http::{CLIENT_TOKEN, EventStream, HttpGateway, UPSTREAM_TOKEN, WAIT, raw_request};
 use serde_json::{Value, json};
 use support::{http_testserver, testserver};
@@ -191,11 +191,11 @@ action = "deny"
     );
     assert_eq!(r.status, 404, "{r:?}");
 
-    let recs = records(&gw.audit);
-    assert!(
+    let refused_add = |recs: &[Value]| {
         recs.iter()
             .any(|r| r["decision"] == "refused" && r["tool"] == "add")
-    );
+    };
+    assert!(refused_add(&records_when(&gw.audit, refused_add)));
     let out = portcullis(&["audit", "verify", "--audit", gw.audit.to_str().unwrap()]);
     assert!(out.status.success());
 }
@@ -281,11 +281,11 @@ action = "deny"
 
     let r = gw.send("DELETE", &[("Mcp-Session-Id", &sid)], "");
     assert!(r.status < 300, "{r:?}");
-    let recs = records(&gw.audit);
-    assert!(
+    let refused_response = |recs: &[Value]| {
         recs.iter()
             .any(|r| r["event"] == "response" && r["decision"] == "refused")
-    );
+    };
+    assert!(refused_response(&records_when(&gw.audit, refused_response)));
     assert!(
         !std::fs::read(&gw.audit)
             .map(|b| String::from_utf8_lossy(&b).contains(UPSTREAM_TOKEN))

@@ -16,7 +16,7 @@ mod session;
 mod support;
 
 use assert_cmd::cargo::CommandCargoExt;
-use cli::{records, text_of, write_policy};
+use cli::{records_when, text_of, write_policy};
 use http::{EventStream, HttpGateway};
 use serde_json::{Value, json};
 use support::testserver;
@@ -259,9 +259,10 @@ fn http_server_messages_wait_for_a_get_stream_and_requests_do_not_wait_forever()
         text.starts_with("error: ") && text.contains("could not deliver"),
         "{reply}"
     );
-    let undelivered = records(&gw.audit)
+    let failed = |r: &Value| r["event"] == "server-request" && r["decision"] == "failed";
+    let undelivered = records_when(&gw.audit, |recs| recs.iter().any(failed))
         .into_iter()
-        .find(|r| r["event"] == "server-request" && r["decision"] == "failed")
+        .find(failed)
         .expect("the undelivered request is on record");
     assert_eq!(undelivered["method"], "sampling/createMessage");
     assert!(

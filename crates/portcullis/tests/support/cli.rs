@@ -101,6 +101,20 @@ pub fn records(audit: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// The audit log's records once `done` holds for them, or as they are after 10 s. Completion
+/// and refusal records are written a moment after the answer (deferred, see audit.rs), so a
+/// test that looks for one right after its answer waits for it.
+pub fn records_when(audit: &Path, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let recs = records(audit);
+        if done(&recs) || std::time::Instant::now() > deadline {
+            return recs;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// Asserts `portcullis audit verify` finds the hash chain intact.
 pub fn assert_chain_holds(audit: &Path) {
     let out = portcullis(&["audit", "verify", "--audit", audit.to_str().unwrap()]);
