@@ -15,7 +15,7 @@ mod support;
 use cli::{records, refused, text_of, write_policy};
 use http::{EventStream, HttpGateway, Reply, WAIT};
 use serde_json::{Value, json};
-use support::testserver;
+use support::{http_testserver, testserver};
 use tempfile::TempDir;
 
 const VERSION: &str = "2026-07-28";
@@ -290,4 +290,37 @@ fn a_subscription_stream_gets_the_rug_pull_and_the_changed_tool_is_refused() {
     // Discovery still works once the stream is gone (the listen was cancelled, not the server).
     let r = post(&gw, &request(json!("d"), "server/discover", json!({})), &[]);
     assert_eq!(r.status, 200, "{r:?}");
+}
+
+#[test]
+fn headers_that_disagree_with_the_body_are_refused_before_a_remote_server() {
+    let tmp = TempDir::new().unwrap();
+    let base = std::fs::canonicalize(tmp.path()).unwrap();
+    let (mut upstream, url) = http_testserver(&["--exit-after", "60"]);
+    let gw = HttpGateway::start(&base, &["--upstream", &url], true);
+    // Says `echo` in its headers, calls `add` in its body.
+    let call = request(
+        json!(3),
+        "tools/call",
+        json!({"name": "add", "arguments": {"a": 1, "b": 2}}),
+    );
+    let r = post(&gw, &call, &[("Mcp-Name", "echo")]);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert_eq!(
+        r.message(&json!(3))["error"]["code"],
+        json!(-32020),
+        "{r:?}"
+    );
+    // Refused before the judge: nothing was logged as a call, and an honest one goes through.
+    let r = post(&gw, &call, &[]);
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(text_of(&r.message(&json!(3))).contains('3'), "{r:?}");
+    drop(gw);
+    let calls = records(&base.join("audit.sqlite"))
+        .into_iter()
+        .filter(|r| r["method"] == "tools/call" && r["event"] == "request")
+        .count();
+    assert_eq!(calls, 1);
+    let _ = upstream.kill();
+    let _ = upstream.wait();
 }

@@ -576,15 +576,17 @@ async fn post(front: Arc<Front>, req: Request<Incoming>) -> Response<Body> {
         Err(r) => return r,
     };
     let sid = session_header(&parts.headers);
+    // Checked before routing and judging, in front of either kind of server: a request goes
+    // where its body says and is judged and logged as what its body says, and headers that say
+    // otherwise (which the upstream or anything between may route by) are refused.
+    let era = match stateless::check_headers(&parts.headers, &body) {
+        Ok(era) => era,
+        Err(refusal) => return json_response(StatusCode::BAD_REQUEST, &refusal),
+    };
     match &front.mode {
         Mode::Local(command) => {
             let sse = header(&parts.headers, "accept")
                 .is_some_and(|a| a.to_ascii_lowercase().contains("text/event-stream"));
-            // Checked before routing: a request goes where its body says, never its headers.
-            let era = match stateless::check_headers(&parts.headers, &body) {
-                Ok(era) => era,
-                Err(refusal) => return json_response(StatusCode::BAD_REQUEST, &refusal),
-            };
             if era == stateless::Era::Modern {
                 return stateless::post(&front, command, body, sse).await;
             }
