@@ -8,7 +8,7 @@ the gateway's added latency and ratios. Not a test: nothing asserts on time.
 
 HTTP=1 adds the streamable-HTTP front: the test server's own HTTP endpoint directly, through
 `gateway --listen --upstream URL`, and `gateway --listen -- testserver` (a stdio server behind
-the HTTP front). One keep-alive connection per client thread; throughput with HTTP_THREADS
+the HTTP front); and the stdio front to that HTTP endpoint (`gateway --upstream URL`). One keep-alive connection per client thread; throughput with HTTP_THREADS
 threads (default 8). The client is Python's http.client, so absolute figures are dominated by
 the client; compare the rows with each other.
 
@@ -226,11 +226,16 @@ with tempfile.TemporaryDirectory() as tmp:
                 "listening on ", env)
             procs.append(gw2)
             local = run_http(gurl2, token)
+            # The stdio front to a remote server (`gateway --upstream URL`, no --listen): the
+            # client speaks stdio, so its figures include a pipe hop the direct row has not.
+            stdio_remote = run([portcullis, "gateway", "--audit",
+                                os.path.join(tmp, "stdio-remote." + kind), "--upstream", url])
             threads = int(os.environ.get("HTTP_THREADS", "8"))
             print(f"HTTP: {calls} sequential + {calls} over {threads} connections")
             row("direct HTTP            ", direct, None)
             row("gateway -> HTTP server ", remote, direct)
             row("gateway -> stdio server", local, direct)
+            row("stdio gateway -> HTTP  ", stdio_remote, direct)
         finally:
             for p in procs:
                 p.terminate()
