@@ -2167,12 +2167,14 @@ fn approval(answer: &Value) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::audit::{AuditFormat, read_records};
     use std::path::Path;
 
-    fn engine(dir: &Path, policy: &str) -> Arc<Engine> {
+    /// An engine for server `srv` under `policy`, its audit log and pins in `dir` (shared
+    /// with the other modules' tests).
+    pub(crate) fn engine(dir: &Path, policy: &str) -> Arc<Engine> {
         let audit = dir.join("audit.sqlite");
         Engine::new(EngineOptions {
             server_name: "srv".into(),
@@ -2201,7 +2203,7 @@ mod tests {
         session.server_message(&line(json!({"jsonrpc": "2.0", "id": 0, "result": {}})));
     }
 
-    fn futures_block<F: std::future::Future>(f: F) -> F::Output {
+    pub(crate) fn futures_block<F: std::future::Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

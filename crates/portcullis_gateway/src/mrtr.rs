@@ -529,35 +529,15 @@ mod tests {
 
     // ---- through a judge session ----
 
-    use crate::audit::{AuditFormat, AuditLog, PinStore, read_records};
-    use crate::judge::{Engine, EngineOptions, Forward, REFUSED, Session, to_line};
-    use crate::policy::Policy;
+    use crate::audit::{AuditFormat, read_records};
+    use crate::judge::tests::{engine, futures_block as block};
+    use crate::judge::{Engine, Forward, REFUSED, Session, to_line};
     use std::path::Path;
     use std::sync::Arc;
 
     const ASK: &str = "version = 1\n[defaults]\naction = \"allow\"\nask_timeout_secs = 30\n\
                        [[server]]\nname = \"*\"\n[[server.tool]]\nname = \"rm\"\naction = \"ask\"\n\
                        rate = { calls = 1, per_secs = 3600 }\n";
-
-    fn engine(dir: &Path, policy: &str) -> Arc<Engine> {
-        let audit = dir.join("audit.sqlite");
-        Engine::new(EngineOptions {
-            server_name: "srv".into(),
-            policy: Policy::parse(policy, &dir.join("policy.toml")).unwrap(),
-            audit: AuditLog::open(&audit, AuditFormat::Sqlite).unwrap(),
-            pins: PinStore::open_for(&audit, AuditFormat::Sqlite).unwrap(),
-            accept_changes: false,
-            max_in_flight: None,
-        })
-    }
-
-    fn block<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(f)
-    }
 
     fn meta(elicitation: bool) -> Value {
         let caps = if elicitation {
