@@ -12,11 +12,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/session.rs"]
 mod session;
 mod support;
 
 use assert_cmd::cargo::CommandCargoExt;
+use cli::text_of;
 use serde_json::{Value, json};
 use support::{http_testserver, testserver};
 use tempfile::TempDir;
@@ -224,13 +227,6 @@ fn answer(approve: bool) -> Value {
     json!({KEY: {"action": "accept", "content": {"approve": approve}}})
 }
 
-fn text(response: &Value) -> &str {
-    response
-        .pointer("/result/content/0/text")
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("not a tool result: {response}"))
-}
-
 /// The refusal's message (`-32001`, rule named).
 fn refusal(response: &Value) -> &str {
     assert_eq!(response["error"]["code"], -32001, "{response}");
@@ -270,7 +266,7 @@ fn cases(client: &mut dyn Client) {
         "tools/call",
         call("add", args.clone(), Some(&state), Some(answer(true))),
     );
-    assert_eq!(text(&r), "5", "{r}");
+    assert_eq!(text_of(&r), "5", "{r}");
     // Replayed: the same approval does not run it again.
     let r = client.request(
         3,
@@ -354,7 +350,7 @@ fn cases(client: &mut dyn Client) {
             Some(confirm.clone()),
         ),
     );
-    assert_eq!(text(&r), "confirmed: launch", "{r}");
+    assert_eq!(text_of(&r), "confirmed: launch", "{r}");
     let r = client.request(
         14,
         "tools/call",
@@ -368,7 +364,7 @@ fn cases(client: &mut dyn Client) {
         "tools/call",
         call("echo", json!({"text": "hi"}), None, None),
     );
-    assert_eq!(text(&r), "hi", "{r}");
+    assert_eq!(text_of(&r), "hi", "{r}");
 }
 
 /// The audit records of `tool`, as (decision, request id).

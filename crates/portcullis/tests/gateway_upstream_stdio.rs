@@ -13,9 +13,12 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "support/cli.rs"]
+mod cli;
 mod support;
 
 use assert_cmd::cargo::CommandCargoExt;
+use cli::{text_of, write_policy};
 use serde_json::{Value, json};
 use support::http_testserver;
 use tempfile::TempDir;
@@ -158,21 +161,8 @@ impl Drop for StdioGateway {
     }
 }
 
-fn text_of(response: &Value) -> &str {
-    response
-        .pointer("/result/content/0/text")
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("not a tool result: {response}"))
-}
-
 fn refused(response: &Value) -> bool {
     response.get("error").is_some()
-}
-
-fn write_policy(dir: &Path, text: &str) -> String {
-    let path = dir.join("policy.toml");
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
 }
 
 /// The test MCP server over HTTP, requiring `UPSTREAM_TOKEN`; returns it and its URL.
